@@ -1,0 +1,205 @@
+"""The metric artifacts of a run (SPEC section 4): their columns, dtypes and how they are written.
+
+``SCHEMAS`` is the contract between the metrics (which must produce exactly these columns, in this
+order) and the reports (which read only these files). Extra tables beyond the spec's list
+(``daily_spend``, ``meter_months``, ``account_months``) carry the series the reports chart.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+_S, _F, _I, _D, _B = pl.String(), pl.Float64(), pl.Int64(), pl.Date(), pl.Boolean()
+_LIST_S = pl.List(pl.String())
+
+SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    # one row per account with a contract covering as_of; SPEC 3.1 and 3.2
+    "account_health": {
+        "account_id": _S,
+        "account_name": _S,
+        "segment": _S,
+        "csm_owner": _S,
+        "ae_owner": _S,
+        "technical_counterpart": _S,
+        "is_strategic": _B,
+        "contract_id": _S,
+        "commit_amount": _F,
+        "term_start": _D,
+        "term_end": _D,
+        "term_days": _I,
+        "elapsed_days": _I,
+        "elapsed_fraction": _F,
+        "consumed_to_date": _F,
+        "utilization": _F,
+        "pacing_index": _F,
+        "run_rate": _F,
+        "remaining_days": _I,
+        "projected_consumption": _F,
+        "projected_utilization": _F,
+        "band_low": _F,
+        "band_high": _F,
+        "band": _S,
+        "burn": _S,
+        "exhaustion_date": _D,
+        "exhausts_before_term_end": _B,
+        "account_value": _F,
+        "first_contract_start": _D,
+        "first_billable_date": _D,
+        "ttfbe_days": _I,
+        "cv_28d": _F,
+        "is_smooth": _B,
+        "workflows_live": _I,
+        "workflows_at_90d": _I,
+        "workflows_at_180d": _I,
+        "adoption_stage": _S,
+        "early_warnings": _LIST_S,
+    },
+    # one row per overconsumption case, in rank order; SPEC 3.3
+    "overage_cases": {
+        "rank": _I,
+        "account_id": _S,
+        "account_name": _S,
+        "segment": _S,
+        "meter": _S,
+        "pct_over": _F,
+        "pattern": _S,
+        "meters_over": _I,
+        "months_over": _I,
+        "latest_over_month": _D,
+        "overage_amount": _F,
+        "account_value": _F,
+        "priority_score": _F,
+        "triage": _S,
+        "owner_detect": _S,
+        "owner_first_conversation": _S,
+        "owner_expansion": _S,
+        "missing_owners": _LIST_S,
+        "status": _S,
+    },
+    # one row per segment, then one row "All"; SPEC 3.5
+    "segment_summary": {
+        "segment": _S,
+        "accounts": _I,
+        "commit_total": _F,
+        "consumed_to_date_total": _F,
+        "share_paygo": _F,
+        "share_not_live": _F,
+        "share_under": _F,
+        "share_healthy": _F,
+        "share_over": _F,
+        "median_ttfbe_days": _F,
+        "p75_ttfbe_days": _F,
+        "overage_amount": _F,
+        "cases_conversation": _I,
+        "grr": _F,
+        "nrr": _F,
+    },
+    # one row per (segment, month of first_contract_start); SPEC 3.2
+    "ttfbe_cohorts": {
+        "segment": _S,
+        "cohort_month": _D,
+        "accounts": _I,
+        "live_accounts": _I,
+        "median_ttfbe_days": _F,
+        "p75_ttfbe_days": _F,
+        "share_live_within_target": _F,
+    },
+    # one row per reset item, in week order; SPEC 3.6 (only when reset.start_date is set)
+    "reset_tracker": {
+        "item_id": _S,
+        "week": _S,
+        "due_date": _D,
+        "item": _S,
+        "measured_as": _S,
+        "measured": _F,
+        "target": _F,
+        "status": _S,
+    },
+    # the reset's before/after comparison: state at start_date vs at as_of; SPEC 3.6
+    "reset_comparison": {"measure": _S, "at_start": _F, "at_as_of": _F},
+    # rated spend per account and day (all meters), zeros not stored; for usage lines and burn-up
+    "daily_spend": {"account_id": _S, "usage_date": _D, "amount": _F},
+    # per account, meter and calendar month with a limit: SPEC 3.3's monthly quantities
+    "meter_months": {
+        "account_id": _S,
+        "meter": _S,
+        "month": _D,
+        "limit": _F,
+        "usage": _F,
+        "over_units": _F,
+        "pct_over": _F,
+        "overage_amount": _F,
+        "is_over": _B,
+        "unit_price": _F,
+        "overage_unit_price": _F,
+    },
+    # per account and calendar month: spend, outcomes, cost per outcome, workflows live at month end
+    "account_months": {
+        "account_id": _S,
+        "month": _D,
+        "amount": _F,
+        "outcome_count": _F,
+        "cost_per_outcome": _F,
+        "workflows_live": _I,
+    },
+}
+
+OPTIONAL_ARTIFACTS = ("reset_tracker", "reset_comparison")
+
+
+def conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with exactly the artifact's columns, in order and cast to their dtypes.
+
+    Raises ValueError naming the missing columns: a metric that drifts from the contract fails
+    loudly rather than writing a different file.
+    """
+    schema = SCHEMAS[name]
+    missing = [column for column in schema if column not in frame.columns]
+    if missing:
+        raise ValueError(f"artifact {name} lacks columns {missing}")
+    return frame.select(pl.col(column).cast(dtype) for column, dtype in schema.items())
+
+
+@dataclass
+class Artifacts:
+    """Everything ``compute_all`` produces: the metric tables and the data-quality record.
+
+    ``tables`` maps an artifact name of ``SCHEMAS`` to its collected frame; ``rejects`` maps an
+    input table to its rejected rows (with a ``reason`` column).
+    """
+
+    tables: dict[str, pl.DataFrame]
+    data_quality: dict[str, Any]
+    rejects: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        return self.tables[name]
+
+    def write(self, folder: Path | str) -> Path:
+        """Write ``<folder>/<name>.parquet``, ``data_quality.json`` and ``rejects/<table>.csv``.
+
+        Output is deterministic: the same artifacts give byte-identical files.
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, frame in self.tables.items():
+            conform(name, frame).write_parquet(folder / f"{name}.parquet", statistics=False)
+        (folder / "data_quality.json").write_text(
+            json.dumps(self.data_quality, indent=2, sort_keys=True, default=str) + "\n",
+            encoding="utf-8",
+        )
+        if self.rejects:
+            (folder / "rejects").mkdir(exist_ok=True)
+            for table, rejected in self.rejects.items():
+                rejected.write_csv(folder / "rejects" / f"{table}.csv")
+        return folder
+
+
+def read_artifact(folder: Path | str, name: str) -> pl.DataFrame:
+    """Read one artifact written by ``Artifacts.write``."""
+    return pl.read_parquet(Path(folder) / f"{name}.parquet")

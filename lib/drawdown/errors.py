@@ -1,0 +1,33 @@
+"""Errors that end a drawdown command, each with the exit status the CLI returns.
+
+Exit statuses (SPEC sections 5 and 7, issue 4):
+    0  success
+    1  a step failed while running (a notebook cell raised, a renderer failed)
+    2  bad input or bad parameters: nothing was computed
+"""
+
+from __future__ import annotations
+
+
+class DrawdownError(Exception):
+    """Base class: a failure with a message meant for the person running drawdown."""
+
+    exit_code = 1
+
+
+class InputError(DrawdownError):
+    """A structural problem in the input data (SPEC section 7): the run stops before computing."""
+
+    exit_code = 2
+
+
+class ParamsError(DrawdownError):
+    """An unknown parameter key or a value the parameter does not accept."""
+
+    exit_code = 2
+
+
+class StepFailed(DrawdownError):
+    """A pipeline step (a notebook or a renderer) failed while running."""
+
+    exit_code = 1

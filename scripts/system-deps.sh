@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system programs drawdown uses when they are missing: Chromium (PDF printing and
+# HTML screenshots without Quarto), poppler-utils (pdftoppm, for looking at PDFs) and PostgreSQL
+# (the database source's tests). Debian/Ubuntu only; elsewhere it says what to install.
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+((${#missing[@]})) || exit 0
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "drawdown: please install ${missing[*]} with your system's package manager" >&2
+  exit 0
+fi
+sudo_cmd=()
+[[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+echo "drawdown: installing ${missing[*]} (Debian packages)" >&2
+"${sudo_cmd[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
