@@ -1,0 +1,33 @@
+"""The account health frame: one row per account with a contract covering A (SPEC 3.1, 3.2)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from drawdown.artifacts import SCHEMAS
+from drawdown.metrics.commit import band, band_edges, burn, commit_utilization, covering_terms
+from drawdown.metrics.health import adoption_stage, early_warnings, is_smooth, usage_health
+from drawdown.metrics.series import daily_spend
+from drawdown.params import Params
+from drawdown.schema import Book
+
+
+def account_health(book: Book, rated: pl.LazyFrame, params: Params, as_of: date) -> pl.LazyFrame:
+    """Every metric of SPEC 3.1 and 3.2 per account with a contract covering ``as_of``.
+
+    ``rated`` is ``rating.rate_usage(book)``. Columns: exactly ``SCHEMAS['account_health']``
+    (the account's name, segment and owners first); sorted by account_id.
+    """
+    daily = daily_spend(rated, as_of)
+    accounts = covering_terms(book.contracts, as_of).join(book.accounts, on="account_id")
+    return (
+        commit_utilization(accounts, daily, as_of, params.bands.run_rate_window_days)
+        .pipe(usage_health, book, daily, as_of)
+        .with_columns(*band_edges(params.bands), is_smooth(params.health))
+        .with_columns(band(), burn(params.bands))
+        .with_columns(adoption_stage(params.health), early_warnings(params.health))
+        .select(SCHEMAS["account_health"].keys())
+        .sort("account_id")
+    )

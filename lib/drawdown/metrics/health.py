@@ -1,0 +1,223 @@
+"""Usage health (SPEC 3.2): first billable event, volatility, workflows, adoption, warnings.
+
+``usage_health`` adds the per-account columns to the frame of accounts covering A;
+``adoption_stage`` and ``early_warnings`` then need the band (SPEC 3.1); ``ttfbe_cohorts``
+summarizes the account health frame.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+
+from drawdown.metrics.commit import HEALTHY, UNDER
+from drawdown.metrics.series import live_workflows
+from drawdown.params import Health
+from drawdown.schema import Book
+
+NOT_LIVE, FIRST_BILLABLE, ONE_WORKFLOW, MULTI_WORKFLOW, STEADY_DRAW = (
+    "not_live",
+    "first_billable",
+    "one_workflow",
+    "multi_workflow",
+    "steady_draw",
+)
+USAGE_DROP, ZERO_STREAK, RENEWAL_RISK, BREAKAGE_RISK = (
+    "usage_drop",
+    "zero_streak",
+    "renewal_risk",
+    "breakage_risk",
+)
+CV_WINDOW_DAYS = 28
+
+
+def usage_health(
+    accounts: pl.LazyFrame, book: Book, daily: pl.LazyFrame, as_of: date
+) -> pl.LazyFrame:
+    """Adds first_contract_start, first_billable_date, ttfbe_days, cv_28d, workflows_live,
+    workflows_at_90d, workflows_at_180d to ``accounts`` (one row per account_id), plus the
+    private sums the early warnings read: _recent_28d (Σ c over [A−27, A]), _prior_28d
+    (Σ c over [A−55, A−28]) and _zero_days_at_as_of (A − the last day with c > 0).
+    """
+    starts = book.contracts.group_by("account_id").agg(
+        pl.col("start_date").min().alias("first_contract_start")
+    )
+    with_starts = accounts.join(starts, on="account_id", how="left")
+    return (
+        with_starts.join(_spend_facts(with_starts, daily, as_of), on="account_id", how="left")
+        .join(cv_28d(accounts, daily, as_of), on="account_id", how="left")
+        .join(_workflow_counts(with_starts, book.workflows, as_of), on="account_id", how="left")
+        .with_columns(
+            ttfbe_days(),
+            pl.col("_recent_28d", "_prior_28d").fill_null(0.0),
+            pl.col("workflows_live").fill_null(0),
+            *(
+                pl.when(_milestone(days) <= as_of)
+                .then(pl.col(f"workflows_at_{days}d").fill_null(0))
+                .otherwise(None)
+                .alias(f"workflows_at_{days}d")
+                for days in (90, 180)
+            ),
+        )
+    )
+
+
+def _spend_facts(starts: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Per account: first_billable_date (first day ≥ first_contract_start with c > 0, ≤ A),
+    _zero_days_at_as_of, _recent_28d and _prior_28d (see ``usage_health``)."""
+    day, amount = pl.col("usage_date"), pl.col("amount")
+    recent_start = as_of - timedelta(days=CV_WINDOW_DAYS - 1)
+    prior_start = as_of - timedelta(days=2 * CV_WINDOW_DAYS - 1)
+    return (
+        starts.select("account_id", "first_contract_start")
+        .join(daily, on="account_id")
+        .filter(amount > 0)
+        .group_by("account_id")
+        .agg(
+            day.filter(day >= pl.col("first_contract_start")).min().alias("first_billable_date"),
+            (pl.lit(as_of) - day.max()).dt.total_days().alias("_zero_days_at_as_of"),
+            amount.filter(day >= recent_start).sum().alias("_recent_28d"),
+            amount.filter((day >= prior_start) & (day < recent_start)).sum().alias("_prior_28d"),
+        )
+    )
+
+
+def ttfbe_days() -> pl.Expr:
+    """first_billable_date − first_contract_start, in days; null when not live."""
+    return (
+        (pl.col("first_billable_date") - pl.col("first_contract_start"))
+        .dt.total_days()
+        .alias("ttfbe_days")
+    )
+
+
+def cv_28d(accounts: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Per account: cv_28d over the 28 days [A − 27, A], zero days included.
+
+    cv_28d = sample standard deviation (ddof = 1) of c(a, d) / its mean; null when the mean is 0.
+    The zero-filled series is the cross join of the accounts with the 28 days.
+    """
+    days = pl.LazyFrame(
+        {"usage_date": pl.date_range(as_of - timedelta(days=CV_WINDOW_DAYS - 1), as_of, eager=True)}
+    )
+    spend = pl.col("amount").fill_null(0.0)
+    return (
+        accounts.select("account_id")
+        .join(days, how="cross")
+        .join(daily, on=["account_id", "usage_date"], how="left")
+        .group_by("account_id")
+        .agg(pl.when(spend.mean() > 0).then(spend.std(ddof=1) / spend.mean()).alias("cv_28d"))
+    )
+
+
+def _milestone(days: int) -> pl.Expr:
+    """first_contract_start + ``days`` days."""
+    return pl.col("first_contract_start") + pl.duration(days=days)
+
+
+def _workflow_counts(starts: pl.LazyFrame, workflows: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Per account with workflows: workflows live at A, at first_contract_start + 90 and + 180
+    days (``series.live_workflows``). Accounts without workflow rows are absent."""
+    return (
+        starts.select("account_id", "first_contract_start")
+        .join(workflows, on="account_id")
+        .with_columns(
+            pl.lit(as_of).alias("_as_of"),
+            _milestone(90).alias("_day_90"),
+            _milestone(180).alias("_day_180"),
+        )
+        .group_by("account_id")
+        .agg(
+            live_workflows("_as_of").alias("workflows_live"),
+            live_workflows("_day_90").alias("workflows_at_90d"),
+            live_workflows("_day_180").alias("workflows_at_180d"),
+        )
+    )
+
+
+def is_smooth(health: Health) -> pl.Expr:
+    """cv_28d ≤ smooth_cv_max; null when cv_28d is null (no spend in the 28 days)."""
+    return (pl.col("cv_28d") <= health.smooth_cv_max).alias("is_smooth")
+
+
+def adoption_stage(health: Health) -> pl.Expr:
+    """``not_live`` without a first billable event; else by workflows_live: 0 ``first_billable``,
+    1 ``one_workflow``, ≥ 2 ``multi_workflow``, or ``steady_draw`` when also band ``healthy`` and
+    cv_28d ≤ smooth_cv_max."""
+    steady = (pl.col("band") == HEALTHY) & (pl.col("cv_28d") <= health.smooth_cv_max)
+    return (
+        pl.when(pl.col("first_billable_date").is_null())
+        .then(pl.lit(NOT_LIVE))
+        .when(pl.col("workflows_live") == 0)
+        .then(pl.lit(FIRST_BILLABLE))
+        .when(pl.col("workflows_live") == 1)
+        .then(pl.lit(ONE_WORKFLOW))
+        .when(steady.fill_null(False))
+        .then(pl.lit(STEADY_DRAW))
+        .otherwise(pl.lit(MULTI_WORKFLOW))
+        .alias("adoption_stage")
+    )
+
+
+def early_warnings(health: Health) -> pl.Expr:
+    """The warnings that apply, in this order (an empty list when none):
+
+    usage_drop: Σ c over [A−27, A] < (1 − drop_pct) × Σ c over [A−55, A−28], the latter > 0.
+    zero_streak: a live account whose last zero_streak_days days or more up to A had c = 0.
+    renewal_risk: remaining_days (term_end − A) ≤ renewal_window_days and band ``under``.
+    breakage_risk: utilization < 0.20 and elapsed_fraction > 0.80 (never for pay-as-you-go).
+    """
+    recent, prior = pl.col("_recent_28d"), pl.col("_prior_28d")
+    conditions = {
+        USAGE_DROP: (prior > 0) & (recent < (1 - health.drop_pct) * prior),
+        ZERO_STREAK: pl.col("first_billable_date").is_not_null()
+        & (pl.col("_zero_days_at_as_of") >= health.zero_streak_days),
+        RENEWAL_RISK: (pl.col("remaining_days") <= health.renewal_window_days)
+        & (pl.col("band") == UNDER),
+        BREAKAGE_RISK: (pl.col("utilization") < 0.20) & (pl.col("elapsed_fraction") > 0.80),
+    }
+    return (
+        pl.concat_list(
+            pl.when(condition.fill_null(False)).then(pl.lit(name))
+            for name, condition in conditions.items()
+        )
+        .list.drop_nulls()
+        .alias("early_warnings")
+    )
+
+
+def ttfbe_quantiles() -> list[pl.Expr]:
+    """Aggregations: median_ttfbe_days and p75_ttfbe_days of live accounts (ttfbe_days not
+    null), linear interpolation; null when none is live."""
+    ttfbe = pl.col("ttfbe_days").cast(pl.Float64)
+    return [
+        ttfbe.quantile(0.5, interpolation="linear").alias("median_ttfbe_days"),
+        ttfbe.quantile(0.75, interpolation="linear").alias("p75_ttfbe_days"),
+    ]
+
+
+def ttfbe_cohorts(health_frame: pl.LazyFrame, health: Health) -> pl.LazyFrame:
+    """Accounts of the account health frame grouped by segment and cohort_month (the month of
+    first_contract_start).
+
+    accounts: accounts in the cohort; live_accounts: those with a first billable event;
+    median_ttfbe_days, p75_ttfbe_days: of live accounts (``ttfbe_quantiles``);
+    share_live_within_target: accounts live with ttfbe_days ≤ ttfbe_target_days / accounts
+    (all accounts of the cohort, live or not). Sorted by segment, cohort_month.
+    """
+    return (
+        health_frame.group_by(
+            "segment", pl.col("first_contract_start").dt.month_start().alias("cohort_month")
+        )
+        .agg(
+            pl.len().alias("accounts"),
+            pl.col("ttfbe_days").count().alias("live_accounts"),
+            *ttfbe_quantiles(),
+            (pl.col("ttfbe_days") <= health.ttfbe_target_days)
+            .fill_null(False)
+            .mean()
+            .alias("share_live_within_target"),
+        )
+        .sort("segment", "cohort_month")
+    )

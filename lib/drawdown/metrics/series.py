@@ -1,0 +1,95 @@
+"""The report series: rated spend per account and day, and per account and calendar month.
+
+``daily_spend`` is also the c(a, d) every other metric sums: the rated amount of an account on a
+day, all meters, up to the as-of date. Days without spend are not stored (c = 0 there).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from drawdown.schema import Book
+
+
+def daily_spend(rated: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """c(a, d): the rated amount of account a on day d, summed over meters, for days d ≤ A.
+
+    Columns: account_id, usage_date, amount. Days whose amount is 0 (no usage, or only
+    out-of-contract / unrated usage) are not stored. Sorted by account_id, usage_date.
+    """
+    return (
+        rated.filter(pl.col("usage_date") <= as_of)
+        .group_by("account_id", "usage_date")
+        .agg(pl.col("amount").sum())
+        .filter(pl.col("amount") > 0)
+        .sort("account_id", "usage_date")
+    )
+
+
+def live_workflows(day: str) -> pl.Expr:
+    """Aggregation: how many workflow rows are live on the date in column ``day``.
+
+    Live: production_date ≤ day and (retired_date null or retired_date > day). Evaluate inside
+    ``group_by(...).agg`` over workflow rows joined with the day.
+    """
+    return (
+        (pl.col("production_date") <= pl.col(day))
+        & (pl.col("retired_date").is_null() | (pl.col("retired_date") > pl.col(day)))
+    ).sum()
+
+
+def account_months(book: Book, daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Per account and calendar month, from the month of its first contract start to A's month.
+
+    amount: Σ c(a, d) over the month's days ≤ A (0 for a month without spend).
+    outcome_count: the outcomes row of that month (summed if repeated; null without one).
+    cost_per_outcome: amount / outcome_count; null without outcomes or when outcome_count = 0.
+    workflows_live: workflows live at the month's end, or at A for A's month.
+    Accounts whose first contract starts after A have no rows. Sorted by account_id, month.
+    """
+    months = (
+        book.contracts.group_by("account_id")
+        .agg(pl.col("start_date").min())
+        .filter(pl.col("start_date") <= as_of)
+        .select(
+            "account_id",
+            pl.date_ranges(
+                pl.col("start_date").dt.month_start(),
+                pl.lit(as_of).dt.month_start(),
+                interval="1mo",
+            ).alias("month"),
+        )
+        .explode("month")
+    )
+    spend = daily.group_by("account_id", pl.col("usage_date").dt.month_start().alias("month")).agg(
+        pl.col("amount").sum()
+    )
+    outcomes = book.outcomes.group_by("account_id", pl.col("month").dt.month_start()).agg(
+        pl.col("outcome_count").sum()
+    )
+    workflows = (
+        months.join(book.workflows, on="account_id")
+        .with_columns(
+            pl.min_horizontal(pl.col("month").dt.month_end(), pl.lit(as_of)).alias("_month_end")
+        )
+        .group_by("account_id", "month")
+        .agg(live_workflows("_month_end").alias("workflows_live"))
+    )
+    return (
+        months.join(spend, on=["account_id", "month"], how="left")
+        .join(outcomes, on=["account_id", "month"], how="left")
+        .join(workflows, on=["account_id", "month"], how="left")
+        .with_columns(
+            pl.col("amount").fill_null(0.0),
+            pl.col("workflows_live").fill_null(0),
+            pl.when(pl.col("outcome_count") > 0)
+            .then(pl.col("amount").fill_null(0.0) / pl.col("outcome_count"))
+            .alias("cost_per_outcome"),
+        )
+        .select(
+            "account_id", "month", "amount", "outcome_count", "cost_per_outcome", "workflows_live"
+        )
+        .sort("account_id", "month")
+    )
