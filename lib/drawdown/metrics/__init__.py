@@ -1,0 +1,71 @@
+"""The metrics of SPEC section 3, computed from a validated book into the run's artifacts.
+
+``compute_artifacts`` is the entry point: it rates the usage once, builds every artifact of
+``artifacts.SCHEMAS`` as a lazy query and collects them together so shared sub-plans run once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from drawdown.artifacts import conform
+from drawdown.errors import InputError
+from drawdown.metrics.accounts import account_health
+from drawdown.metrics.health import ttfbe_cohorts
+from drawdown.metrics.overconsumption import meter_months, overage_cases
+from drawdown.metrics.rating import rate_usage
+from drawdown.metrics.retention import retention
+from drawdown.metrics.segments import segment_summary
+from drawdown.metrics.series import account_months, daily_spend
+from drawdown.params import Params
+from drawdown.schema import Book
+
+__all__ = ["compute_artifacts", "resolve_as_of"]
+
+
+def resolve_as_of(book: Book, params: Params) -> date:
+    """A: ``params.as_of`` when set, else the latest usage_date of the book.
+
+    Raises InputError when neither exists (no as_of and no usage).
+    """
+    if params.as_of is not None:
+        return params.as_of
+    latest = book.usage.select(pl.col("usage_date").max()).collect().item()
+    if latest is None:
+        raise InputError("the usage table has no rows: set as_of to compute metrics")
+    return latest
+
+
+def compute_artifacts(book: Book, params: Params) -> dict[str, pl.DataFrame]:
+    """Every artifact of ``artifacts.SCHEMAS``, conformed, as of ``resolve_as_of``.
+
+    reset_tracker and reset_comparison only when ``params.reset.start_date`` is set.
+    Three collections: the rated usage; the frames many artifacts read (daily spend, account
+    health, meter months); then the rest together.
+    """
+    as_of = resolve_as_of(book, params)
+    rated = rate_usage(book).collect().lazy()
+    daily, health, months = (
+        frame.lazy()
+        for frame in pl.collect_all(
+            [
+                daily_spend(rated, as_of),
+                account_health(book, rated, params, as_of),
+                meter_months(book, rated, as_of),
+            ]
+        )
+    )
+    cases = overage_cases(months, health, book, params, as_of)
+    lazy = {
+        "account_health": health,
+        "overage_cases": cases,
+        "segment_summary": segment_summary(health, cases, retention(book.accounts, daily, as_of)),
+        "ttfbe_cohorts": ttfbe_cohorts(health, params.health),
+        "daily_spend": daily,
+        "meter_months": months,
+        "account_months": account_months(book, daily, as_of),
+    }
+    frames = pl.collect_all(lazy.values())
+    return {name: conform(name, frame) for name, frame in zip(lazy, frames, strict=True)}

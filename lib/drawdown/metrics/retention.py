@@ -1,0 +1,61 @@
+"""Gross and net revenue retention (SPEC 3.4), per segment and for all accounts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+
+ALL = "All"
+
+
+def account_revenue(accounts: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Per account of the book: segment, rev_current = Σ c over [A − 89, A] and
+    rev_prior = Σ c over [A − 454, A − 365] (0 without spend)."""
+    day, amount = pl.col("usage_date"), pl.col("amount")
+    current_start = as_of - timedelta(days=89)
+    prior_start, prior_end = as_of - timedelta(days=454), as_of - timedelta(days=365)
+    revenue = (
+        daily.filter(day >= prior_start)
+        .group_by("account_id")
+        .agg(
+            amount.filter(day >= current_start).sum().alias("rev_current"),
+            amount.filter(day <= prior_end).sum().alias("rev_prior"),
+        )
+    )
+    return (
+        accounts.select("account_id", "segment")
+        .join(revenue, on="account_id", how="left")
+        .with_columns(pl.col("rev_current", "rev_prior").fill_null(0.0))
+    )
+
+
+def _retention_ratios() -> list[pl.Expr]:
+    """Aggregations over accounts: grr and nrr of the cohort (rev_prior > 0).
+
+    GRR = Σ min(rev_current, rev_prior) / Σ rev_prior; NRR = Σ rev_current / Σ rev_prior;
+    both null when the cohort is empty.
+    """
+    in_cohort = pl.col("rev_prior") > 0
+    prior = pl.col("rev_prior").filter(in_cohort).sum()
+    kept = pl.min_horizontal("rev_current", "rev_prior").filter(in_cohort).sum()
+    current = pl.col("rev_current").filter(in_cohort).sum()
+    return [
+        pl.when(prior > 0).then(kept / prior).alias("grr"),
+        pl.when(prior > 0).then(current / prior).alias("nrr"),
+    ]
+
+
+def retention(accounts: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """GRR and NRR per segment (the account's current segment), sorted, then one row ``All``.
+
+    Every account of the book counts, with or without a contract covering A (churn is the
+    point). Columns: segment, grr, nrr; a segment whose cohort is empty has null ratios.
+    """
+    revenue = account_revenue(accounts, daily, as_of)
+    return pl.concat(
+        [
+            revenue.group_by("segment").agg(_retention_ratios()).sort("segment"),
+            revenue.select(pl.lit(ALL).alias("segment"), *_retention_ratios()),
+        ]
+    )
