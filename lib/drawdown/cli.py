@@ -33,7 +33,9 @@ def _exits_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except DrawdownError as exc:
-            err_console.print(f"[bold red]drawdown:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            err_console.print(
+                f"[bold red]drawdown:[/] {exc}", markup=True, highlight=False, soft_wrap=True
+            )
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper
@@ -44,8 +46,12 @@ def _exits_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
 def sample(
     out: Annotated[Path, typer.Option(help="Folder to write the sample book into.")],
     accounts: Annotated[int, typer.Option(min=1, help="Number of accounts.")] = 300,
-    days: Annotated[int, typer.Option(min=60, help="Days of usage history ending at the as-of date.")] = 730,
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same files.")] = 7,
+    days: Annotated[
+        int, typer.Option(min=60, help="Days of usage history ending at the as-of date.")
+    ] = 730,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed writes the same files.")
+    ] = 7,
 ) -> None:
     """Write a realistic sample book of business (SPEC section 2 tables)."""
     from drawdown.sample import write_sample
@@ -57,13 +63,33 @@ def sample(
 @app.command()
 @_exits_cleanly
 def run(
-    data: Annotated[str | None, typer.Option(help="Source: a folder of CSV/Parquet files or a database URI (default: source.uri).")] = None,
-    params: Annotated[Path | None, typer.Option("--params", help="YAML params file layered over params/default.yaml.")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override one parameter: --set bands.band_low=0.8 (repeatable).")] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="Source: a folder of CSV/Parquet files or a database URI (default: source.uri)."
+        ),
+    ] = None,
+    params: Annotated[
+        Path | None,
+        typer.Option("--params", help="YAML params file layered over params/default.yaml."),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Override one parameter: --set bands.band_low=0.8 (repeatable)."
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Run folder (default runs/<as_of>/).")] = None,
-    accounts: Annotated[str | None, typer.Option(help="Account ids for account reviews, comma-separated.")] = None,
-    top: Annotated[int | None, typer.Option(min=0, help="Account reviews for the top N accounts by account value.")] = None,
-    format_: Annotated[str | None, typer.Option("--format", help="Report formats: html,pdf | html | pdf | none.")] = None,
+    accounts: Annotated[
+        str | None, typer.Option(help="Account ids for account reviews, comma-separated.")
+    ] = None,
+    top: Annotated[
+        int | None,
+        typer.Option(min=0, help="Account reviews for the top N accounts by account value."),
+    ] = None,
+    format_: Annotated[
+        str | None, typer.Option("--format", help="Report formats: html,pdf | html | pdf | none.")
+    ] = None,
 ) -> None:
     """Validate, execute the notebooks with Papermill, export and render the reports."""
     from drawdown.pipeline import RunRequest
@@ -118,12 +144,32 @@ def _formats(listing: str) -> tuple[str, ...]:
 @app.command("load-sample")
 @_exits_cleanly
 def load_sample(
-    into: Annotated[str, typer.Option(help="Database URI, postgresql://user@host:port/db; the password comes from PGPASSWORD or ~/.pgpass.")],
-    from_: Annotated[Path | None, typer.Option("--from", help="Folder of a book to load; without it a sample book is generated.")] = None,
-    accounts: Annotated[int, typer.Option(min=1, help="Number of accounts of the generated book.")] = 300,
-    days: Annotated[int, typer.Option(min=60, help="Days of usage history of the generated book.")] = 730,
+    into: Annotated[
+        str,
+        typer.Option(
+            help="Database URI, postgresql://user@host:port/db; the password comes from PGPASSWORD or ~/.pgpass."
+        ),
+    ],
+    from_: Annotated[
+        Path | None,
+        typer.Option(
+            "--from", help="Folder of a book to load; without it a sample book is generated."
+        ),
+    ] = None,
+    accounts: Annotated[
+        int, typer.Option(min=1, help="Number of accounts of the generated book.")
+    ] = 300,
+    days: Annotated[
+        int, typer.Option(min=60, help="Days of usage history of the generated book.")
+    ] = 730,
     seed: Annotated[int, typer.Option(help="Random seed of the generated book.")] = 7,
-    events_per_day: Annotated[int, typer.Option(min=0, help="Timestamped usage events per daily usage row (0: keep daily usage_date rows).")] = 4,
+    events_per_day: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Timestamped usage events per daily usage row (0: keep daily usage_date rows).",
+        ),
+    ] = 4,
 ) -> None:
     """Load a book into database tables of the SPEC names (created or replaced)."""
     import tempfile
@@ -137,4 +183,6 @@ def load_sample(
 
             from_ = write_sample(Path(scratch), accounts=accounts, days=days, seed=seed)
         rows = write_book(uri, from_, events_per_day=events_per_day)
-    typer.echo(f"loaded {', '.join(f'{table} {count:,}' for table, count in rows.items())} rows into {redact(uri)}")
+    typer.echo(
+        f"loaded {', '.join(f'{table} {count:,}' for table, count in rows.items())} rows into {redact(uri)}"
+    )

@@ -1,0 +1,221 @@
+"""``drawdown run``: validate, execute the notebooks, export, render, publish (SPEC sections 4–5).
+
+Order: validate the source (structural errors stop here, exit 2) → write the validated snapshot
+into a staging folder → execute the compute notebooks (independent ones concurrently) → exports →
+report notebooks → render → manifest → publish the folder and point ``latest`` at it. Any failure
+keeps the staging folder as ``<run>.failed`` and leaves the previous run and ``latest`` untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from drawdown import steps
+from drawdown.errors import DrawdownError, InputError
+from drawdown.execute import Step, execute_all
+from drawdown.manifest import build_manifest, file_hashes
+from drawdown.params import Params
+from drawdown.progress import RunProgress
+from drawdown.runfolder import keep_failed, publish, run_lock, staging_dir
+
+log = logging.getLogger("drawdown")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+COMPUTE_NOTEBOOKS = PROJECT_ROOT / "notebooks"
+REPORT_NOTEBOOKS = PROJECT_ROOT / "reports"
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What the user asked ``drawdown run`` for, beyond the parameters."""
+
+    out: Path | None = None
+    accounts: tuple[str, ...] = ()
+    top: int | None = None
+    formats: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A published run: its folder and the reports it rendered."""
+
+    run_dir: Path
+    reports: tuple[Path, ...]
+
+
+def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
+    """The whole pipeline for one parameter set; returns the published run folder."""
+    started = _now()
+    validated = steps.validate_source(params)
+    params = params.with_overrides(
+        {"as_of": steps.resolve_as_of(validated.book, params).isoformat()}
+    )
+    run_dir = (request.out or Path("runs") / params.as_of.isoformat()).resolve()
+    with run_lock(run_dir):
+        stage = staging_dir(run_dir)
+        logger = _attach_log(stage / "run.log")
+        progress = RunProgress()
+        try:
+            with progress:
+                result = _run_into(stage, run_dir, params, request, validated, progress, started)
+        except DrawdownError as exc:
+            failed = keep_failed(stage, run_dir)
+            _write_manifest(failed, params, "failed", started, progress.timings, {}, str(exc))
+            log.error("run failed: %s", exc)
+            raise
+        finally:
+            logger.close()
+            log.removeHandler(logger)
+        publish(stage, run_dir)
+    return RunResult(run_dir, tuple(run_dir / path.relative_to(stage) for path in result))
+
+
+def _run_into(
+    stage: Path,
+    run_dir: Path,
+    params: Params,
+    request: RunRequest,
+    validated: steps.ValidatedBook,
+    progress: RunProgress,
+    started: str,
+) -> list[Path]:
+    with progress.step("validate"):
+        steps.write_snapshot(validated, stage)
+    compute = compute_steps(stage, params)
+    progress.expect(step.name for step in compute)
+    execute_all(compute, stage, on_done=progress.done)
+    with progress.step("exports"):
+        steps.export(stage, params)
+    formats = tuple(params.report.formats if request.formats is None else request.formats)
+    reports: list[Path] = []
+    if formats:
+        accounts = select_accounts(stage, request.accounts, _top(request, params))
+        report = report_steps(stage, params, accounts)
+        progress.expect((step.name for step in report), accounts=len(accounts))
+        execute_all(report, stage, on_done=progress.done)
+        with progress.step("render"):
+            reports = steps.render([step.output for step in report], stage / "reports", formats)
+    _write_manifest(stage, params, "succeeded", started, progress.timings, _outputs(stage, reports))
+    log.info("run published to %s", run_dir)
+    return reports
+
+
+def compute_steps(stage: Path, params: Params) -> list[Step]:
+    """The compute notebooks and what each waits for."""
+    plan = [
+        ("usage_health", ()),
+        ("history", ()),
+        ("overconsumption", ("usage_health",)),
+        ("portfolio", ("usage_health", "overconsumption")),
+    ]
+    if params.reset.start_date is not None:
+        plan.append(("reset_tracker", ("usage_health", "overconsumption")))
+    return [
+        Step(
+            name=name,
+            template=COMPUTE_NOTEBOOKS / f"{name}.ipynb",
+            output=stage / "notebooks" / f"{name}.ipynb",
+            parameters={"run_dir": str(stage), "params": params.to_notebook()},
+            needs=needs,
+        )
+        for name, needs in plan
+    ]
+
+
+def report_steps(stage: Path, params: Params, accounts: Sequence[str]) -> list[Step]:
+    """The report notebooks: executive review, usage clinic, one account review per account."""
+    shared = {"run_dir": str(stage), "params": params.to_notebook()}
+    portfolio = [
+        Step(
+            name,
+            REPORT_NOTEBOOKS / f"{name}.ipynb",
+            stage / "notebooks" / "reports" / f"{name}.ipynb",
+            shared,
+        )
+        for name in ("executive_review", "usage_clinic")
+    ]
+    reviews = [
+        Step(
+            f"account_review:{account_id}",
+            REPORT_NOTEBOOKS / "account_review.ipynb",
+            stage
+            / "notebooks"
+            / "reports"
+            / f"account_review_{steps.safe_filename(account_id)}.ipynb",
+            {**shared, "account_id": account_id},
+        )
+        for account_id in accounts
+    ]
+    return portfolio + reviews
+
+
+def select_accounts(stage: Path, requested: Sequence[str], top: int) -> list[str]:
+    """``requested`` account ids (each must have a contract covering as_of), else the top
+    ``top`` by account_value (ties by account_id)."""
+    health = pl.read_parquet(
+        stage / "artifacts" / "account_health.parquet", columns=["account_id", "account_value"]
+    )
+    if requested:
+        unknown = sorted(set(requested) - set(health["account_id"].to_list()))
+        if unknown:
+            raise InputError(
+                f"--accounts: no account with a contract covering as_of for {', '.join(unknown)}"
+            )
+        return list(dict.fromkeys(requested))
+    ranked = health.sort(["account_value", "account_id"], descending=[True, False], nulls_last=True)
+    return ranked["account_id"].head(top).to_list()
+
+
+def _top(request: RunRequest, params: Params) -> int:
+    return params.report.top_accounts if request.top is None else request.top
+
+
+def _outputs(stage: Path, reports: Sequence[Path]) -> dict[str, list[str]]:
+    listing = {
+        folder: sorted(
+            str(path.relative_to(stage)) for path in (stage / folder).rglob("*") if path.is_file()
+        )
+        for folder in ("artifacts", "exports", "notebooks")
+    }
+    listing["reports"] = sorted(str(path.relative_to(stage)) for path in reports)
+    return listing
+
+
+def _write_manifest(
+    folder: Path,
+    params: Params,
+    status: str,
+    started: str,
+    timings: dict[str, float],
+    outputs: dict[str, list[str]],
+    message: str | None = None,
+) -> None:
+    manifest = build_manifest(
+        params,
+        status=status,
+        started=started,
+        finished=_now(),
+        timings=timings,
+        inputs=file_hashes(params.source.uri),
+        outputs=outputs,
+        message=message,
+    )
+    steps.write_json(folder / "manifest.json", manifest)
+
+
+def _attach_log(path: Path) -> logging.Handler:
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return handler
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
