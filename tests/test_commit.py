@@ -9,86 +9,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drawdown.metrics.accounts import account_health
+from _books import contract, health_rows, make_book, usage
 from drawdown.metrics.commit import covering_terms
-from drawdown.metrics.rating import rate_usage
 from drawdown.params import Params
 from drawdown.schema import Book
-
-
-def _usage(
-    account: str, first: date, last: date, quantity: float, meter: str = "m"
-) -> pl.DataFrame:
-    """One usage row per day of [first, last] with the same quantity."""
-    days = pl.date_range(first, last, eager=True)
-    return pl.DataFrame(
-        {"account_id": account, "meter": meter, "usage_date": days, "quantity": quantity}
-    )
-
-
-def _contract(
-    contract_id: str,
-    start: date,
-    end: date | None,
-    commit: float,
-    account: str = "a",
-    renewal_of: str | None = None,
-) -> dict[str, object]:
-    return {
-        "contract_id": contract_id,
-        "account_id": account,
-        "start_date": start,
-        "end_date": end,
-        "commit_amount": commit,
-        "currency": "USD",
-        "renewal_of": renewal_of,
-    }
-
-
-def _book(
-    contracts: list[dict],
-    usage: list[pl.DataFrame],
-    prices: dict[str, float] | None = None,
-    segments: dict[str, str] | None = None,
-) -> Book:
-    """Accounts of the contracts (segment ``mid`` unless given), meter ``m`` at price 1."""
-    segments = segments or {}
-    account_ids = sorted({row["account_id"] for row in contracts})
-    prices = prices or {}
-    return Book.from_frames(
-        accounts=pl.DataFrame(
-            {
-                "account_id": account_ids,
-                "account_name": account_ids,
-                "segment": [segments.get(a, "mid") for a in account_ids],
-            }
-        ),
-        contracts=pl.DataFrame(contracts, schema_overrides={"end_date": pl.Date}),
-        rate_card=pl.DataFrame(
-            {
-                "contract_id": [row["contract_id"] for row in contracts],
-                "meter": "m",
-                "unit_price": [prices.get(row["contract_id"], 1.0) for row in contracts],
-            }
-        ),
-        usage=pl.concat(usage) if usage else pl.DataFrame(schema={"account_id": pl.String}),
-    )
-
-
-def _health(book: Book, as_of: date, params: Params | None = None) -> dict[str, dict]:
-    """account_health rows by account_id."""
-    frame = account_health(book, rate_usage(book), params or Params(), as_of).collect()
-    return {row["account_id"]: row for row in frame.to_dicts()}
-
 
 JAN_30 = date(2024, 1, 30)
 
 
 def _straight_line_book(daily_quantity: float, segment: str = "mid") -> Book:
     """Commit 1200 over 2024-01-01 … 2024-04-29 (120 days); q a day on Jan 1 … Jan 30."""
-    return _book(
-        [_contract("c1", date(2024, 1, 1), date(2024, 4, 29), 1200.0)],
-        [_usage("a", date(2024, 1, 1), JAN_30, daily_quantity)] if daily_quantity else [],
+    return make_book(
+        [contract("c1", date(2024, 1, 1), date(2024, 4, 29), 1200.0)],
+        [usage("a", date(2024, 1, 1), JAN_30, daily_quantity)] if daily_quantity else [],
         segments={"a": segment},
     )
 
@@ -121,14 +54,14 @@ def _straight_line_book(daily_quantity: float, segment: str = "mid") -> Book:
     ],
 )
 def test_fixed_term_commit_metrics(column: str, expected: object) -> None:
-    assert _health(_straight_line_book(15.0), JAN_30)["a"][column] == pytest.approx(expected)
+    assert health_rows(_straight_line_book(15.0), JAN_30)["a"][column] == pytest.approx(expected)
 
 
 # evergreen from 2022-03-17; A = 2024-06-01 is in contract year 2: 2024-03-17 … 2025-03-16
 # elapsed: Mar 17-31 (15) + Apr (30) + May (31) + Jun 1 (1) = 77 days of 365
 def test_evergreen_term_is_the_contract_year_holding_as_of() -> None:
-    book = _book([_contract("c1", date(2022, 3, 17), None, 3650.0)], [])
-    row = _health(book, date(2024, 6, 1))["a"]
+    the_book = make_book([contract("c1", date(2022, 3, 17), None, 3650.0)], [])
+    row = health_rows(the_book, date(2024, 6, 1))["a"]
     assert (row["term_start"], row["term_end"], row["term_days"], row["elapsed_days"]) == (
         date(2024, 3, 17),
         date(2025, 3, 16),
@@ -149,57 +82,56 @@ def test_evergreen_term_is_the_contract_year_holding_as_of() -> None:
 def test_evergreen_leap_day_start_anniversary_falls_on_28_february(
     as_of: date, term: tuple
 ) -> None:
-    contracts = pl.LazyFrame([_contract("c1", date(2024, 2, 29), None, 1.0)])
+    contracts = pl.LazyFrame([contract("c1", date(2024, 2, 29), None, 1.0)])
     got = covering_terms(contracts, as_of).collect()
     assert (got["term_start"].item(), got["term_end"].item()) == term
 
 
 def test_account_without_contract_covering_as_of_has_no_row() -> None:
-    book = _book([_contract("c1", date(2024, 1, 1), date(2024, 1, 31), 100.0)], [])
-    assert _health(book, date(2024, 2, 1)) == {}
+    the_book = make_book([contract("c1", date(2024, 1, 1), date(2024, 1, 31), 100.0)], [])
+    assert health_rows(the_book, date(2024, 2, 1)) == {}
 
 
 # renewal c2 on Jun 17 at unit price 2 (c1 at 1 until Jun 16); 10 units a day Jun 1 … Jun 30
 # consumed = Jun 17 … 30: 14 days x 10 x 2 = 280 (Jun 1 … 16 belong to c1's term)
 # run-rate window [max(Jun 17, Jun 3), Jun 30] = 14 days, shorter than 28: 280 / 14 = 20
 def _renewal_book() -> Book:
-    return _book(
+    return make_book(
         [
-            _contract("c1", date(2024, 1, 1), date(2024, 6, 16), 1000.0),
-            _contract("c2", date(2024, 6, 17), date(2025, 6, 16), 7300.0, renewal_of="c1"),
+            contract("c1", date(2024, 1, 1), date(2024, 6, 16), 1000.0),
+            contract("c2", date(2024, 6, 17), date(2025, 6, 16), 7300.0, renewal_of="c1"),
         ],
-        [_usage("a", date(2024, 6, 1), date(2024, 6, 30), 10.0)],
+        [usage("a", date(2024, 6, 1), date(2024, 6, 30), 10.0)],
         prices={"c1": 1.0, "c2": 2.0},
     )
 
 
 def test_consumption_counts_only_the_covering_term_at_its_price() -> None:
-    row = _health(_renewal_book(), date(2024, 6, 30))["a"]
+    row = health_rows(_renewal_book(), date(2024, 6, 30))["a"]
     assert (row["contract_id"], row["consumed_to_date"]) == ("c2", 280.0)
 
 
 def test_run_rate_window_is_cut_at_term_start() -> None:
-    assert _health(_renewal_book(), date(2024, 6, 30))["a"]["run_rate"] == pytest.approx(20.0)
+    assert health_rows(_renewal_book(), date(2024, 6, 30))["a"]["run_rate"] == pytest.approx(20.0)
 
 
 # commit 100: 40 on Jan 2, Jan 5 and Jan 9 -> running 40, 80, 120: reached on Jan 9
 def test_exhaustion_date_is_the_day_the_running_total_reached_commit() -> None:
-    usage = [
-        _usage("a", day, day, 40.0)
-        for day in (date(2024, 1, 2), date(2024, 1, 5), date(2024, 1, 9))
+    spend = [
+        usage("a", day, day, 40.0) for day in (date(2024, 1, 2), date(2024, 1, 5), date(2024, 1, 9))
     ]
-    book = _book([_contract("c1", date(2024, 1, 1), date(2024, 12, 31), 100.0)], usage)
-    row = _health(book, date(2024, 1, 20))["a"]
+    the_book = make_book([contract("c1", date(2024, 1, 1), date(2024, 12, 31), 100.0)], spend)
+    row = health_rows(the_book, date(2024, 1, 20))["a"]
     assert (row["exhaustion_date"], row["exhausts_before_term_end"]) == (date(2024, 1, 9), True)
 
 
 # commit 1000, 100 spent on Jan 1 and nothing since: run rate over [Jan 19, Feb 15] is 0
 def test_no_exhaustion_forecast_without_run_rate() -> None:
-    book = _book(
-        [_contract("c1", date(2024, 1, 1), date(2024, 12, 31), 1000.0)],
-        [_usage("a", date(2024, 1, 1), date(2024, 1, 1), 100.0)],
+    the_book = make_book(
+        [contract("c1", date(2024, 1, 1), date(2024, 12, 31), 1000.0)],
+        [usage("a", date(2024, 1, 1), date(2024, 1, 1), 100.0)],
     )
-    row = _health(book, date(2024, 2, 15))["a"]
+    row = health_rows(the_book, date(2024, 2, 15))["a"]
     assert (row["run_rate"], row["exhaustion_date"], row["exhausts_before_term_end"]) == (
         0.0,
         None,
@@ -210,25 +142,25 @@ def test_no_exhaustion_forecast_without_run_rate() -> None:
 # commit 1000 from Jan 1 to Mar 31 (91 days), 10 a day Jan 1 … Jan 31: 310 consumed by Jan 31
 # forecast: Jan 31 + ceil(690 / 10 = 69) = Apr 9 > Mar 31 -> not before term end
 def test_exhaustion_forecast_after_term_end() -> None:
-    book = _book(
-        [_contract("c1", date(2024, 1, 1), date(2024, 3, 31), 1000.0)],
-        [_usage("a", date(2024, 1, 1), date(2024, 1, 31), 10.0)],
+    the_book = make_book(
+        [contract("c1", date(2024, 1, 1), date(2024, 3, 31), 1000.0)],
+        [usage("a", date(2024, 1, 1), date(2024, 1, 31), 10.0)],
     )
-    row = _health(book, date(2024, 1, 31))["a"]
+    row = health_rows(the_book, date(2024, 1, 31))["a"]
     assert (row["exhaustion_date"], row["exhausts_before_term_end"]) == (date(2024, 4, 9), False)
 
 
 # pay-as-you-go: 5 a day from 2023-01-01 to A = 2024-06-30 under c1 (2023) and c2 (2024-)
 # account_value = Σ over [A − 364, A] = [2023-07-02, 2024-06-30] = 365 days x 5 = 1825
 def _paygo_row() -> dict:
-    book = _book(
+    the_book = make_book(
         [
-            _contract("c1", date(2023, 1, 1), date(2023, 12, 31), 0.0),
-            _contract("c2", date(2024, 1, 1), None, 0.0, renewal_of="c1"),
+            contract("c1", date(2023, 1, 1), date(2023, 12, 31), 0.0),
+            contract("c2", date(2024, 1, 1), None, 0.0, renewal_of="c1"),
         ],
-        [_usage("a", date(2023, 1, 1), date(2024, 6, 30), 5.0)],
+        [usage("a", date(2023, 1, 1), date(2024, 6, 30), 5.0)],
     )
-    return _health(book, date(2024, 6, 30))["a"]
+    return health_rows(the_book, date(2024, 6, 30))["a"]
 
 
 def test_paygo_account_value_is_the_trailing_year_of_spend() -> None:
@@ -268,7 +200,7 @@ def test_paygo_band() -> None:
     ],
 )
 def test_band(daily_quantity: float, band: str) -> None:
-    assert _health(_straight_line_book(daily_quantity), JAN_30)["a"]["band"] == band
+    assert health_rows(_straight_line_book(daily_quantity), JAN_30)["a"]["band"] == band
 
 
 @pytest.mark.parametrize(
@@ -276,19 +208,19 @@ def test_band(daily_quantity: float, band: str) -> None:
     [(0.0, "too_slow"), (7.0, "too_slow"), (8.0, "on_pace"), (12.0, "on_pace"), (13.0, "too_fast")],
 )
 def test_burn(daily_quantity: float, burn: str) -> None:
-    assert _health(_straight_line_book(daily_quantity), JAN_30)["a"]["burn"] == burn
+    assert health_rows(_straight_line_book(daily_quantity), JAN_30)["a"]["burn"] == burn
 
 
 # q = 8 -> projected_utilization 0.8: under the global 0.85, healthy above smb's own 0.75
 def test_band_uses_the_segment_override() -> None:
     params = Params.model_validate({"bands": {"segments": {"smb": {"band_low": 0.75}}}})
-    row = _health(_straight_line_book(8.0, segment="smb"), JAN_30, params)["a"]
+    row = health_rows(_straight_line_book(8.0, segment="smb"), JAN_30, params)["a"]
     assert (row["band_low"], row["band_high"], row["band"]) == (0.75, 1.10, "healthy")
 
 
 def test_band_of_a_segment_without_override_uses_global_edges() -> None:
     params = Params.model_validate({"bands": {"segments": {"smb": {"band_low": 0.75}}}})
-    assert _health(_straight_line_book(8.0), JAN_30, params)["a"]["band"] == "under"
+    assert health_rows(_straight_line_book(8.0), JAN_30, params)["a"]["band"] == "under"
 
 
 _RATIOS = ("utilization", "pacing_index", "projected_utilization")
@@ -323,9 +255,9 @@ def test_ratios_are_invariant_to_row_order_and_split_days(quantities, splits, or
         .group_by("account_id", "meter", "usage_date")
         .agg(pl.col("quantity").sum())
     )
-    contract = [_contract("c1", date(2024, 1, 1), date(2024, 12, 31), 5000.0)]
+    contracts = [contract("c1", date(2024, 1, 1), date(2024, 12, 31), 5000.0)]
     as_of = date(2024, 1, 25)
-    plain = _health(_book(contract, [daily]), as_of)["a"]
-    split = _health(_book(contract, [regrouped]), as_of)["a"]
+    plain = health_rows(make_book(contracts, [daily]), as_of)["a"]
+    split = health_rows(make_book(contracts, [regrouped]), as_of)["a"]
     for column in _RATIOS:
         assert split[column] == pytest.approx(plain[column], rel=1e-12)
