@@ -1,13 +1,23 @@
-"""The data contract (SPEC section 2): every table, column and type, declared once.
+"""The data contract (SPEC section 2): every table, column, type and rule, declared once.
 
 ``COLUMNS`` maps each table to its columns and their Polars dtypes after validation.
+``SCHEMAS`` holds one dataframely schema per table: the per-row rules and the keys.
+``RULES`` names every rule, in the order a rejected row's ``reason`` is chosen, with its columns
+and its class: *structural* (the run stops, exit 2) or *row* (the row is rejected and counted).
 ``Book`` is a validated book of business: what every metric takes.
+
+Rule names appear verbatim in error messages, rejects files and ``data_quality.json``. Rules
+that dataframely derives from a column are named ``<column>|<check>`` (``quantity|min``: a
+negative quantity; ``quantity|nullability``: an empty one; ``quantity|nan``); rules across columns,
+tables or rows have plain names (``primary_key``, ``unknown_account``, ``overlapping_contracts``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Literal
 
+import dataframely as dy
 import polars as pl
 
 REQUIRED_TABLES = ("accounts", "contracts", "rate_card", "usage")
@@ -80,6 +90,305 @@ COLUMNS: dict[str, dict[str, pl.DataType]] = {
         "enabled_date": pl.Date(),
     },
 }
+
+
+OPTIONAL_COLUMNS: dict[str, dict[str, pl.Expr]] = {
+    "accounts": {"is_strategic": pl.lit(False)},
+}
+"""Columns a source may omit, with the value they take when absent or empty."""
+
+USAGE_TIMESTAMP = "usage_ts"
+"""The column ``usage`` may carry instead of ``usage_date``: a timestamp, converted to a date in
+``params.timezone`` (a timestamp with an offset or zone is converted; one without is taken as
+wall-clock time in ``params.timezone``)."""
+
+TRUE_WORDS = ("true", "1", "yes")
+FALSE_WORDS = ("false", "0", "no")
+"""Accepted spellings of a boolean, compared case-insensitively."""
+
+DATE_FORMAT = "%Y-%m-%d"
+
+ROW_KEYS: dict[str, tuple[str, ...]] = {
+    "accounts": ("account_id",),
+    "contracts": ("contract_id",),
+    "rate_card": ("contract_id", "meter"),
+    "usage": ("account_id", "meter", "usage_date"),
+    "workflows": ("account_id", "workflow_id"),
+    "outcomes": ("account_id", "month"),
+    "activities": ("account_id", "activity_date", "activity_type"),
+    "budgets": ("account_id", "enabled_date"),
+}
+"""Columns that name a row where there is no file row (database tables)."""
+
+PARENTS: dict[str, tuple[str, str]] = {
+    "contracts": ("account_id", "accounts"),
+    "rate_card": ("contract_id", "contracts"),
+    "usage": ("account_id", "accounts"),
+    "workflows": ("account_id", "accounts"),
+    "outcomes": ("account_id", "accounts"),
+    "activities": ("account_id", "accounts"),
+    "budgets": ("account_id", "accounts"),
+}
+"""Foreign keys: table -> (column, parent table whose accepted rows hold that key). A null key in
+``activities.account_id`` is a portfolio-level activity, not an unknown account."""
+
+INDEX = "_index"
+"""Position of a row in its raw table (0-based), carried through validation to find it again."""
+
+
+class _Table(dy.Schema):
+    _index = dy.UInt32(nullable=True)
+
+
+class AccountsSchema(_Table):
+    """accounts: one row per account, ``account_id`` unique and non-blank."""
+
+    account_id = dy.String(primary_key=True, regex=r"\S")
+    account_name = dy.String()
+    segment = dy.String()
+    csm_owner = dy.String(nullable=True)
+    ae_owner = dy.String(nullable=True)
+    technical_counterpart = dy.String(nullable=True)
+    is_strategic = dy.Bool(nullable=True)  # empty means false: filled while parsing
+
+
+class ContractsSchema(_Table):
+    """contracts: ``contract_id`` unique; end_date (null = evergreen) on or after start_date."""
+
+    contract_id = dy.String(primary_key=True, regex=r"\S")
+    account_id = dy.String()
+    start_date = dy.Date()
+    end_date = dy.Date(nullable=True)
+    commit_amount = dy.Float64(min=0)
+    currency = dy.String(nullable=True)
+    renewal_of = dy.String(nullable=True)
+
+    @dy.rule()
+    def end_before_start(cls) -> pl.Expr:
+        """end_date < start_date (a null on either side passes)."""
+        return ~(pl.col("end_date") < pl.col("start_date")).fill_null(False)
+
+
+class RateCardSchema(_Table):
+    """rate_card: unique on (contract_id, meter); prices and included quantity ≥ 0."""
+
+    contract_id = dy.String(primary_key=True)
+    meter = dy.String(primary_key=True)
+    unit_price = dy.Float64(min=0)
+    included_quantity = dy.Float64(nullable=True, min=0)
+    overage_unit_price = dy.Float64(nullable=True, min=0)
+
+
+class UsageSchema(_Table):
+    """usage: raw rows (events or daily totals) with a finite quantity ≥ 0."""
+
+    account_id = dy.String(regex=r"\S")
+    meter = dy.String()
+    usage_date = dy.Date()
+    quantity = dy.Float64(min=0)
+
+
+class WorkflowsSchema(_Table):
+    """workflows: unique on (account_id, workflow_id); retired_date ≥ production_date."""
+
+    account_id = dy.String(primary_key=True)
+    workflow_id = dy.String(primary_key=True)
+    production_date = dy.Date()
+    retired_date = dy.Date(nullable=True)
+
+    @dy.rule()
+    def retired_before_production(cls) -> pl.Expr:
+        """retired_date < production_date (a null retired_date passes)."""
+        return ~(pl.col("retired_date") < pl.col("production_date")).fill_null(False)
+
+
+class OutcomesSchema(_Table):
+    """outcomes: a month on its first day and an outcome_count ≥ 0."""
+
+    account_id = dy.String()
+    month = dy.Date(check={"first_of_month": lambda month: month.dt.day() == 1})
+    outcome_count = dy.Float64(min=0)
+
+
+class ActivitiesSchema(_Table):
+    """activities: a known activity_type; account_id may be null (portfolio-level)."""
+
+    activity_date = dy.Date()
+    account_id = dy.String(nullable=True)
+    activity_type = dy.String(check={"known_type": lambda kind: kind.is_in(ACTIVITY_TYPES)})
+    owner = dy.String(nullable=True)
+
+
+class BudgetsSchema(_Table):
+    """budgets: monthly_budget > 0 and alert_threshold_pct in (0, 2]."""
+
+    account_id = dy.String()
+    monthly_budget = dy.Float64(min_exclusive=0)
+    alert_threshold_pct = dy.Float64(min_exclusive=0, max=2)
+    enabled_date = dy.Date()
+
+
+SCHEMAS: dict[str, type[dy.Schema]] = {
+    "accounts": AccountsSchema,
+    "contracts": ContractsSchema,
+    "rate_card": RateCardSchema,
+    "usage": UsageSchema,
+    "workflows": WorkflowsSchema,
+    "outcomes": OutcomesSchema,
+    "activities": ActivitiesSchema,
+    "budgets": BudgetsSchema,
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One named rule of the contract.
+
+    name: as it appears in errors, rejects and data_quality.json.
+    columns: the columns whose values an error message shows.
+    kind: ``structural`` stops the run (exit 2); ``row`` rejects the row and the run continues
+        (unless ``params.strict``).
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    kind: Literal["structural", "row"]
+    description: str
+
+
+def _rule(name: str, kind: Literal["structural", "row"], description: str) -> Rule:
+    """A rule on one column, named ``<column>|<check>`` after that column."""
+    return Rule(name, (name.split("|")[0],), kind, description)
+
+
+def _column_rules(column: str, *checks: str) -> tuple[Rule, ...]:
+    """Row rules dataframely derives from a column's declaration, in its naming."""
+    meaning = {
+        "nullability": "is empty",
+        "regex": "is blank",
+        "min": "is negative",
+        "min_exclusive": "is not above its minimum",
+        "max": "is above its maximum",
+        "nan": "is NaN",
+        "inf": "is infinite",
+        "check__first_of_month": "is not the first day of a month",
+        "check__known_type": f"is not one of {', '.join(ACTIVITY_TYPES)}",
+    }
+    return tuple(
+        _rule(f"{column}|{check}", "row", f"{column} {meaning[check]}") for check in checks
+    )
+
+
+_FILE_RULES = (
+    Rule("missing_table", (), "structural", "a required table is absent from the source"),
+    Rule("ambiguous_table", (), "structural", "a table exists as both .csv and .parquet"),
+    Rule("unreadable_file", (), "structural", "the file cannot be read as CSV or Parquet"),
+    Rule("missing_column", (), "structural", "a required column is absent"),
+    Rule("wrong_type", (), "structural", "a value does not parse as its column's type"),
+)
+_MONEY = ("nullability", "min", "nan", "inf")
+_OPTIONAL_MONEY = ("min", "nan", "inf")
+
+RULES: dict[str, tuple[Rule, ...]] = {
+    "accounts": (
+        *_FILE_RULES,
+        Rule("primary_key", ("account_id",), "structural", "account_id is not unique"),
+        *_column_rules("account_id", "nullability", "regex"),
+        *_column_rules("account_name", "nullability"),
+        *_column_rules("segment", "nullability"),
+    ),
+    "contracts": (
+        *_FILE_RULES,
+        Rule("primary_key", ("contract_id",), "structural", "contract_id is not unique"),
+        Rule(
+            "end_before_start",
+            ("start_date", "end_date"),
+            "structural",
+            "end_date is before start_date",
+        ),
+        Rule("currency_mismatch", ("currency",), "structural", "currency is not params.currency"),
+        Rule(
+            "overlapping_contracts",
+            ("contract_id", "start_date", "end_date"),
+            "structural",
+            "two contracts of one account cover the same day",
+        ),
+        *_column_rules("contract_id", "nullability", "regex"),
+        *_column_rules("account_id", "nullability"),
+        *_column_rules("start_date", "nullability"),
+        *_column_rules("commit_amount", *_MONEY),
+        Rule("unknown_account", ("account_id",), "row", "account_id is not an accepted account"),
+    ),
+    "rate_card": (
+        *_FILE_RULES,
+        Rule("primary_key", ("contract_id", "meter"), "structural", "(contract_id, meter) repeats"),
+        *_column_rules("contract_id", "nullability"),
+        *_column_rules("meter", "nullability"),
+        *_column_rules("unit_price", *_MONEY),
+        *_column_rules("included_quantity", *_OPTIONAL_MONEY),
+        *_column_rules("overage_unit_price", *_OPTIONAL_MONEY),
+        Rule(
+            "unknown_contract",
+            ("contract_id",),
+            "row",
+            "contract_id is not an accepted contract",
+        ),
+    ),
+    "usage": (
+        *_FILE_RULES,
+        *_column_rules("account_id", "nullability", "regex"),
+        *_column_rules("meter", "nullability"),
+        *_column_rules("usage_date", "nullability"),
+        *_column_rules("quantity", "nullability", "nan", "inf", "min"),
+        Rule("unknown_account", ("account_id",), "row", "account_id is not an accepted account"),
+    ),
+    "workflows": (
+        *_FILE_RULES,
+        Rule(
+            "primary_key",
+            ("account_id", "workflow_id"),
+            "structural",
+            "(account_id, workflow_id) repeats",
+        ),
+        *_column_rules("account_id", "nullability"),
+        *_column_rules("workflow_id", "nullability"),
+        *_column_rules("production_date", "nullability"),
+        Rule(
+            "retired_before_production",
+            ("production_date", "retired_date"),
+            "row",
+            "retired_date is before production_date",
+        ),
+        Rule("unknown_account", ("account_id",), "row", "account_id is not an accepted account"),
+    ),
+    "outcomes": (
+        *_FILE_RULES,
+        *_column_rules("account_id", "nullability"),
+        *_column_rules("month", "nullability", "check__first_of_month"),
+        *_column_rules("outcome_count", *_MONEY),
+        Rule("unknown_account", ("account_id",), "row", "account_id is not an accepted account"),
+    ),
+    "activities": (
+        *_FILE_RULES,
+        *_column_rules("activity_date", "nullability"),
+        *_column_rules("activity_type", "nullability", "check__known_type"),
+        Rule("unknown_account", ("account_id",), "row", "account_id is not an accepted account"),
+    ),
+    "budgets": (
+        *_FILE_RULES,
+        *_column_rules("account_id", "nullability"),
+        *_column_rules("monthly_budget", "nullability", "min_exclusive", "nan", "inf"),
+        *_column_rules("alert_threshold_pct", "nullability", "min_exclusive", "max", "nan", "inf"),
+        *_column_rules("enabled_date", "nullability"),
+        Rule("unknown_account", ("account_id",), "row", "account_id is not an accepted account"),
+    ),
+}
+"""Every rule per table, in the order a row failing several is given its ``reason`` (the first)."""
+
+
+def rule(table: str, name: str) -> Rule:
+    """The rule ``name`` of ``table``; KeyError if the contract does not declare it."""
+    return {declared.name: declared for declared in RULES[table]}[name]
 
 
 def empty_frame(table: str) -> pl.LazyFrame:
