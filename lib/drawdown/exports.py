@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 from pathlib import Path
@@ -52,7 +53,7 @@ def crm_cases(cases: pl.DataFrame, currency: str) -> pl.DataFrame:
                 "pattern",
                 "months_over",
                 pl.lit(currency),
-                pl.col("overage_amount").round(0).cast(pl.Int64),
+                (pl.col("overage_amount") + 0.5).floor().cast(pl.Int64),
             ).alias("reason"),
         )
         .select(pl.col(source).alias(target) for source, target in CRM_COLUMNS.items())
@@ -118,5 +119,7 @@ def write_exports(
 
 
 def _plain(text: str | None) -> str:
-    """Data text made inert for Markdown and HTML: markup characters removed, one line."""
-    return re.sub(r"[<>*_`\[\]\\|#]", "", (text or "")).replace("\n", " ").strip()
+    """Data text made inert for Markdown and HTML on one line: HTML escaped, Markdown
+    emphasis, link and code characters backslash-escaped."""
+    escaped = html.escape(" ".join((text or "").split()), quote=False)
+    return re.sub(r"([*_`\[\]\\|#])", r"\\\1", escaped)
