@@ -186,3 +186,39 @@ def load_sample(
     typer.echo(
         f"loaded {', '.join(f'{table} {count:,}' for table, count in rows.items())} rows into {redact(uri)}"
     )
+
+
+@app.command()
+@_exits_cleanly
+def validate(
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="Source: a folder of CSV/Parquet files or a database URI (default: source.uri)."
+        ),
+    ] = None,
+    params: Annotated[
+        Path | None,
+        typer.Option("--params", help="YAML params file layered over params/default.yaml."),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override one parameter: --set strict=true (repeatable)."),
+    ] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Folder to write the rejected rows into, one <table>.csv per table."),
+    ] = None,
+) -> None:
+    """Check a source against the data contract and print the data-quality report."""
+    from drawdown.quality import quality_report
+    from drawdown.validate import load_book
+
+    resolved = _load_params(params, set_, data)
+    validated = load_book(resolved.source.uri, resolved)
+    Console().print(quality_report(validated.quality))
+    if rejects is not None:
+        rejects.mkdir(parents=True, exist_ok=True)
+        for table, rejected in validated.rejects.items():
+            rejected.write_csv(rejects / f"{table}.csv")
+        typer.echo(f"rejected rows of {len(validated.rejects)} tables written to {rejects}")

@@ -328,12 +328,12 @@ def _check(
             ]
         )
         valid = valid.filter(~unknown)
-    structural_names = {declared.name for declared in RULES[table] if declared.kind == "structural"}
+    structural_names = [declared.name for declared in RULES[table] if declared.kind == "structural"]
     structural = [
         _finding(raw, rule(table, name), _gather(raw, rows[INDEX]), count=rows.height)
-        for (name,), rows in broken.filter(pl.col(REASON).is_in(structural_names)).group_by(
-            REASON, maintain_order=True
-        )
+        for name in structural_names
+        if name in failed.columns
+        and (rows := failed.filter(pl.col(name) == "invalid").select(INDEX)).height
     ]
     if table == "contracts":
         structural += _currency_findings(raw, parsed, params.currency) + _overlap_findings(
