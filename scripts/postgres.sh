@@ -5,6 +5,8 @@
 #   scripts/postgres.sh status   print the URI and exit 0 while it runs; exit 3 when it does not
 #   scripts/postgres.sh stop     stop the server and remove $DRAWDOWN_PG_DIR
 #
+# Exit status 69 from start: PostgreSQL is missing and could not be installed.
+#
 # Environment:
 #   DRAWDOWN_PG_DIR       the server's folder [${TMPDIR:-/tmp}/drawdown-pg]; one server per folder
 #   DRAWDOWN_PG_PORT      the port to listen on [a free port picked at start]
@@ -58,12 +60,12 @@ start() {
   local bin
   bin=$(find_bin)
   if [[ -z $bin ]]; then
-    "$(dirname "$0")/system-deps.sh"
+    "$(dirname "$0")/system-deps.sh" || true
     bin=$(find_bin)
   fi
   if [[ -z $bin ]]; then
     echo "drawdown: PostgreSQL is not installed and could not be installed (no initdb)" >&2
-    exit 1
+    exit 69
   fi
   local port=${DRAWDOWN_PG_PORT:-$(free_port)}
   rm -rf "$dir/data"

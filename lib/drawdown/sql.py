@@ -11,8 +11,9 @@ matched exactly as written (case-sensitive) and can never inject SQL. An optiona
 not exist is left out of the result; a required one is an ``InputError``.
 
 Usage is summed to daily IN THE DATABASE (``usage_query``): the day is ``usage_date`` when the table
-has it, else ``usage_ts`` converted to a date in ``params.timezone`` — a ``timestamptz`` is an
-instant (``AT TIME ZONE``); a naive ``timestamp`` is read as UTC, the convention of event logs.
+has it, else ``usage_ts`` as a date in ``params.timezone``: a ``timestamptz`` is an instant,
+converted with ``AT TIME ZONE``; a naive ``timestamp`` is already wall-clock time there (its date
+is taken as is), as ``drawdown.validate`` reads a timestamp without offset from a file.
 Only rows that pass the row-level rules (account_id, meter and day present; quantity ≥ 0, not NaN)
 are summed; every other row comes back as it is, beside the daily sums, so that the validator
 rejects it by its key exactly as it would a file row. The column ``_events`` counts the raw rows
@@ -327,9 +328,10 @@ def _day(table: str, columns: Mapping[str, pa.DataType], timezone: str) -> str:
             f"usage: rule bad_type: column usage_ts of database table {table} holds "
             f"{_type_name(kind)}, not timestamps"
         )
+    if kind.tz is None:
+        return "CAST(usage_ts AS date)"
     zone = timezone.replace("'", "''")
-    instant = "usage_ts" if kind.tz is not None else "(usage_ts AT TIME ZONE 'UTC')"
-    return f"CAST({instant} AT TIME ZONE '{zone}' AS date)"
+    return f"CAST(usage_ts AT TIME ZONE '{zone}' AS date)"
 
 
 def _select_as_read(field: pa.Field) -> str:
