@@ -1,0 +1,324 @@
+"""Altair chart builders for the reports, the house theme, and the static-SVG display helper.
+
+Every builder takes a collected frame and returns an unrendered ``alt.Chart`` (or layer / facet);
+none writes files or changes its input. Apply the theme with ``chart.pipe(theme, brand)`` and
+show it with ``svg(chart)``: the cell output is ``image/svg+xml`` made by vl-convert, so the HTML
+works offline and the same picture serves the PDF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import altair as alt
+import polars as pl
+import vl_convert as vlc
+
+from drawdown.params import Brand
+
+BAND_COLORS = {
+    "over": "#c0392b",
+    "healthy": "#2e8b57",
+    "under": "#e08e0b",
+    "not_live": "#7f8c8d",
+    "paygo": "#5b7db1",
+}
+BAND_LABELS = {
+    "over": "Over",
+    "healthy": "Healthy",
+    "under": "Under",
+    "not_live": "Not live",
+    "paygo": "Pay-as-you-go",
+}
+PATTERN_COLORS = {
+    "within": "#9db4c0",
+    "spike": "#e08e0b",
+    "emerging": "#d35400",
+    "sustained": "#c0392b",
+    "over": "#d35400",
+}
+FONT = "Liberation Sans, DejaVu Sans, Arial, Helvetica, sans-serif"
+WIDTH = 640
+
+ChartT = TypeVar("ChartT", bound=alt.TopLevelMixin)
+
+
+@dataclass(frozen=True)
+class Svg:
+    """A chart rendered to SVG text; Jupyter shows it as ``image/svg+xml`` and nothing else."""
+
+    text: str
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"image/svg+xml": self.text}
+
+
+def svg(chart: alt.TopLevelMixin) -> Svg:
+    """Render ``chart`` to static SVG with vl-convert (no browser, no network)."""
+    return Svg(vlc.vegalite_to_svg(chart.to_dict()))
+
+
+def theme(chart: ChartT, brand: Brand | None = None) -> ChartT:
+    """The house look: fonts, quiet axes, no frame, titles in the brand colour."""
+    primary = (brand or Brand()).primary_color
+    return (
+        chart.configure(font=FONT, background="white", padding=8)
+        .configure_view(stroke=None)
+        .configure_title(fontSize=14, anchor="start", color=primary, subtitleColor="#555")
+        .configure_axis(
+            labelFontSize=11,
+            titleFontSize=11,
+            gridColor="#e6e6e6",
+            domainColor="#999",
+            labelLimit=220,
+        )
+        .configure_legend(labelFontSize=11, titleFontSize=11, orient="bottom", labelLimit=260)
+        .configure_header(labelFontSize=12, titleFontSize=12, labelLimit=300)
+        .configure_range(category=[primary, "#e08e0b", "#2e8b57", "#7f8c8d", "#8e44ad", "#16a085"])
+    )
+
+
+def band_scale() -> alt.Scale:
+    """Colour per band, in the order the legend lists them."""
+    return alt.Scale(domain=list(BAND_LABELS.values()), range=list(BAND_COLORS.values()))
+
+
+def band_mix_chart(mix: pl.DataFrame, *, title: str = "Band mix per segment") -> alt.Chart:
+    """Stacked horizontal bars of band shares per segment (from ``report_data.band_mix``)."""
+    data = mix.with_columns(
+        pl.col("band").replace_strict(BAND_LABELS, default=pl.col("band")).alias("band_label"),
+        pl.col("band")
+        .replace_strict({band: i for i, band in enumerate(BAND_COLORS)}, default=9)
+        .alias("order"),
+    )
+    return (
+        alt.Chart(data, title=title)
+        .mark_bar()
+        .encode(
+            y=alt.Y("segment:N", title=None, sort=None),
+            x=alt.X(
+                "share:Q",
+                title="Share of accounts",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            color=alt.Color("band_label:N", title="Band", scale=band_scale()),
+            order=alt.Order("order:Q"),
+            tooltip=["segment", "band_label", alt.Tooltip("share:Q", format=".0%")],
+        )
+        .properties(width=WIDTH - 120, height=alt.Step(26))
+    )
+
+
+def burnup_chart(
+    burnup: pl.DataFrame, *, commit: float, band: str, currency: str = "USD"
+) -> alt.LayerChart:
+    """Consumption against commit: the running total, the linear pace, the projection to term
+    end (dashed, in the band's colour) and the commit line (from ``report_data.burnup``)."""
+    colors = alt.Scale(
+        domain=["consumed", "linear pace", "projection"],
+        range=["#1f4e79", "#999999", BAND_COLORS.get(band, "#555555")],
+    )
+    lines = (
+        alt.Chart(burnup)
+        .mark_line(strokeWidth=2)
+        .encode(
+            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y")),
+            y=alt.Y("amount:Q", title=f"Consumed ({currency})", axis=alt.Axis(format="~s")),
+            color=alt.Color("series:N", title=None, scale=colors),
+            strokeDash=alt.StrokeDash(
+                "series:N",
+                scale=alt.Scale(
+                    domain=["consumed", "linear pace", "projection"], range=[[1, 0], [4, 4], [6, 3]]
+                ),
+                legend=None,
+            ),
+        )
+    )
+    commit_rule = (
+        alt.Chart(
+            pl.DataFrame({"commit": [commit], "label": [f"Commit {_money(commit, currency)}"]})
+        )
+        .mark_rule(color="#333", strokeDash=[2, 2])
+        .encode(y="commit:Q")
+    )
+    label = commit_rule.mark_text(align="left", dx=4, dy=-7, color="#333", fontSize=11).encode(
+        text="label:N", x=alt.value(0)
+    )
+    return alt.layer(lines, commit_rule, label, title="Usage against commit").properties(
+        width=WIDTH, height=260
+    )
+
+
+def meter_months_chart(meters: pl.DataFrame) -> alt.FacetChart:
+    """Monthly usage per meter against its limit; over months coloured by their mark (spike,
+    emerging, sustained, over) and labelled. Expects a ``mark`` column (``report_data.meter_marks``)."""
+    base = alt.Chart(meters).encode(
+        x=alt.X("yearmonth(month):O", title=None, axis=alt.Axis(format="%b %y", labelAngle=0))
+    )
+    bars = base.mark_bar().encode(
+        y=alt.Y("usage:Q", title="Units", axis=alt.Axis(format="~s")),
+        color=alt.Color(
+            "mark:N",
+            title="Month",
+            scale=alt.Scale(domain=list(PATTERN_COLORS), range=list(PATTERN_COLORS.values())),
+        ),
+        tooltip=["meter", "month", "usage", "limit", alt.Tooltip("pct_over:Q", format="+.0%")],
+    )
+    limit = base.mark_tick(color="#222", thickness=2, size=28).encode(y="limit:Q")
+    labels = (
+        base.transform_filter("datum.mark != 'within'")
+        .mark_text(dy=-6, fontSize=10, color="#333")
+        .encode(y="usage:Q", text="mark:N")
+    )
+    return (
+        alt.layer(bars, limit, labels, data=meters)
+        .properties(width=WIDTH - 80, height=140)
+        .facet(
+            row=alt.Row(
+                "meter:N",
+                title=None,
+                header=alt.Header(labelAngle=0, labelAlign="left", labelOrient="top"),
+            )
+        )
+        .resolve_scale(y="independent")
+        .properties(title="Meters against their limits (black tick = monthly limit)")
+    )
+
+
+def daily_usage_chart(
+    lines: pl.DataFrame, *, currency: str = "USD", columns: int = 2
+) -> alt.FacetChart:
+    """Small multiples of daily spend, one panel per account (from ``report_data.daily_lines``)."""
+    return (
+        alt.Chart(lines)
+        .mark_line(strokeWidth=1.2)
+        .encode(
+            x=alt.X("usage_date:T", title=None, axis=alt.Axis(format="%b %d", tickCount=4)),
+            y=alt.Y("amount:Q", title=f"Daily spend ({currency})", axis=alt.Axis(format="~s")),
+        )
+        .properties(width=(WIDTH - 60) // columns, height=90)
+        .facet(facet=alt.Facet("account_name:N", title=None, sort=None), columns=columns)
+        .resolve_scale(y="independent")
+        .properties(title="Daily usage of the top accounts (last 90 days)")
+    )
+
+
+def ttfbe_chart(trend: pl.DataFrame, *, target_days: int) -> alt.LayerChart:
+    """Median time to first billable event by cohort month, with the target as a rule."""
+    line = (
+        alt.Chart(trend)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(
+                "yearmonth(cohort_month):T",
+                title="Cohort (month of contract start)",
+                axis=alt.Axis(format="%b %Y"),
+            ),
+            y=alt.Y("median_ttfbe_days:Q", title="Median days to first billable event"),
+            tooltip=["cohort_month", "median_ttfbe_days", "live_accounts"],
+        )
+    )
+    target = (
+        alt.Chart(pl.DataFrame({"target": [target_days]}))
+        .mark_rule(color="#2e8b57", strokeDash=[4, 4])
+        .encode(y="target:Q")
+    )
+    return alt.layer(
+        line, target, title=f"Time to first billable event by cohort (target {target_days} days)"
+    ).properties(width=WIDTH, height=200)
+
+
+def retention_chart(segments: pl.DataFrame) -> alt.LayerChart:
+    """GRR and NRR per segment as grouped bars, with 100 % as a rule."""
+    data = segments.select("segment", "grr", "nrr").unpivot(
+        index="segment", variable_name="measure", value_name="value"
+    )
+    data = data.with_columns(pl.col("measure").str.to_uppercase())
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("segment:N", title=None),
+            yOffset="measure:N",
+            x=alt.X("value:Q", title=None, axis=alt.Axis(format="%")),
+            color=alt.Color("measure:N", title=None),
+            tooltip=["segment", "measure", alt.Tooltip("value:Q", format=".0%")],
+        )
+    )
+    labels = bars.mark_text(align="left", dx=3, fontSize=10).encode(
+        text=alt.Text("value:Q", format=".0%"), color=alt.value("#333")
+    )
+    rule = (
+        alt.Chart(pl.DataFrame({"x": [1.0]}))
+        .mark_rule(color="#333", strokeDash=[2, 2])
+        .encode(x="x:Q")
+    )
+    return alt.layer(
+        bars, labels, rule, title="Retention per segment (last 90 days vs a year earlier)"
+    ).properties(width=WIDTH - 120, height=alt.Step(14))
+
+
+def funnel_chart(funnel: pl.DataFrame) -> alt.Chart:
+    """The adoption funnel: share of accounts reaching each step, grouped by segment
+    (from ``report_data.adoption_funnel``)."""
+    return (
+        alt.Chart(funnel, title="From contract start to steady draw")
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "step:N",
+                title=None,
+                sort=alt.EncodingSortField("step_order"),
+                axis=alt.Axis(labelAngle=0, labelLimit=150),
+            ),
+            xOffset=alt.XOffset("segment:N"),
+            y=alt.Y(
+                "share:Q",
+                title="Share of accounts",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            color=alt.Color("segment:N", title="Segment"),
+            tooltip=["segment", "step", "accounts", alt.Tooltip("share:Q", format=".0%")],
+        )
+        .properties(width=WIDTH, height=220)
+    )
+
+
+def monthly_spend_chart(months: pl.DataFrame, *, currency: str = "USD") -> alt.Chart:
+    """Monthly spend bars (spend predictability at a glance)."""
+    return (
+        alt.Chart(months, title="Spend by month")
+        .mark_bar()
+        .encode(
+            x=alt.X("yearmonth(month):O", title=None, axis=alt.Axis(format="%b %y", labelAngle=0)),
+            y=alt.Y("amount:Q", title=f"Spend ({currency})", axis=alt.Axis(format="~s")),
+            tooltip=["month", alt.Tooltip("amount:Q", format=",.0f")],
+        )
+        .properties(width=WIDTH, height=180)
+    )
+
+
+def cost_per_outcome_chart(months: pl.DataFrame, *, currency: str = "USD") -> alt.Chart:
+    """Unit economics: cost per outcome by month (months without outcomes left out)."""
+    data = months.filter(pl.col("cost_per_outcome").is_not_null())
+    return (
+        alt.Chart(data, title="Cost per outcome by month")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("yearmonth(month):T", title=None, axis=alt.Axis(format="%b %y")),
+            y=alt.Y(
+                "cost_per_outcome:Q",
+                title=f"Cost per outcome ({currency})",
+                scale=alt.Scale(zero=False),
+            ),
+            tooltip=["month", alt.Tooltip("cost_per_outcome:Q", format=",.2f")],
+        )
+        .properties(width=WIDTH, height=180)
+    )
+
+
+def _money(value: float, currency: str) -> str:
+    return f"{value:,.0f} {currency}"

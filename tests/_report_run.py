@@ -1,0 +1,458 @@
+"""A tiny hand-made run folder for the report tests: five accounts, every artifact of SCHEMAS.
+
+as_of 2026-04-30. Accounts (commit terms 2025-07-01 .. 2026-06-30, 365 days, 304 elapsed):
+  A1 Acme Corp          Enterprise  commit 120000, consumed 100000, healthy, on pace, outcomes
+  A2 <script>...        Enterprise  commit  60000, consumed  70000, over, too fast, sustained case
+  A3 Bolt & Co          Mid-Market  commit  30000, consumed  10000, under, too slow, warnings
+  A4 Paygo Ltd          Mid-Market  pay-as-you-go
+  A5 Newco              Mid-Market  commit  24000 from 2026-03-01, not live
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from drawdown.artifacts import conform
+
+AS_OF = date(2026, 4, 30)
+EVIL_NAME = "<script>alert(1)</script>"
+_START, _END = date(2025, 7, 1), date(2026, 6, 30)
+
+
+def _health() -> pl.DataFrame:
+    base = {
+        "technical_counterpart": None,
+        "is_strategic": False,
+        "term_start": _START,
+        "term_end": _END,
+        "term_days": 365,
+        "elapsed_days": 304,
+        "elapsed_fraction": 304 / 365,
+        "remaining_days": 61,
+        "band_low": 0.85,
+        "band_high": 1.10,
+        "first_contract_start": _START,
+        "workflows_at_90d": 1,
+        "workflows_at_180d": 2,
+    }
+    rows = [
+        dict(
+            account_id="A1",
+            account_name="Acme Corp",
+            segment="Enterprise",
+            csm_owner="Kim",
+            ae_owner="Lee",
+            contract_id="C1",
+            commit_amount=120000.0,
+            consumed_to_date=100000.0,
+            run_rate=330.0,
+            band="healthy",
+            burn="on_pace",
+            first_billable_date=date(2025, 7, 8),
+            ttfbe_days=7,
+            cv_28d=0.3,
+            workflows_live=3,
+            adoption_stage="steady_draw",
+            early_warnings=[],
+            is_strategic=True,
+            technical_counterpart="Ola",
+        ),
+        dict(
+            account_id="A2",
+            account_name=EVIL_NAME,
+            segment="Enterprise",
+            csm_owner="Dana",
+            ae_owner=None,
+            contract_id="C2",
+            commit_amount=60000.0,
+            consumed_to_date=70000.0,
+            run_rate=260.0,
+            band="over",
+            burn="too_fast",
+            first_billable_date=date(2025, 7, 20),
+            ttfbe_days=19,
+            cv_28d=0.9,
+            workflows_live=2,
+            adoption_stage="multi_workflow",
+            early_warnings=[],
+        ),
+        dict(
+            account_id="A3",
+            account_name="Bolt & Co",
+            segment="Mid-Market",
+            csm_owner="Kim",
+            ae_owner="Lee",
+            contract_id="C3",
+            commit_amount=30000.0,
+            consumed_to_date=10000.0,
+            run_rate=20.0,
+            band="under",
+            burn="too_slow",
+            first_billable_date=date(2025, 8, 1),
+            ttfbe_days=31,
+            cv_28d=0.4,
+            workflows_live=1,
+            adoption_stage="one_workflow",
+            early_warnings=["usage_drop", "renewal_risk"],
+        ),
+        dict(
+            account_id="A4",
+            account_name="Paygo Ltd",
+            segment="Mid-Market",
+            csm_owner=None,
+            ae_owner=None,
+            contract_id="C4",
+            commit_amount=0.0,
+            consumed_to_date=5000.0,
+            run_rate=15.0,
+            band="paygo",
+            burn=None,
+            first_billable_date=date(2025, 7, 2),
+            ttfbe_days=1,
+            cv_28d=0.2,
+            workflows_live=1,
+            adoption_stage="one_workflow",
+            early_warnings=[],
+        ),
+        dict(
+            account_id="A5",
+            account_name="Newco",
+            segment="Mid-Market",
+            csm_owner="Kim",
+            ae_owner="Lee",
+            contract_id="C5",
+            commit_amount=24000.0,
+            consumed_to_date=0.0,
+            run_rate=0.0,
+            band="not_live",
+            burn="too_slow",
+            first_billable_date=None,
+            ttfbe_days=None,
+            cv_28d=None,
+            workflows_live=0,
+            adoption_stage="not_live",
+            early_warnings=[],
+            term_start=date(2026, 3, 1),
+            term_end=date(2027, 2, 28),
+            elapsed_days=61,
+            elapsed_fraction=61 / 365,
+            remaining_days=304,
+            first_contract_start=date(2026, 3, 1),
+            workflows_at_90d=None,
+            workflows_at_180d=None,
+        ),
+    ]
+    frame = pl.DataFrame([{**base, **row} for row in rows], infer_schema_length=None)
+    commit = pl.col("commit_amount")
+    return frame.with_columns(
+        utilization=pl.when(commit > 0).then(pl.col("consumed_to_date") / commit),
+        projected_consumption=pl.col("consumed_to_date")
+        + pl.col("run_rate") * pl.col("remaining_days"),
+    ).with_columns(
+        pacing_index=pl.col("utilization") / pl.col("elapsed_fraction"),
+        projected_utilization=pl.when(commit > 0).then(pl.col("projected_consumption") / commit),
+        exhaustion_date=pl.when(pl.col("account_id") == "A2").then(pl.lit(date(2026, 3, 2))),
+        exhausts_before_term_end=pl.col("account_id") == "A2",
+        account_value=pl.when(commit > 0).then(commit).otherwise(5500.0),
+        is_smooth=pl.col("cv_28d") <= 0.5,
+    )
+
+
+def _cases() -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            dict(
+                rank=1,
+                account_id="A2",
+                account_name=EVIL_NAME,
+                segment="Enterprise",
+                meter="api_calls",
+                pct_over=0.5,
+                pattern="sustained",
+                meters_over=1,
+                months_over=3,
+                latest_over_month=date(2026, 4, 1),
+                overage_amount=1200.0,
+                account_value=60000.0,
+                priority_score=30000.0,
+                triage="conversation",
+                owner_detect="system",
+                owner_first_conversation="Dana",
+                owner_expansion=None,
+                missing_owners=["expansion"],
+                status=None,
+            ),
+            dict(
+                rank=2,
+                account_id="A1",
+                account_name="Acme Corp",
+                segment="Enterprise",
+                meter="api_calls",
+                pct_over=0.05,
+                pattern="spike",
+                meters_over=1,
+                months_over=1,
+                latest_over_month=date(2026, 4, 1),
+                overage_amount=50.0,
+                account_value=120000.0,
+                priority_score=6000.0,
+                triage="monitor",
+                owner_detect="system",
+                owner_first_conversation="Kim",
+                owner_expansion="Lee",
+                missing_owners=[],
+                status="overconsumption_conversation",
+            ),
+        ]
+    )
+
+
+def _summary(scale: float = 1.0) -> pl.DataFrame:
+    rows = [
+        (
+            "Enterprise",
+            2,
+            180000.0,
+            170000.0,
+            0.0,
+            0.0,
+            0.0,
+            0.5,
+            0.5,
+            13.0,
+            16.0,
+            1250.0,
+            1,
+            0.95,
+            1.12,
+        ),
+        (
+            "Mid-Market",
+            3,
+            54000.0,
+            15000.0,
+            1 / 3,
+            1 / 3,
+            1 / 3,
+            0.0,
+            0.0,
+            16.0,
+            23.5,
+            0.0,
+            0,
+            0.80,
+            0.90,
+        ),
+        ("All", 5, 234000.0, 185000.0, 0.2, 0.2, 0.2, 0.2, 0.2, 13.0, 19.0, 1250.0, 1, 0.90, 1.05),
+    ]
+    frame = pl.DataFrame(rows, schema=list(conform_columns("segment_summary")), orient="row")
+    return frame.with_columns(pl.col("consumed_to_date_total", "overage_amount") * scale)
+
+
+def conform_columns(name: str) -> list[str]:
+    """The column names of an artifact, in order."""
+    from drawdown.artifacts import SCHEMAS
+
+    return list(SCHEMAS[name])
+
+
+def _daily() -> pl.DataFrame:
+    days = pl.date_range(AS_OF - timedelta(days=119), AS_OF, eager=True).to_list()
+    level = {"A1": 330.0, "A2": 260.0, "A3": 20.0, "A4": 15.0}
+    rows = [
+        (account, day, amount * (1.5 if (i % 7 == 0 and account == "A2") else 1.0) + (i % 5))
+        for account, amount in level.items()
+        for i, day in enumerate(days)
+    ]
+    return pl.DataFrame(rows, schema=["account_id", "usage_date", "amount"], orient="row")
+
+
+def _meter_months() -> pl.DataFrame:
+    months = [date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)]
+    rows = []
+    for account, usages in {"A1": [900.0, 950.0, 1050.0], "A2": [1300.0, 1400.0, 1500.0]}.items():
+        for month, usage in zip(months, usages, strict=True):
+            over = max(0.0, usage - 1000.0)
+            rows.append(
+                (
+                    account,
+                    "api_calls",
+                    month,
+                    1000.0,
+                    usage,
+                    over,
+                    usage / 1000 - 1,
+                    over * 2.0,
+                    usage > 1000,
+                    1.0,
+                    2.0,
+                )
+            )
+    return pl.DataFrame(rows, schema=conform_columns("meter_months"), orient="row")
+
+
+def _account_months() -> pl.DataFrame:
+    months = pl.date_range(date(2025, 10, 1), date(2026, 4, 1), "1mo", eager=True).to_list()
+    rows = []
+    for i, month in enumerate(months):
+        rows.append(
+            (
+                "A1",
+                month,
+                9000.0 + 300 * i,
+                1000.0 + 50 * i,
+                (9000.0 + 300 * i) / (1000 + 50 * i),
+                3,
+            )
+        )
+        rows.append(("A2", month, 7000.0 + 500 * i, None, None, 2))
+        rows.append(("A3", month, 1500.0 - 100 * i, None, None, 1))
+        rows.append(("A4", month, 450.0, None, None, 1))
+    return pl.DataFrame(rows, schema=conform_columns("account_months"), orient="row")
+
+
+def _cohorts() -> pl.DataFrame:
+    rows = [
+        ("Enterprise", date(2025, 7, 1), 2, 2, 13.0, 16.0, 0.5),
+        ("Mid-Market", date(2025, 7, 1), 2, 2, 16.0, 23.5, 0.5),
+        ("Mid-Market", date(2026, 3, 1), 1, 0, None, None, 0.0),
+    ]
+    return pl.DataFrame(rows, schema=conform_columns("ttfbe_cohorts"), orient="row")
+
+
+def _reset() -> tuple[pl.DataFrame, pl.DataFrame]:
+    start = date(2026, 3, 9)
+    items = [
+        (
+            "metrics_published",
+            "1",
+            7,
+            "Usage-health metrics published to every CSM",
+            "share of CSMs",
+            1.0,
+            1.0,
+            "done",
+        ),
+        (
+            "onboarding_ttfbe",
+            "2",
+            14,
+            "Onboarding rebuilt around the first billable event",
+            "median ttfbe_days",
+            None,
+            14.0,
+            "late",
+        ),
+        (
+            "two_workflow",
+            "2",
+            14,
+            "Two-workflow adoption ladder",
+            "share with 2 workflows by day 60",
+            0.0,
+            0.5,
+            "late",
+        ),
+        (
+            "budgets",
+            "3",
+            21,
+            "Budgets and alerts for new customers and the top ten",
+            "share with a budget",
+            0.6,
+            1.0,
+            "late",
+        ),
+        (
+            "value_reviews",
+            "4",
+            28,
+            "Value review with unit economics for three key accounts",
+            "value reviews",
+            3.0,
+            3.0,
+            "done",
+        ),
+        (
+            "usage_clinic",
+            "5-8",
+            56,
+            "Weekly usage clinic",
+            "weeks with a clinic",
+            1.0,
+            1.0,
+            "on_track",
+        ),
+        (
+            "technical_counterpart",
+            "5-8",
+            56,
+            "Technical counterpart for each strategic account",
+            "share of strategic accounts",
+            1.0,
+            1.0,
+            "done",
+        ),
+        (
+            "comp_weights",
+            "5-8",
+            56,
+            "Variable pay favours retention, adoption and stability",
+            "comp weight",
+            0.6,
+            0.6,
+            "not_started",
+        ),
+    ]
+    tracker = pl.DataFrame(
+        [(i, w, start + timedelta(days=d), it, m, v, t, s) for i, w, d, it, m, v, t, s in items],
+        schema=conform_columns("reset_tracker"),
+        orient="row",
+    )
+    comparison = pl.DataFrame(
+        [
+            ("share_healthy", 0.15, 0.2),
+            ("median_ttfbe_days", 15.0, 13.0),
+            ("overage_amount", 900.0, 1250.0),
+            ("median_cv_28d_top", 0.5, 0.35),
+        ],
+        schema=conform_columns("reset_comparison"),
+        orient="row",
+    )
+    return tracker, comparison
+
+
+def write_run(run_dir: Path, *, reset: bool = True, previous: bool = True) -> Path:
+    """Write ``<run_dir>/artifacts/`` with every artifact (reset_* and previous_* optional)."""
+    folder = run_dir / "artifacts"
+    folder.mkdir(parents=True, exist_ok=True)
+    tables = {
+        "account_health": _health(),
+        "overage_cases": _cases(),
+        "segment_summary": _summary(),
+        "ttfbe_cohorts": _cohorts(),
+        "daily_spend": _daily(),
+        "meter_months": _meter_months(),
+        "account_months": _account_months(),
+    }
+    if reset:
+        tables["reset_tracker"], tables["reset_comparison"] = _reset()
+    for name, frame in tables.items():
+        conform(name, frame).write_parquet(folder / f"{name}.parquet")
+    (folder / "data_quality.json").write_text(json.dumps({"tables": {}}), encoding="utf-8")
+    if previous:
+        month, week = folder / "previous_month", folder / "previous_week"
+        month.mkdir()
+        week.mkdir()
+        conform("account_health", tables["account_health"]).write_parquet(
+            month / "account_health.parquet"
+        )
+        conform("segment_summary", _summary(0.9)).write_parquet(month / "segment_summary.parquet")
+        previous_cases = conform("overage_cases", tables["overage_cases"].tail(1))
+        previous_cases.write_parquet(month / "overage_cases.parquet")
+        previous_cases.write_parquet(week / "overage_cases.parquet")
+    return run_dir
