@@ -16,6 +16,7 @@ from drawdown.metrics.accounts import account_health
 from drawdown.metrics.health import ttfbe_cohorts
 from drawdown.metrics.overconsumption import meter_months, overage_cases
 from drawdown.metrics.rating import rate_usage
+from drawdown.metrics.reset import reset_comparison, reset_tracker
 from drawdown.metrics.retention import retention
 from drawdown.metrics.segments import segment_summary
 from drawdown.metrics.series import account_months, daily_spend
@@ -67,5 +68,8 @@ def compute_artifacts(book: Book, params: Params) -> dict[str, pl.DataFrame]:
         "meter_months": months,
         "account_months": account_months(book, daily, as_of),
     }
+    if params.reset.start_date is not None:
+        lazy["reset_tracker"] = reset_tracker(book, rated, health, cases, params, as_of)
+        lazy["reset_comparison"] = reset_comparison(book, rated, health, cases, params, as_of)
     frames = pl.collect_all(lazy.values())
     return {name: conform(name, frame) for name, frame in zip(lazy, frames, strict=True)}
