@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -16,6 +15,7 @@ from typer.testing import CliRunner
 
 from drawdown.cli import app
 from drawdown.errors import InputError, ParamsError
+from drawdown.io import read_source
 from drawdown.metrics import compute_artifacts
 from drawdown.params import Params
 from drawdown.sql import (
@@ -211,17 +211,10 @@ def server() -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def sample_folder(tmp_path_factory) -> Path:
-    from drawdown.sample import write_sample
-
-    return write_sample(tmp_path_factory.mktemp("sample"), accounts=60, days=400, seed=11)
-
-
-@pytest.fixture(scope="module")
-def sample_uri(server, sample_folder) -> str:
+def sample_uri(server, small_book) -> str:
     """The sample book in database ``sample``, usage as 3 timestamped events per daily row."""
     uri = server.database("sample")
-    write_book(uri, sample_folder, events_per_day=3)
+    write_book(uri, small_book, events_per_day=3)
     return uri
 
 
@@ -369,29 +362,25 @@ def test_unreachable_server_is_a_one_line_input_error():
 
 
 @pytest.mark.postgres
-def test_usage_rows_fetched_are_the_distinct_account_meter_days(sample_folder, sample_uri):
+def test_usage_rows_fetched_are_the_distinct_account_meter_days(small_book, sample_uri):
     usage = read_database(sample_uri, Params())["usage"].frame
-    daily = (
-        pl.read_csv(sample_folder / "usage.csv")
-        if (sample_folder / "usage.csv").is_file()
-        else pl.read_parquet(sample_folder / "usage.parquet")
-    )
+    daily = read_source(small_book, Params())["usage"].frame
     # 3 events per daily row went in; one row per (account, meter, day) came out
     assert usage.height == daily.select("account_id", "meter", "usage_date").n_unique()
     assert usage[EVENTS_COLUMN].sum() == 3 * daily.height
 
 
 @pytest.mark.postgres
-def test_database_book_equals_file_book(sample_folder, sample_uri):
-    from_files = load_book(sample_folder, Params()).book.tables()
+def test_database_book_equals_file_book(small_book, sample_uri):
+    from_files = load_book(small_book, Params()).book.tables()
     from_database = load_book(sample_uri, Params()).book.tables()
     for table, frame in from_files.items():
         assert_frame_equal(from_database[table].collect(), frame.collect(), check_row_order=False)
 
 
 @pytest.mark.postgres
-def test_database_artifacts_equal_file_artifacts(sample_folder, sample_uri):
-    from_files = compute_artifacts(load_book(sample_folder, Params()).book, Params())
+def test_database_artifacts_equal_file_artifacts(small_book, sample_uri):
+    from_files = compute_artifacts(load_book(small_book, Params()).book, Params())
     from_database = compute_artifacts(load_book(sample_uri, Params()).book, Params())
     assert from_files.keys() == from_database.keys()
     for name, frame in from_files.items():

@@ -144,11 +144,10 @@ def usage_query(table: str, schema: pa.Schema, timezone: str) -> str:
     pass the row-level rules are summed (``_events`` = how many); the rest come back one by one.
     """
     columns = {field.name: field.type for field in schema}
-    missing = [name for name in (*_USAGE_KEYS, "quantity") if name not in columns]
-    if missing or not {"usage_date", "usage_ts"} & set(columns):
-        needs = [*missing] + (
-            [] if {"usage_date", "usage_ts"} & set(columns) else ["usage_date or usage_ts"]
-        )
+    needs = [name for name in (*_USAGE_KEYS, "quantity") if name not in columns]
+    if not {"usage_date", "usage_ts"} & set(columns):
+        needs.append("usage_date or usage_ts")
+    if needs:
         raise InputError(
             f"usage: rule missing_column: database table {table} has no column {', '.join(needs)}"
         )
@@ -161,23 +160,21 @@ def usage_query(table: str, schema: pa.Schema, timezone: str) -> str:
             f"usage: rule bad_type: column quantity of database table {table} holds "
             f"{_type_name(columns['quantity'])}, not numbers"
         )
-    event = (
-        f"account_id, meter, {_day(table, columns, timezone)} AS usage_date, "
-        f"CAST(quantity AS double precision) AS quantity"
+    events = (
+        f"(SELECT account_id, meter, {_day(table, columns, timezone)} AS usage_date, "
+        f"CAST(quantity AS double precision) AS quantity FROM {quote_name(table)}) AS events"
     )
     passes = (
-        "account_id IS NOT NULL AND meter IS NOT NULL AND usage_date IS NOT NULL "
-        "AND COALESCE(quantity >= 0 AND quantity <> 'NaN', FALSE)"
+        "COALESCE(account_id IS NOT NULL AND meter IS NOT NULL AND usage_date IS NOT NULL "
+        "AND quantity >= 0 AND quantity <> 'NaN', FALSE)"
     )
     return (
-        f"WITH events AS (SELECT {event} FROM {quote_name(table)}), "
-        f"checked AS (SELECT *, {passes} AS passes FROM events) "
         f"SELECT account_id, meter, usage_date, SUM(quantity) AS quantity, "
-        f'COUNT(*) AS "{EVENTS_COLUMN}" FROM checked WHERE passes '
+        f'COUNT(*) AS "{EVENTS_COLUMN}" FROM {events} WHERE {passes} '
         f"GROUP BY account_id, meter, usage_date "
         f"UNION ALL "
         f'SELECT account_id, meter, usage_date, quantity, 1 AS "{EVENTS_COLUMN}" '
-        f"FROM checked WHERE NOT passes"
+        f"FROM {events} WHERE NOT {passes}"
     )
 
 
