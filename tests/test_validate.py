@@ -534,3 +534,48 @@ def test_every_rule_dataframely_derives_is_declared(table):
 def test_structural_rules_are_declared_before_row_rules(table):
     kinds = [rule.kind for rule in RULES[table]]
     assert kinds == sorted(kinds, key=lambda kind: kind != "structural")
+
+
+# -- the validate command ----------------------------------------------------------------------
+
+
+def test_cli_validate_prints_the_report_and_exits_0(tmp_path):
+    from typer.testing import CliRunner
+
+    from drawdown.cli import app
+
+    usage = with_rows("usage", "A1,api,2026-03-04,-2")
+    result = CliRunner().invoke(
+        app, ["validate", "--data", str(write_folder(tmp_path, usage=usage))]
+    )
+    assert result.exit_code == 0, result.output
+    assert "quantity|min" in result.output
+
+
+def test_cli_validate_exits_2_naming_the_problem_without_traceback(tmp_path):
+    from typer.testing import CliRunner
+
+    from drawdown.cli import app
+
+    usage = with_rows("usage", "A1,api,2026-13-01,1")
+    result = CliRunner().invoke(
+        app, ["validate", "--data", str(write_folder(tmp_path, usage=usage))]
+    )
+    assert result.exit_code == 2
+    assert "row 6, column usage_date, rule wrong_type: value '2026-13-01'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_validate_writes_rejects_when_asked(tmp_path):
+    from typer.testing import CliRunner
+
+    from drawdown.cli import app
+
+    usage = with_rows("usage", "A9,api,2026-03-04,1")
+    folder = write_folder(tmp_path / "data", usage=usage)
+    result = CliRunner().invoke(
+        app, ["validate", "--data", str(folder), "--rejects", str(tmp_path / "rejects")]
+    )
+    assert result.exit_code == 0, result.output
+    rejected = pl.read_csv(tmp_path / "rejects" / "usage.csv", infer_schema=False)
+    assert rejected.select("_row", "reason").rows() == [("6", "unknown_account")]
