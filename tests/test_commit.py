@@ -13,6 +13,7 @@ from _books import contract, health_rows, make_book, usage
 from drawdown.metrics.commit import covering_terms
 from drawdown.params import Params
 from drawdown.schema import Book
+from drawdown.validate import daily_usage
 
 JAN_30 = date(2024, 1, 30)
 
@@ -233,8 +234,8 @@ _RATIOS = ("utilization", "pacing_index", "projected_utilization")
     order=st.randoms(use_true_random=False),
 )
 def test_ratios_are_invariant_to_row_order_and_split_days(quantities, splits, order) -> None:
-    """Each day's quantity split over several raw rows, shuffled, then summed per day (as the
-    validator does) gives the same ratios as the plain daily book."""
+    """Each day's quantity split over several raw rows, shuffled, then summed per day by the
+    validator's ``daily_usage``, and the daily rows shuffled, give the ratios of the plain book."""
     days = pl.date_range(date(2024, 1, 1), date(2024, 1, len(quantities)), eager=True)
     daily = pl.DataFrame(
         {
@@ -250,14 +251,12 @@ def test_ratios_are_invariant_to_row_order_and_split_days(quantities, splits, or
         for _ in range(parts)
     ]
     order.shuffle(raw)
-    regrouped = (
-        pl.DataFrame(raw)
-        .group_by("account_id", "meter", "usage_date")
-        .agg(pl.col("quantity").sum())
-    )
+    regrouped = daily_usage(pl.DataFrame(raw))
+    shuffled = daily.sample(fraction=1.0, shuffle=True, seed=order.randint(0, 2**32 - 1))
     contracts = [contract("c1", date(2024, 1, 1), date(2024, 12, 31), 5000.0)]
     as_of = date(2024, 1, 25)
     plain = health_rows(make_book(contracts, [daily]), as_of)["a"]
-    split = health_rows(make_book(contracts, [regrouped]), as_of)["a"]
-    for column in _RATIOS:
-        assert split[column] == pytest.approx(plain[column], rel=1e-12)
+    for variant in (regrouped, shuffled):
+        other = health_rows(make_book(contracts, [variant]), as_of)["a"]
+        for column in _RATIOS:
+            assert other[column] == pytest.approx(plain[column], rel=1e-12)
