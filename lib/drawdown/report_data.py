@@ -218,6 +218,16 @@ def briefing_groups(health: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def with_spend_trend(accounts: pl.DataFrame, months: pl.DataFrame, n: int = 6) -> pl.DataFrame:
+    """``accounts`` with ``spend_trend``: the list of its last ``n`` monthly amounts (oldest first)."""
+    trend = (
+        months.sort("month")
+        .group_by("account_id")
+        .agg(pl.col("amount").tail(n).alias("spend_trend"))
+    )
+    return accounts.join(trend, on="account_id", how="left", maintain_order="left")
+
+
 def unowned_cases(cases: pl.DataFrame) -> pl.DataFrame:
     """Cases with at least one step (first conversation, expansion) that names no owner."""
     return cases.filter(pl.col("missing_owners").list.len() > 0)

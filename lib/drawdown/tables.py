@@ -113,7 +113,7 @@ def accounts_table(
     )
     if "spend_trend" in optional:
         table = table.fmt_nanoplot("spend_trend", plot_type="bar")
-    return _color_bands(table, data)
+    return _empty_note(_color_bands(table, data), data.height)
 
 
 def cases_table(
@@ -164,7 +164,7 @@ def cases_table(
             table = table.tab_style(
                 style.text(color="#c0392b", weight="bold"), loc.body(columns=column, rows=rows)
             )
-    return table
+    return _empty_note(table, data.height, "No account is over its contractual limits.")
 
 
 def burn_table(burning: pl.DataFrame, *, title: str, currency: str = "USD") -> GT:
@@ -196,6 +196,7 @@ def burn_table(burning: pl.DataFrame, *, title: str, currency: str = "USD") -> G
         .fmt_percent("utilization", decimals=0)
         .fmt_currency("account_value", currency=currency, decimals=0)
         .tab_style(style.text(weight="bold"), loc.body(columns="action"))
+        .pipe(_empty_note, data.height)
     )
 
 
@@ -263,7 +264,7 @@ def warnings_table(warnings: pl.DataFrame, *, currency: str = "USD") -> GT:
         )
         .fmt_currency("account_value", currency=currency, decimals=0)
     )
-    return _color_bands(table, data)
+    return _empty_note(_color_bands(table, data), data.height, "No early warnings.")
 
 
 def reset_table(tracker: pl.DataFrame) -> GT:
@@ -389,6 +390,10 @@ def _share_or_count(column: str) -> pl.Expr:
     percent = pl.format("{}%", (value * 100).round(0).cast(pl.Int64))
     count = value.round(1).cast(pl.String).str.strip_suffix(".0")
     return pl.when(pl.col("target") <= 1).then(percent).otherwise(count).alias(column)
+
+
+def _empty_note(table: GT, rows: int, text: str = "None at this date.") -> GT:
+    return table.tab_source_note(text) if rows == 0 else table
 
 
 def _band_labels(frame: pl.DataFrame) -> pl.DataFrame:
