@@ -20,6 +20,9 @@ from drawdown.errors import StepFailed
 
 KERNEL = "python3"
 """ipykernel's own kernelspec: the interpreter drawdown runs in, whatever venv that is."""
+QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
+"""The kernel's own log lines (transport warnings, shutdown notices) would clutter the run's
+output; errors reach the user through the executed notebook instead."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ def execute_step(step: Step, cwd: Path) -> float:
             cwd=str(cwd),
             progress_bar=False,
             log_output=False,
+            extra_arguments=QUIET_KERNEL,
         )
     except papermill.PapermillExecutionError as exc:
         raise StepFailed(
