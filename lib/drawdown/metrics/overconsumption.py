@@ -169,18 +169,18 @@ def _typical_at(over: pl.LazyFrame, book: Book, as_of: date, since: date) -> pl.
     """Typical month at each meter's latest over month m*: median daily quantity × days.
 
     Over the limited days of m* up to A, zeros included (days without usage count as 0).
-    Columns: account_id, meter, typical.
+    ``book.usage`` is daily (one row per account, meter and day). Only the m* days of the
+    over meters are laid out day by day. Columns: account_id, meter, typical.
     """
-    daily = book.usage.group_by("account_id", "meter", "usage_date").agg(pl.col("quantity").sum())
-    return (
+    days = (
         _limited_spans(book, as_of, since)
-        .join(
-            over.select(*_KEY, pl.col("latest_over_month").alias("month")),
-            on=_MONTH_KEY,
-        )
+        .join(over.select(*_KEY, pl.col("latest_over_month").alias("month")), on=_MONTH_KEY)
         .select(*_KEY, pl.date_ranges("day_from", "day_to").alias("usage_date"))
         .explode("usage_date")
-        .join(daily, on=[*_KEY, "usage_date"], how="left")
+    )
+    usage = book.usage.filter(pl.col("usage_date").is_between(since, as_of))
+    return (
+        days.join(usage, on=[*_KEY, "usage_date"], how="left")
         .group_by(_KEY)
         .agg((pl.col("quantity").fill_null(0.0).median() * pl.len()).alias("typical"))
     )
