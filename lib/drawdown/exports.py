@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import date
 from pathlib import Path
@@ -119,7 +118,7 @@ def write_exports(
 
 
 def _plain(text: str | None) -> str:
-    """Data text made inert for Markdown and HTML on one line: HTML escaped, Markdown
-    emphasis, link and code characters backslash-escaped."""
-    escaped = html.escape(" ".join((text or "").split()), quote=False)
-    return re.sub(r"([*_`\[\]\\|#])", r"\\\1", escaped)
+    """Data text made inert for Markdown and HTML on one line: angle brackets escaped, link and
+    code characters dropped (a name can neither inject markup nor a link)."""
+    one_line = " ".join((text or "").split())
+    return re.sub(r"[\[\]`]", "", one_line).replace("<", "&lt;").replace(">", "&gt;")
