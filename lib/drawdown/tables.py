@@ -124,7 +124,6 @@ def cases_table(
     data = cases.select(
         "rank",
         "account_name",
-        "segment",
         "meter",
         "pattern",
         "pct_over",
@@ -142,7 +141,6 @@ def cases_table(
         .cols_label(
             rank="#",
             account_name="Account",
-            segment="Segment",
             meter="Meter",
             pattern="Pattern",
             pct_over="Over limit",
