@@ -43,19 +43,16 @@ def compute_artifacts(book: Book, params: Params) -> dict[str, pl.DataFrame]:
     """Every artifact of ``artifacts.SCHEMAS``, conformed, as of ``resolve_as_of``.
 
     reset_tracker and reset_comparison only when ``params.reset.start_date`` is set.
-    Three collections: the rated usage; the frames many artifacts read (daily spend, account
-    health, meter months); then the rest together.
+    Collected in stages so what many artifacts read is computed once: the rated usage, the
+    daily spend, then account health with the meter months, then the rest together.
     """
     as_of = resolve_as_of(book, params)
     rated = rate_usage(book).collect().lazy()
-    daily, health, months = (
+    daily = daily_spend(rated, as_of).collect().lazy()
+    health, months = (
         frame.lazy()
         for frame in pl.collect_all(
-            [
-                daily_spend(rated, as_of),
-                account_health(book, rated, params, as_of),
-                meter_months(book, rated, as_of),
-            ]
+            [account_health(book, rated, params, as_of, daily), meter_months(book, rated, as_of)]
         )
     )
     cases = overage_cases(months, health, book, params, as_of)
@@ -64,7 +61,7 @@ def compute_artifacts(book: Book, params: Params) -> dict[str, pl.DataFrame]:
         "overage_cases": cases,
         "segment_summary": segment_summary(health, cases, retention(book.accounts, daily, as_of)),
         "ttfbe_cohorts": ttfbe_cohorts(health, params.health),
-        "daily_spend": daily,
+        "daily_spend": daily.sort("account_id", "usage_date"),
         "meter_months": months,
         "account_months": account_months(book, daily, as_of),
     }

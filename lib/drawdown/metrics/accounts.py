@@ -14,13 +14,23 @@ from drawdown.params import Params
 from drawdown.schema import Book
 
 
-def account_health(book: Book, rated: pl.LazyFrame, params: Params, as_of: date) -> pl.LazyFrame:
+def account_health(
+    book: Book,
+    rated: pl.LazyFrame,
+    params: Params,
+    as_of: date,
+    daily: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
     """Every metric of SPEC 3.1 and 3.2 per account with a contract covering ``as_of``.
 
-    ``rated`` is ``rating.rate_usage(book)``. Columns: exactly ``SCHEMAS['account_health']``
-    (the account's name, segment and owners first); sorted by account_id.
+    ``rated`` is ``rating.rate_usage(book)``. ``daily``, when the caller already holds it, is
+    ``series.daily_spend(rated, d)`` for any d ≥ as_of: it spares re-aggregating ``rated``.
+    Columns: exactly ``SCHEMAS['account_health']`` (the account's name, segment and owners
+    first); sorted by account_id.
     """
-    daily = daily_spend(rated, as_of)
+    daily = (
+        daily_spend(rated, as_of) if daily is None else daily.filter(pl.col("usage_date") <= as_of)
+    )
     accounts = covering_terms(book.contracts, as_of).join(book.accounts, on="account_id")
     return (
         commit_utilization(accounts, daily, as_of, params.bands.run_rate_window_days)
