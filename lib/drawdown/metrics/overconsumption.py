@@ -17,7 +17,7 @@ from drawdown.artifacts import SCHEMAS
 from drawdown.params import Params
 from drawdown.schema import Book
 
-MEMORY_MONTHS = 12
+MONTHS_SHOWN = 12
 """Calendar months ending with A's month that ``meter_months`` covers by default."""
 
 SUSTAINED, EMERGING, SPIKE = "sustained", "emerging", "spike"
@@ -124,7 +124,7 @@ def overage_amount() -> pl.Expr:
 
 
 def meter_months(
-    book: Book, rated: pl.LazyFrame, as_of: date, months: int = MEMORY_MONTHS
+    book: Book, rated: pl.LazyFrame, as_of: date, months: int = MONTHS_SHOWN
 ) -> pl.LazyFrame:
     """Each (account, meter) with a limit against it, month by month (SPEC 3.3).
 
