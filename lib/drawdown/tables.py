@@ -65,7 +65,13 @@ def headline_table(figures: pl.DataFrame, *, currency: str = "USD") -> GT:
         (["accounts", "cases_conversation"], "count"),
     ):
         rows = [i for i, measure in enumerate(figures["measure"]) if measure in measures]
-        table = _fmt(table, ["current", "previous", "change"], fmt, currency, rows)
+        table = _fmt(table, ["current", "previous"], fmt, currency, rows)
+        if fmt == "share":
+            table = table.fmt_number(
+                "change", rows=rows, scale_by=100, decimals=0, force_sign=True, pattern="{x} pts"
+            )
+        else:
+            table = _fmt(table, ["change"], fmt, currency, rows)
     return table.tab_header("Headline figures", "This month against last month")
 
 
