@@ -20,7 +20,7 @@ from drawdown.exports import write_exports
 from drawdown.metrics import resolve_as_of
 from drawdown.metrics.accounts import account_health
 from drawdown.metrics.health import ttfbe_cohorts
-from drawdown.metrics.overconsumption import meter_months, overage_cases
+from drawdown.metrics.overconsumption import MONTHS_SHOWN, meter_months, overage_cases
 from drawdown.metrics.rating import rate_usage
 from drawdown.metrics.reset import reset_comparison, reset_tracker
 from drawdown.metrics.retention import retention
@@ -101,7 +101,8 @@ def overconsumption_step(
 ) -> dict[str, pl.DataFrame]:
     """Meters against their limits and the ranked, triaged cases: meter_months, overage_cases."""
     as_of = resolve_as_of(book, params)
-    months = meter_months(book, rate_usage(book), as_of).collect().lazy()
+    shown = max(MONTHS_SHOWN, params.overconsumption.lookback_months)
+    months = meter_months(book, rate_usage(book), as_of, shown).collect().lazy()
     return _collect(
         meter_months=months,
         overage_cases=overage_cases(months, health.lazy(), book, params, as_of),
