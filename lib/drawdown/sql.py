@@ -199,8 +199,9 @@ def read_database(uri: str, params: Params) -> dict[str, RawTable]:
         ]
         if missing:
             raise InputError(
-                f"{missing[0]}: rule missing_table: required table missing: database table "
-                f"{names[missing[0]]} not found in {redact(uri)} (map it with source.tables.{missing[0]})"
+                f"{', '.join(missing)}: rule missing_table: required table missing: database "
+                f"table {', '.join(names[table] for table in missing)} not found in {redact(uri)} "
+                f"(map tables with source.tables)"
             )
         return {
             table: _read_table(cursor, table, names[table], schema, params.timezone)
