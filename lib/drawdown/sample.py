@@ -85,7 +85,6 @@ _DECIMALS = (0, 2, 1)
 _BLOCK = 1000
 _NO_END = 10**7
 _DAYS_PER_MONTH = 30.44
-_SETTLED_DAYS = 200
 _EPOCH = date(1970, 1, 1)
 
 _COMMIT_MEDIAN = np.array([400_000.0, 80_000.0, 12_000.0])
@@ -97,213 +96,87 @@ _METER_SETS = np.array([[1, 0, 0], [1, 0, 1], [1, 1, 1], [1, 1, 0]], dtype=bool)
 _METER_SET_P = np.array([[0, 0, 0.7, 0.3], [0.1, 0.1, 0.5, 0.3], [0.5, 0.3, 0.2, 0]])
 _LIMIT_P = np.array([0.35, 0.25, 0.10])
 
-_LIFECYCLES = (
-    "renewed",
-    "renewing_soon",
-    "multi_year",
-    "evergreen",
-    "new",
-    "reset_new",
-    "not_live",
-    "churned",
-    "paygo",
-)
+_LIFECYCLES = ("renewed", "renewing_soon", "multi_year", "evergreen", "new", "reset_new", "not_live", "churned", "paygo")  # fmt: skip
+"""Contract histories. renewed: a 12-month term renewed into the term covering A (which began 0–364
+days ago); renewing_soon: the same with the renewal 290–350 days old; multi_year: one 24-month term;
+evergreen and paygo: one open-ended contract; new: one 12-month term begun 36–300 days ago;
+reset_new: begun on or after the reset start; not_live: signed 20–200 days ago, never used;
+churned: one 12-month term that began 400–700 days ago and was not renewed."""
+
 _RENEWING = ("renewed", "renewing_soon")
-# days before A of the first contract start (of the renewal for _RENEWING); reset_new apart
-_BACK = {
-    "renewed": (0, 364),
-    "renewing_soon": (290, 350),
-    "multi_year": (30, 700),
-    "evergreen": (60, 700),
-    "new": (36, 300),
-    "reset_new": (0, 0),
-    "not_live": (20, 200),
-    "churned": (400, 700),
-    "paygo": (30, 700),
-}
+_BACK = {"renewed": (0, 364), "renewing_soon": (290, 350), "multi_year": (30, 700), "evergreen": (60, 700), "new": (36, 300), "reset_new": (0, 0), "not_live": (20, 200), "churned": (400, 700), "paygo": (30, 700)}  # fmt: skip
+"""Days before A of the anchor start: the first contract's, or the renewal's for _RENEWING."""
+
 _TERM_MONTHS = {"multi_year": 24, "evergreen": 0, "paygo": 0}
+"""Months of the first contract (0 = evergreen); 12 when not listed."""
+
+_SETTLED_DAYS = 200
+"""An account with a usage shape began at least this long ago, so the shape meets a settled draw."""
+
 _SHAPES = ("", "drop", "zero_streak", "sustained", "emerging", "spike")
 _OVER_SHAPES = ("sustained", "emerging", "spike")
 
 _ESTABLISHED = ("renewed", "renewed", "multi_year", "evergreen")
 _SMB_HEAVY = (0.08, 0.32, 0.60)
 _UPMARKET = (0.4, 0.6, 0.0)
+_ON_PACE = (0.95, 1.04)
+_FLAT = (0.95, 1.15)
+_ANY_VALUE = (1_000.0, 5e6)
+_LARGE = (40_000.0, 5e6)
 
 
 @dataclass(frozen=True)
 class _Archetype:
-    """A designed account behaviour; see the module docstring for what each one exercises."""
+    """A designed account behaviour (see the module docstring for what each one exercises).
+
+    share, minimum: how many accounts (max(minimum, share × accounts)); segments: probability of
+    Enterprise, Mid-Market, SMB; lifecycles: drawn uniformly (repeat one to weight it); ratio:
+    daily spend over the commit's straight line in the current term; renewal: commit of the
+    renewal over the prior one; shape: the usage shape; csm: ``any`` CSM, ``none``, or ``hot`` (seven
+    per CSM); value: bounds of the annual commit.
+    """
 
     name: str
     share: float
     minimum: int
     segments: tuple[float, float, float]
     lifecycles: tuple[str, ...]
-    ratio: tuple[float, float] = (0.95, 1.04)
-    renewal: tuple[float, float] = (0.95, 1.15)
+    ratio: tuple[float, float] = _ON_PACE
+    renewal: tuple[float, float] = _FLAT
     shape: str = ""
     csm: Literal["any", "none", "hot"] = "any"
-    value: tuple[float, float] = (1_000.0, 5_000_000.0)
+    value: tuple[float, float] = _ANY_VALUE
 
 
+# fmt: off
 _ARCHETYPES = (
-    _Archetype(
-        "sustained_hot",
-        0.005,
-        7,
-        _UPMARKET,
-        _ESTABLISHED,
-        (0.95, 1.02),
-        shape="sustained",
-        csm="hot",
-        value=(40_000, 5e6),
-    ),
-    _Archetype(
-        "sustained",
-        0.02,
-        3,
-        _UPMARKET,
-        _ESTABLISHED,
-        (0.95, 1.02),
-        shape="sustained",
-        value=(40_000, 5e6),
-    ),
-    _Archetype(
-        "sustained_unassigned",
-        0.005,
-        2,
-        (0, 1, 0),
-        _ESTABLISHED,
-        (0.95, 1.02),
-        shape="sustained",
-        csm="none",
-        value=(40_000, 5e6),
-    ),
-    _Archetype(
-        "sustained_small",
-        0.008,
-        2,
-        (0, 0, 1),
-        _ESTABLISHED,
-        (0.95, 1.02),
-        shape="sustained",
-        value=(6_000, 15_000),
-    ),
-    _Archetype("emerging", 0.015, 3, _SMB_HEAVY, _ESTABLISHED, shape="emerging"),
-    _Archetype("spike", 0.015, 3, _SMB_HEAVY, _ESTABLISHED, shape="spike"),
-    _Archetype("not_live", 0.03, 3, (0.1, 0.4, 0.5), ("not_live",)),
-    _Archetype("reset_new", 0.03, 8, (0.1, 0.4, 0.5), ("reset_new",), (0.9, 1.05)),
-    _Archetype("paygo", 0.07, 3, (0.02, 0.28, 0.7), ("paygo",), (0.5, 1.5)),
-    _Archetype(
-        "under",
-        0.08,
-        3,
-        _SMB_HEAVY,
-        ("renewed", "renewing_soon", "multi_year", "evergreen", "new"),
-        (0.45, 0.72),
-    ),
-    _Archetype("over", 0.05, 3, _SMB_HEAVY, _ESTABLISHED, (1.28, 1.6)),
-    _Archetype("breakage", 0.01, 2, _SMB_HEAVY, ("renewing_soon",), (0.08, 0.16)),
-    _Archetype("drop", 0.03, 3, _SMB_HEAVY, _ESTABLISHED, (0.9, 1.05), shape="drop"),
-    _Archetype(
-        "zero_streak", 0.02, 2, (0, 0.3, 0.7), _ESTABLISHED, (0.9, 1.05), shape="zero_streak"
-    ),
-    _Archetype("churned", 0.05, 3, (0.05, 0.35, 0.6), ("churned",), (0.5, 0.85)),
-    _Archetype("expanding", 0.08, 2, (0.15, 0.45, 0.4), ("renewed",), (0.95, 1.04), (1.3, 1.8)),
-    _Archetype("contracting", 0.05, 2, _SMB_HEAVY, ("renewed",), (0.9, 1.0), (0.5, 0.8)),
-    _Archetype("steady", 0.0, 0, _SMB_HEAVY, (*_ESTABLISHED, "renewed", "new")),
+    #          name                    share  min segments           lifecycles       ratio         renewal      shape          csm     value
+    _Archetype("sustained_hot",        0.005, 7,  _UPMARKET,         _ESTABLISHED,    (0.95, 1.02), _FLAT,       "sustained",   "hot",  _LARGE),
+    _Archetype("sustained",            0.02,  3,  _UPMARKET,         _ESTABLISHED,    (0.95, 1.02), _FLAT,       "sustained",   "any",  _LARGE),
+    _Archetype("sustained_unassigned", 0.005, 2,  (0, 1, 0),         _ESTABLISHED,    (0.95, 1.02), _FLAT,       "sustained",   "none", _LARGE),
+    _Archetype("sustained_small",      0.008, 2,  (0, 0, 1),         _ESTABLISHED,    (0.95, 1.02), _FLAT,       "sustained",   "any",  (6_000, 15_000)),
+    _Archetype("emerging",             0.015, 3,  _SMB_HEAVY,        _ESTABLISHED,    _ON_PACE,     _FLAT,       "emerging"),
+    _Archetype("spike",                0.015, 3,  _SMB_HEAVY,        _ESTABLISHED,    _ON_PACE,     _FLAT,       "spike"),
+    _Archetype("not_live",             0.03,  3,  (0.1, 0.4, 0.5),   ("not_live",)),
+    _Archetype("reset_new",            0.03,  8,  (0.1, 0.4, 0.5),   ("reset_new",),  (0.9, 1.05)),
+    _Archetype("paygo",                0.07,  3,  (0.02, 0.28, 0.7), ("paygo",),      (0.5, 1.5)),
+    _Archetype("under",                0.08,  3,  _SMB_HEAVY,        (*_ESTABLISHED, "renewing_soon", "new"), (0.45, 0.72)),
+    _Archetype("over",                 0.05,  3,  _SMB_HEAVY,        _ESTABLISHED,    (1.28, 1.6)),
+    _Archetype("breakage",             0.01,  2,  _SMB_HEAVY,        ("renewing_soon",), (0.08, 0.16)),
+    _Archetype("drop",                 0.03,  3,  _SMB_HEAVY,        _ESTABLISHED,    (0.9, 1.05),  _FLAT,       "drop"),
+    _Archetype("zero_streak",          0.02,  2,  (0, 0.3, 0.7),     _ESTABLISHED,    (0.9, 1.05),  _FLAT,       "zero_streak"),
+    _Archetype("churned",              0.05,  3,  (0.05, 0.35, 0.6), ("churned",),    (0.5, 0.85)),
+    _Archetype("expanding",            0.08,  2,  (0.15, 0.45, 0.4), ("renewed",),    _ON_PACE,     (1.3, 1.8)),
+    _Archetype("contracting",          0.05,  2,  _SMB_HEAVY,        ("renewed",),    (0.9, 1.0),   (0.5, 0.8)),
+    _Archetype("steady",               0.0,   0,  _SMB_HEAVY,        (*_ESTABLISHED, "renewed", "new")),
 )
-_STEADY = len(_ARCHETYPES) - 1
+# fmt: on
+"""In allocation order; ``steady`` (last) takes the accounts the others leave."""
 
-_FIRST_NAMES = (
-    "Ada",
-    "Ben",
-    "Chloé",
-    "Dev",
-    "Elena",
-    "Femi",
-    "Grace",
-    "Hiro",
-    "Ines",
-    "Jonas",
-    "Kiri",
-    "Luca",
-    "Maya",
-    "Nikhil",
-    "Olga",
-    "Priya",
-    "Quinn",
-    "Rafael",
-    "Sara",
-    "Tomás",
-)
-_LAST_NAMES = (
-    "Park",
-    "Okafor",
-    "Lindqvist",
-    "Moreau",
-    "Tanaka",
-    "Costa",
-    "Novak",
-    "Reyes",
-    "Haddad",
-    "Schmidt",
-    "O'Neill",
-    "Singh",
-    "Kowalski",
-    "Nakamura",
-    "Silva",
-    "Dubois",
-    "Chen",
-    "Ward",
-    "Ibrahim",
-    "Fischer",
-)
-_NAME_HEADS = (
-    "Acme",
-    "Northwind",
-    "Bluefin",
-    "Cobalt",
-    "Driftwood",
-    "Evergreen",
-    "Foxglove",
-    "Granite",
-    "Harbor",
-    "Ironbark",
-    "Juniper",
-    "Kestrel",
-    "Lumen",
-    "Meridian",
-    "Nimbus",
-    "Orchard",
-    "Pioneer",
-    "Quarry",
-    "Redwood",
-    "Summit",
-    "Tidewater",
-    "Umber",
-    "Vantage",
-    "Willow",
-    "Zephyr",
-    "O'Reilly",
-)
-_NAME_TRADES = (
-    "Analytics",
-    "Logistics",
-    "Health",
-    "Payments",
-    "Robotics",
-    "Media",
-    "Foods",
-    "Energy",
-    "Insurance",
-    "Retail",
-    "Biotech",
-    "Learning",
-    "Travel",
-    "Security",
-    "Mobility",
-)
+_FIRST_NAMES = ["Ada", "Ben", "Chloé", "Dev", "Elena", "Femi", "Grace", "Hiro", "Ines", "Jonas", "Kiri", "Luca", "Maya", "Nikhil", "Olga", "Priya", "Quinn", "Rafael", "Sara", "Tomás"]  # fmt: skip
+_LAST_NAMES = ["Park", "Okafor", "Lindqvist", "Moreau", "Tanaka", "Costa", "Novak", "Reyes", "Haddad", "Schmidt", "O'Neill", "Singh", "Kowalski", "Nakamura", "Silva", "Dubois", "Chen", "Ward", "Ibrahim", "Fischer"]  # fmt: skip
+_NAME_HEADS = ["Acme", "Northwind", "Bluefin", "Cobalt", "Driftwood", "Evergreen", "Foxglove", "Granite", "Harbor", "Ironbark", "Juniper", "Kestrel", "Lumen", "Meridian", "Nimbus", "Orchard", "Pioneer", "Quarry", "Redwood", "Summit", "Tidewater", "Umber", "Vantage", "Willow", "Zephyr", "O'Reilly"]  # fmt: skip
+_NAME_TRADES = ["Analytics", "Logistics", "Health", "Payments", "Robotics", "Media", "Foods", "Energy", "Insurance", "Retail", "Biotech", "Learning", "Travel", "Security", "Mobility"]  # fmt: skip
 _NAME_FORMS = ("Inc.", "Ltd", "GmbH", "& Co.", "Group", "Labs", "SA", "LLC")
 
 
@@ -354,6 +227,8 @@ class _Profiles:
     included1: np.ndarray
     overage0: np.ndarray
     overage1: np.ndarray
+    headroom: np.ndarray
+    over_meter: np.ndarray
     golive: np.ndarray
     ramp_days: np.ndarray
     weekend: np.ndarray
@@ -362,7 +237,6 @@ class _Profiles:
     drop_factor: np.ndarray
     quiet_from: np.ndarray
     trickle_until: np.ndarray
-    over_meter: np.ndarray
     over_from: np.ndarray
     over_factor: np.ndarray
     spike_days: np.ndarray
@@ -464,53 +338,98 @@ def _choose(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndarray:
 
 
 def _profiles(n: int, cal: _Calendar, rng: np.random.Generator) -> _Profiles:
-    """Draw every account's archetype, contracts, prices, limits and usage shape."""
+    """Draw every account's archetype, contracts, prices and limits, usage shape and owners."""
+    kinds = _kinds(n, rng)
+    terms = _terms(kinds, cal, rng)
+    money = _money(kinds, terms, rng)
+    return _Profiles(
+        **kinds,
+        **terms,
+        **money,
+        **_rhythm(kinds, terms, money, cal, rng),
+        **_owners(kinds, rng),
+    )
+
+
+def _kinds(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """archetype (shuffled over the accounts), segment, lifecycle and shape codes."""
     archetype = rng.permutation(np.repeat(np.arange(len(_ARCHETYPES)), _archetype_counts(n)))
-    spec = [_ARCHETYPES[k] for k in range(len(_ARCHETYPES))]
+    lifecycle_weights = np.array(
+        [[a.lifecycles.count(name) for name in _LIFECYCLES] for a in _ARCHETYPES], dtype=float
+    )
+    return {
+        "archetype": archetype,
+        "segment": _choose(rng, np.array([a.segments for a in _ARCHETYPES])[archetype]),
+        "lifecycle": _choose(rng, lifecycle_weights[archetype]),
+        "shape": np.array([_SHAPES.index(a.shape) for a in _ARCHETYPES])[archetype],
+    }
 
-    def attr(name: str) -> np.ndarray:
-        return np.array([getattr(a, name) for a in spec], dtype=object)[archetype]
 
-    def ranged(name: str) -> np.ndarray:
-        bounds = np.array([getattr(a, name) for a in spec], dtype=float)[archetype]
-        return rng.uniform(bounds[:, 0], bounds[:, 1])
+def _terms(
+    kinds: dict[str, np.ndarray], cal: _Calendar, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Contract dates as day numbers: slot 0 is the first contract, slot 1 the renewal (if any).
 
-    segment = _choose(rng, np.array([a.segments for a in spec])[archetype])
-    lifecycle_p = np.array([[a.lifecycles.count(lc) for lc in _LIFECYCLES] for a in spec])
-    lifecycle = _choose(rng, lifecycle_p[archetype].astype(float))
-    names = np.array(_LIFECYCLES)[lifecycle]
-    shape = np.array([_SHAPES.index(s) for s in attr("shape")], dtype=int)
-
-    # contracts: slot 0 is the first contract, slot 1 the renewal that covers A (if any)
+    The anchor (first start, or the renewal's start for renewing lifecycles) lies the
+    lifecycle's ``_BACK`` days before A; a renewal starts the day after the 12-month first term
+    ends, so contracts never overlap. ``_NO_END`` stands for no end / no renewal.
+    """
+    n = len(kinds["archetype"])
+    lifecycle, names = kinds["lifecycle"], np.array(_LIFECYCLES)[kinds["lifecycle"]]
     back = np.array([_BACK[name] for name in _LIFECYCLES])[lifecycle]
     has1 = np.isin(names, _RENEWING)
-    # a shaped account has been live long before the shape starts
-    earliest = np.where((shape > 0) & ~has1, np.maximum(back[:, 0], _SETTLED_DAYS), back[:, 0])
-    anchor = cal.as_of - rng.integers(earliest, back[:, 1] + 1)
+    settled = (kinds["shape"] > 0) & ~has1
+    anchor = cal.as_of - rng.integers(
+        np.where(settled, np.maximum(back[:, 0], _SETTLED_DAYS), back[:, 0]), back[:, 1] + 1
+    )
     anchor = np.where(
         names == "reset_new", cal.reset + rng.integers(0, cal.as_of - cal.reset - 6, n), anchor
     )
     start0 = np.where(has1, _add_months(anchor, -12), anchor)
     term0 = np.array([_TERM_MONTHS.get(name, 12) for name in _LIFECYCLES])[lifecycle]
-    end0 = np.select(
-        [has1, term0 == 12, term0 == 24],
-        [anchor - 1, _add_months(start0, 12) - 1, _add_months(start0, 24) - 1],
-        _NO_END,
-    )
-    start1 = np.where(has1, anchor, _NO_END)
-    end1 = np.where(has1, _add_months(anchor, 12) - 1, _NO_END)
+    return {
+        "start0": start0,
+        "end0": np.select(
+            [has1, term0 == 12, term0 == 24],
+            [anchor - 1, _add_months(start0, 12) - 1, _add_months(start0, 24) - 1],
+            _NO_END,
+        ),
+        "term0": term0,
+        "has1": has1,
+        "start1": np.where(has1, anchor, _NO_END),
+        "end1": np.where(has1, _add_months(anchor, 12) - 1, _NO_END),
+    }
+
+
+def _money(
+    kinds: dict[str, np.ndarray], terms: dict[str, np.ndarray], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Commits, daily spend levels, meters used, prices, limits and overage prices per slot.
+
+    annual value ~ log-normal by segment, clipped to the archetype's bounds, 2 significant
+    digits; the first contract of a renewing account = value / renewal factor. Daily spend level
+    = annual / 365 × ratio (the prior term of a renewal: × 0.9–1.12). Unit price = list price ×
+    segment discount × 0.94–1.06 per contract (a renewal re-prices). Per meter, quantity level =
+    level × meter share / unit price; a limited meter includes quantity level × 30.44 × headroom
+    per month (over-shaped archetypes: their main meter limited with headroom 1.25–1.35, spikes
+    1.4–1.6); half the limited meters bill overage at 1.25 × unit price.
+    """
+    n, segment, has1 = len(kinds["archetype"]), kinds["segment"], terms["has1"]
+    archetype, shape = kinds["archetype"], kinds["shape"]
+
+    def ranged(name: str) -> np.ndarray:
+        bounds = np.array([getattr(a, name) for a in _ARCHETYPES], dtype=float)[archetype]
+        return rng.uniform(bounds[:, 0], bounds[:, 1])
 
     value = np.clip(
         rng.lognormal(np.log(_COMMIT_MEDIAN[segment]), _COMMIT_SIGMA[segment]),
-        *np.array([a.value for a in spec])[archetype].T,
+        *np.array([a.value for a in _ARCHETYPES])[archetype].T,
     )
     annual1 = _round_sig(value, 2)
     annual0 = np.where(has1, _round_sig(annual1 / ranged("renewal"), 2), annual1)
-    ratio = ranged("ratio")
-    level1 = annual1 / 365 * ratio
+    level1 = annual1 / 365 * ranged("ratio")
     level0 = np.where(has1, annual0 / 365 * rng.uniform(0.9, 1.12, n), level1)
-    paygo = names == "paygo"
-    commit0 = np.where(paygo, 0.0, annual0 * np.where(term0 == 24, 2, 1))
+    paygo = kinds["lifecycle"] == _LIFECYCLES.index("paygo")
 
     used = _METER_SETS[_choose(rng, _METER_SET_P[segment])]
     share = rng.gamma(2.0, 1.0, (n, 3)) * used * np.array([1.0, 1.0, 0.4])
@@ -521,21 +440,59 @@ def _profiles(n: int, cal: _Calendar, rng: np.random.Generator) -> _Profiles:
     qlevel0 = level0[:, None] * share / price0
     qlevel1 = level1[:, None] * share / price1
 
-    over = np.isin(shape, [_SHAPES.index(s) for s in _OVER_SHAPES])
+    rows = np.arange(n)
+    over = np.isin(shape, [_SHAPES.index(name) for name in _OVER_SHAPES])
     over_meter = np.where(used[:, 1] & (share[:, 1] > share[:, 0]), 1, 0)
     limited = used & (rng.random((n, 3)) < _LIMIT_P)
-    limited[np.flatnonzero(over), over_meter[over]] = True
+    limited[rows[over], over_meter[over]] = True
     headroom = rng.uniform(1.25, 1.6, (n, 3))
-    spike = shape == _SHAPES.index("spike")
-    headroom[np.arange(n), over_meter] = np.where(
-        spike, rng.uniform(1.4, 1.6, n), np.where(over, rng.uniform(1.25, 1.35, n), 1.6)
+    headroom[rows, over_meter] = np.select(
+        [shape == _SHAPES.index("spike"), over],
+        [rng.uniform(1.4, 1.6, n), rng.uniform(1.25, 1.35, n)],
+        headroom[rows, over_meter],
     )
-    monthly_line = _DAYS_PER_MONTH * headroom
-    included0 = np.where(limited, _round_sig(qlevel0 * monthly_line, 3), np.nan)
-    included1 = np.where(limited, _round_sig(qlevel1 * monthly_line, 3), np.nan)
     marked_up = limited & (rng.random((n, 3)) < 0.5)
-    overage0 = np.where(marked_up, _round_sig(price0 * 1.25, 3), np.nan)
-    overage1 = np.where(marked_up, _round_sig(price1 * 1.25, 3), np.nan)
+    return {
+        "commit0": np.where(paygo, 0.0, annual0 * np.where(terms["term0"] == 24, 2, 1)),
+        "commit1": annual1,
+        "level0": level0,
+        "level1": level1,
+        "used": used,
+        "price0": price0,
+        "price1": price1,
+        "qlevel0": qlevel0,
+        "qlevel1": qlevel1,
+        "included0": np.where(limited, _round_sig(qlevel0 * _DAYS_PER_MONTH * headroom, 3), np.nan),
+        "included1": np.where(limited, _round_sig(qlevel1 * _DAYS_PER_MONTH * headroom, 3), np.nan),
+        "overage0": np.where(marked_up, _round_sig(price0 * 1.25, 3), np.nan),
+        "overage1": np.where(marked_up, _round_sig(price1 * 1.25, 3), np.nan),
+        "headroom": headroom,
+        "over_meter": over_meter,
+    }
+
+
+def _rhythm(
+    kinds: dict[str, np.ndarray],
+    terms: dict[str, np.ndarray],
+    money: dict[str, np.ndarray],
+    cal: _Calendar,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """Go-live, ramp, weekday and noise profile, and the days and factors of each usage shape.
+
+    ttfbe ~ log-normal (median 18 / 10 / 5 days by segment), 12 % delayed 35–120 days, reset
+    accounts 1–9 days. Weekend days run at 35–95 % of a weekday; noise σ 0.06–0.18 (SMB
+    0.15–0.35, with 3 % zero days). sustained: the main meter × headroom × 1.25–1.6 from 22 days
+    before to 9 days into the lookback's first month; emerging: × headroom × 1.3–1.6 from the first
+    of A's month; spike: two days of the month before A's get 30–45 % of the month's limit each;
+    drop: the last 28 days × 0.35–0.6; zero_streak: nothing on the last 8–25 days; a third of
+    churned accounts trickle 5–20 days past their end; 6 % of the other accounts have a one-day
+    api_calls blip (× 4–8) more than 150 days before A.
+    """
+    n, segment, shape = len(kinds["archetype"]), kinds["segment"], kinds["shape"]
+    names = np.array(_LIFECYCLES)[kinds["lifecycle"]]
+    rows, over_meter = np.arange(n), money["over_meter"]
+    small = segment == SEGMENTS.index("SMB")
 
     ttfbe = np.where(
         rng.random(n) < 0.12,
@@ -543,21 +500,14 @@ def _profiles(n: int, cal: _Calendar, rng: np.random.Generator) -> _Profiles:
         np.rint(rng.lognormal(np.log(_TTFBE_MEDIAN[segment]), 0.6)),
     )
     ttfbe = np.where(names == "reset_new", rng.integers(1, 10, n), ttfbe)
-    golive = np.where(names == "not_live", _NO_END, start0 + ttfbe.astype(int))
 
     this_month = _month_start(cal.as_of)
     last_month = _month_start(this_month - 1)
     lookback = _month_start(last_month - 1)
-    over_from = np.select(
-        [shape == _SHAPES.index("sustained"), shape == _SHAPES.index("emerging")],
-        [lookback + rng.integers(-22, 10, n), np.full(n, this_month)],
-        _NO_END,
-    )
-    over_factor = np.where(
-        shape == _SHAPES.index("sustained"),
-        headroom[np.arange(n), over_meter] * rng.uniform(1.25, 1.6, n),
-        headroom[np.arange(n), over_meter] * rng.uniform(1.3, 1.6, n),
-    )
+    sustained, emerging = shape == _SHAPES.index("sustained"), shape == _SHAPES.index("emerging")
+    spike = shape == _SHAPES.index("spike")
+    main_headroom = money["headroom"][rows, over_meter]
+    current_included = np.where(terms["has1"][:, None], money["included1"], money["included0"])
     spike_days = np.stack(
         [
             last_month + rng.integers(0, 14, n),
@@ -565,74 +515,66 @@ def _profiles(n: int, cal: _Calendar, rng: np.random.Generator) -> _Profiles:
         ],
         axis=1,
     )
-    spike_days = np.where(spike[:, None], spike_days, _NO_END)
-    current_included = np.where(has1[:, None], included1, included0)[np.arange(n), over_meter]
-    spike_extra = np.where(spike, current_included * rng.uniform(0.3, 0.45, n), 0.0)
+    over = np.isin(shape, [_SHAPES.index(name) for name in _OVER_SHAPES])
     blip = ~over & (rng.random(n) < 0.06) & (cal.as_of - 150 > cal.first)
-    blip_day = np.where(blip, rng.integers(cal.first, max(cal.first + 1, cal.as_of - 150), n), -1)
-
-    small = segment == SEGMENTS.index("SMB")
-    csm_pool = max(8, n // 30)
-    hot = attr("csm") == "hot"
-    csm = rng.integers(0, csm_pool, n)
-    csm[hot] = np.arange(hot.sum()) // 7
-    csm[(attr("csm") == "none") | ((attr("csm") == "any") & small & (rng.random(n) < 0.04))] = -1
-    ae = np.where(rng.random(n) < 0.05, -1, rng.integers(0, max(3, n // 80), n))
-    strategic = rng.random(n) < np.array([0.5, 0.05, 0.0])[segment]
-    active = ~np.isin(names, ["churned"])
-    counterpart = np.where(
-        (~strategic | ~active) & (rng.random(n) < 0.55), rng.integers(0, 400, n), -1
-    )
-
-    churned = names == "churned"
-    return _Profiles(
-        archetype=archetype,
-        segment=segment,
-        lifecycle=lifecycle,
-        shape=shape,
-        start0=start0,
-        end0=end0,
-        term0=term0,
-        has1=has1,
-        start1=start1,
-        end1=end1,
-        commit0=commit0,
-        commit1=annual1,
-        level0=level0,
-        level1=level1,
-        used=used,
-        price0=price0,
-        price1=price1,
-        qlevel0=qlevel0,
-        qlevel1=qlevel1,
-        included0=included0,
-        included1=included1,
-        overage0=overage0,
-        overage1=overage1,
-        golive=golive,
-        ramp_days=rng.integers(14, 61, n),
-        weekend=rng.uniform(0.35, 0.95, n),
-        noise=np.where(small, rng.uniform(0.15, 0.35, n), rng.uniform(0.06, 0.18, n)),
-        zero_day_p=np.where(small, 0.03, 0.0),
-        drop_factor=np.where(shape == _SHAPES.index("drop"), rng.uniform(0.35, 0.6, n), 1.0),
-        quiet_from=np.where(
+    return {
+        "golive": np.where(names == "not_live", _NO_END, terms["start0"] + ttfbe.astype(int)),
+        "ramp_days": rng.integers(14, 61, n),
+        "weekend": rng.uniform(0.35, 0.95, n),
+        "noise": np.where(small, rng.uniform(0.15, 0.35, n), rng.uniform(0.06, 0.18, n)),
+        "zero_day_p": np.where(small, 0.03, 0.0),
+        "drop_factor": np.where(shape == _SHAPES.index("drop"), rng.uniform(0.35, 0.6, n), 1.0),
+        "quiet_from": np.where(
             shape == _SHAPES.index("zero_streak"), cal.as_of - rng.integers(7, 25, n), _NO_END
         ),
-        trickle_until=np.where(
-            churned & (rng.random(n) < 0.33), end0 + rng.integers(5, 21, n), -_NO_END
+        "trickle_until": np.where(
+            (names == "churned") & (rng.random(n) < 0.33),
+            terms["end0"] + rng.integers(5, 21, n),
+            -_NO_END,
         ),
-        over_meter=over_meter,
-        over_from=over_from,
-        over_factor=over_factor,
-        spike_days=spike_days,
-        spike_extra=spike_extra,
-        blip_day=blip_day,
-        blip_factor=rng.uniform(4.0, 8.0, n),
-        csm=csm,
-        ae=ae,
-        counterpart=counterpart,
-        strategic=strategic,
-    )
+        "over_from": np.select(
+            [sustained, emerging],
+            [lookback + rng.integers(-22, 10, n), np.full(n, this_month)],
+            _NO_END,
+        ),
+        "over_factor": main_headroom
+        * np.where(sustained, rng.uniform(1.25, 1.6, n), rng.uniform(1.3, 1.6, n)),
+        "spike_days": np.where(spike[:, None], spike_days, _NO_END),
+        "spike_extra": np.where(
+            spike, current_included[rows, over_meter] * rng.uniform(0.3, 0.45, n), 0.0
+        ),
+        "blip_day": np.where(
+            blip, rng.integers(cal.first, max(cal.first + 1, cal.as_of - 150), n), -1
+        ),
+        "blip_factor": rng.uniform(4.0, 8.0, n),
+    }
+
+
+def _owners(kinds: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Indexes of the CSM, AE and technical counterpart of each account (-1 = none), strategic.
+
+    A CSM per ~30 accounts (at least 8), ``hot`` archetype accounts seven per CSM from the first,
+    4 % of SMB accounts pooled (no CSM); an AE per ~80 accounts (at least 3), 5 % without.
+    Strategic: half the Enterprise accounts, 5 % of Mid-Market. Technical counterparts for 55 %
+    of the accounts, never for an active strategic one (the reset's counterpart item).
+    """
+    n, segment = len(kinds["archetype"]), kinds["segment"]
+    csm_rule = np.array([a.csm for a in _ARCHETYPES])[kinds["archetype"]]
+    hot = csm_rule == "hot"
+    csm = rng.integers(0, max(8, n // 30), n)
+    csm[hot] = np.arange(hot.sum()) // 7
+    pooled = (csm_rule == "any") & (segment == SEGMENTS.index("SMB")) & (rng.random(n) < 0.04)
+    csm[(csm_rule == "none") | pooled] = -1
+    strategic = rng.random(n) < np.array([0.5, 0.05, 0.0])[segment]
+    active = kinds["lifecycle"] != _LIFECYCLES.index("churned")
+    return {
+        "csm": csm,
+        "ae": np.where(rng.random(n) < 0.05, -1, rng.integers(0, max(3, n // 80), n)),
+        "counterpart": np.where(
+            ~(strategic & active) & (rng.random(n) < 0.55), rng.integers(0, 400, n), -1
+        ),
+        "strategic": strategic,
+    }
 
 
 def _usage_blocks(
@@ -908,16 +850,15 @@ def _activities(
     """
     n = len(p.archetype)
     everyone = np.arange(n)
-    live = p.golive < _NO_END
     period = np.array([91, 182, 0])[p.segment]
-    quarters = np.arange(1, (cal.as_of - cal.first) // 91 + 2)
+    reviewed = np.flatnonzero((p.golive < _NO_END) & (period > 0))
+    reviews = np.arange(1, (cal.as_of - cal.first) // 91 + 2)
     review_dates = (
-        p.golive[:, None] + period[:, None] * quarters + rng.integers(-10, 11, (n, quarters.size))
-    )
-    review_account, _ = np.nonzero(
-        live[:, None] & (period[:, None] > 0) & np.ones_like(review_dates, dtype=bool)
-    )
-    review_dates = review_dates[live & (period > 0)].ravel()
+        p.golive[reviewed, None]
+        + period[reviewed, None] * reviews
+        + rng.integers(-10, 11, (reviewed.size, reviews.size))
+    ).ravel()
+    review_account = np.repeat(reviewed, reviews.size)
     active = ~p.is_lifecycle("churned", "not_live")
     largest = np.argsort(-np.where(active, p.commit1, 0), kind="stable")[:3]
     clinics = np.append(cal.reset - 28 * np.arange(1, 13) + 1, cal.reset + 29)
@@ -979,7 +920,7 @@ def _activities(
         for chosen in [np.flatnonzero(wanted & (dates <= cal.as_of))]
     ]
     owners = accounts.select(pl.int_range(pl.len()).alias("account_index"), "csm_owner", "ae_owner")
-    rows = pl.concat(frames).join(owners, on="account_index", how="left")
+    rows = pl.concat(frames).join(owners, on="account_index", how="left", maintain_order="left")
     owner = (
         pl.when(pl.col("role") == "ops")
         .then(pl.lit("CS Operations"))
@@ -1045,7 +986,7 @@ def _people(index: np.ndarray, salt: int) -> pl.Series:
     frame = pl.DataFrame(
         {
             "first": pl.Series(_FIRST_NAMES).gather((k + salt) % first),
-            "last": pl.Series(_LAST_NAMES).gather((k // first + salt) % last),
+            "last": pl.Series(_LAST_NAMES).gather((k // first + 3 * k + salt) % last),
             "round": k // (first * last) + 1,
         }
     )
