@@ -36,7 +36,7 @@ class Md:
 
 def escape(value: Any) -> str:
     """Data text made safe in Markdown and HTML: HTML entities, then Markdown specials escaped."""
-    text = html.escape(str(value), quote=True)
+    text = html.escape(str(value), quote=False)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
