@@ -392,7 +392,7 @@ def test_load_sample_moves_a_typed_password_out_of_its_output(server, tmp_path):
     uri = server.database("loaded")
     typed = uri.replace("drawdown@", f"drawdown:{PASSWORD}@")
     result = CliRunner().invoke(
-        app, ["load-sample", "--into", typed, "--accounts", "5", "--days", "60"]
+        app, ["load-sample", "--into", typed, "--accounts", "40", "--days", "365"]
     )
     assert result.exit_code == 0, result.output
     assert PASSWORD not in result.output
