@@ -191,3 +191,11 @@ def test_the_default_book_has_retention_history(
 ) -> None:
     book = default_artifacts["segment_summary"].filter(pl.col("segment") == "All")
     assert 0 < book["grr"].item() < 1 < book["nrr"].item()
+
+
+@pytest.mark.parametrize("accounts", [1, 5])
+def test_a_tiny_book_still_ends_on_the_as_of_date(accounts: int) -> None:
+    # the first archetypes allocated are established accounts drawing every day
+    tables = sample_tables(accounts=accounts, days=60)
+    assert tables["usage"]["usage_date"].max() == AS_OF
+    assert {table: dict(frame.schema) for table, frame in tables.items()} == COLUMNS

@@ -731,32 +731,29 @@ def _accounts(p: _Profiles, rng: np.random.Generator) -> pl.DataFrame:
 
 
 def _contracts(p: _Profiles) -> pl.DataFrame:
-    """The first contract of every account and the renewal of the renewing ones."""
-    n = len(p.archetype)
-    first = pl.DataFrame(
-        {
-            "contract_id": _contract_ids(np.arange(n), 1),
-            "account_id": _account_ids(np.arange(n)),
-            "start_date": _dates(p.start0),
-            "end_date": _dates(p.end0),
-            "commit_amount": p.commit0,
-            "currency": CURRENCY,
-            "renewal_of": pl.Series(values=[None] * n, dtype=pl.String),
-        }
-    )
+    """The first contract of every account (``-C1``) and the renewal of the renewing ones
+    (``-C2``, renewal_of the first)."""
     renewing = np.flatnonzero(p.has1)
-    renewal = pl.DataFrame(
-        {
-            "contract_id": _contract_ids(renewing, 2),
-            "account_id": _account_ids(renewing),
-            "start_date": _dates(p.start1[renewing]),
-            "end_date": _dates(p.end1[renewing]),
-            "commit_amount": p.commit1[renewing],
-            "currency": CURRENCY,
-            "renewal_of": _contract_ids(renewing, 1),
-        }
+    slots = (
+        (np.arange(len(p.archetype)), 1, p.start0, p.end0, p.commit0),
+        (renewing, 2, p.start1[renewing], p.end1[renewing], p.commit1[renewing]),
     )
-    return pl.concat([first, renewal]).sort("account_id", "start_date")
+    frames = [
+        pl.DataFrame(
+            {
+                "contract_id": _contract_ids(account, slot),
+                "account_id": _account_ids(account),
+                "start_date": _dates(start),
+                "end_date": _dates(end),
+                "commit_amount": commit,
+            }
+        ).with_columns(
+            currency=pl.lit(CURRENCY),
+            renewal_of=_contract_ids(account, 1) if slot == 2 else pl.lit(None, pl.String),
+        )
+        for account, slot, start, end, commit in slots
+    ]
+    return pl.concat(frames).sort("account_id", "start_date")
 
 
 def _rate_card(p: _Profiles) -> pl.DataFrame:
@@ -909,13 +906,8 @@ def _activities(
     ]
     frames = [
         pl.DataFrame(
-            {
-                "activity_date": dates[chosen],
-                "account_index": account[chosen],
-                "activity_type": kind,
-                "role": role,
-            }
-        )
+            {"activity_date": dates[chosen], "account_index": account[chosen]}
+        ).with_columns(activity_type=pl.lit(kind), role=pl.lit(role))
         for kind, role, account, dates, wanted in parts
         for chosen in [np.flatnonzero(wanted & (dates <= cal.as_of))]
     ]
