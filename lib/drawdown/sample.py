@@ -314,7 +314,7 @@ def _plan(
     """The calendar, the account profiles and the random streams for usage and the rest.
 
     Three independent streams spawned from ``seed`` (profiles, usage, other tables), so the
-    profiles do not depend on ``days`` and usage draws do not shift the activities.
+    usage draws (which grow with ``days``) do not shift the activities, budgets or outcomes.
     """
     a = _day_number(as_of)
     calendar = _Calendar(as_of=a, first=a - days + 1, reset=a - RESET_LEAD_DAYS)
@@ -805,11 +805,11 @@ def _workflows(p: _Profiles, cal: _Calendar, rng: np.random.Generator) -> pl.Dat
     return pl.DataFrame(
         {
             "account_id": _account_ids(account),
-            "workflow_id": pl.Series(index + 1).cast(pl.String).str.zfill(2).alias("w"),
+            "workflow_id": "wf-" + pl.Series(index + 1).cast(pl.String).str.zfill(2),
             "production_date": _dates(production[account, index]),
             "retired_date": _dates(retired[account, index], until=cal.as_of),
         }
-    ).with_columns(pl.concat_str(pl.lit("wf-"), "workflow_id").alias("workflow_id"))
+    )
 
 
 def _outcomes(
