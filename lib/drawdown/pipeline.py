@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from drawdown import steps
-from drawdown.errors import DrawdownError, InputError
+from drawdown.errors import DrawdownError, InputError, StepFailed
 from drawdown.execute import Step, execute_all
 from drawdown.manifest import build_manifest, file_hashes
 from drawdown.params import Params
@@ -64,11 +64,12 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
         try:
             with progress:
                 result = _run_into(stage, run_dir, params, request, validated, progress, started)
-        except DrawdownError as exc:
+        except Exception as exc:
+            failure = exc if isinstance(exc, DrawdownError) else _internal_error(exc)
             failed = keep_failed(stage, run_dir)
-            _write_manifest(failed, params, "failed", started, progress.timings, {}, str(exc))
-            log.error("run failed: %s", exc)
-            raise
+            _write_manifest(failed, params, "failed", started, progress.timings, {}, str(failure))
+            log.error("run failed: %s", failure)
+            raise failure from None
         finally:
             logger.close()
             log.removeHandler(logger)
@@ -207,6 +208,12 @@ def _write_manifest(
         message=message,
     )
     steps.write_json(folder / "manifest.json", manifest)
+
+
+def _internal_error(exc: Exception) -> StepFailed:
+    """An unexpected exception: its traceback goes to run.log, a one-line summary to the user."""
+    log.exception("unexpected error")
+    return StepFailed(f"internal error ({type(exc).__name__}: {exc}); the traceback is in run.log")
 
 
 def _attach_log(path: Path) -> logging.Handler:

@@ -17,29 +17,30 @@ import polars as pl
 
 from drawdown.artifacts import conform
 from drawdown.exports import write_exports
-from drawdown.metrics import resolve_as_of
-from drawdown.metrics.accounts import account_health
-from drawdown.metrics.health import ttfbe_cohorts
-from drawdown.metrics.overconsumption import MONTHS_SHOWN, meter_months, overage_cases
+from drawdown.metrics import (
+    health_stage,
+    overconsumption_stage,
+    portfolio_stage,
+    reset_stage,
+    resolve_as_of,
+)
 from drawdown.metrics.rating import rate_usage
-from drawdown.metrics.reset import reset_comparison, reset_tracker
-from drawdown.metrics.retention import retention
-from drawdown.metrics.segments import segment_summary
-from drawdown.metrics.series import account_months, daily_spend
 from drawdown.params import Params
 from drawdown.schema import TABLES, Book
 from drawdown.validate import ValidatedBook, load_book
 
 __all__ = [
     "ValidatedBook",
-    "account_health_step",
+    "ensure_artifacts",
     "export",
+    "health_stage",
     "history_step",
     "open_run",
-    "overconsumption_step",
-    "portfolio_step",
+    "overconsumption_stage",
+    "portfolio_stage",
+    "rated_usage",
     "read_artifacts",
-    "reset_step",
+    "reset_stage",
     "resolve_as_of",
     "validate_source",
     "write_artifacts",
@@ -47,6 +48,7 @@ __all__ = [
 ]
 
 BOOK_FOLDER = Path("work") / "book"
+RATED = Path("work") / "rated_usage.parquet"
 ARTIFACTS = Path("artifacts")
 PREVIOUS_MONTH = ARTIFACTS / "previous_month"
 PREVIOUS_WEEK = ARTIFACTS / "previous_week"
@@ -58,12 +60,14 @@ def validate_source(params: Params) -> ValidatedBook:
 
 
 def write_snapshot(validated: ValidatedBook, run_dir: Path) -> None:
-    """Write the validated book, data_quality.json and rejects/ into the run folder."""
+    """Write the validated book, its rated usage, data_quality.json and rejects/ into the run
+    folder."""
     folder = Path(run_dir) / BOOK_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    frames = pl.collect_all(list(validated.book.tables().values()))
-    for table, frame in zip(TABLES, frames, strict=True):
+    frames = pl.collect_all([*validated.book.tables().values(), rate_usage(validated.book)])
+    for table, frame in zip(TABLES, frames[:-1], strict=True):
         frame.write_parquet(folder / f"{table}.parquet", statistics=False)
+    frames[-1].write_parquet(Path(run_dir) / RATED, statistics=False)
     artifacts = Path(run_dir) / ARTIFACTS
     artifacts.mkdir(parents=True, exist_ok=True)
     write_json(artifacts / "data_quality.json", validated.quality.to_json())
@@ -82,77 +86,35 @@ def open_run(run_dir: str | Path, params: Params, data: str | Path | None = None
     return Book(**{table: pl.scan_parquet(folder / f"{table}.parquet") for table in TABLES})
 
 
-def account_health_step(book: Book, params: Params) -> dict[str, pl.DataFrame]:
-    """Usage health and commit bands: account_health, ttfbe_cohorts, daily_spend, account_months."""
-    as_of = resolve_as_of(book, params)
-    rated = rate_usage(book).collect().lazy()
-    daily = daily_spend(rated, as_of).collect().lazy()
-    health = account_health(book, rated, params, as_of)
-    return _collect(
-        account_health=health,
-        ttfbe_cohorts=ttfbe_cohorts(health, params.health),
-        daily_spend=daily,
-        account_months=account_months(book, daily, as_of),
-    )
+def rated_usage(run_dir: str | Path) -> pl.LazyFrame:
+    """The run's rated usage (``rate_usage`` of the snapshot), computed once at validation."""
+    return pl.scan_parquet(Path(run_dir) / RATED)
 
 
-def overconsumption_step(
-    book: Book, params: Params, health: pl.DataFrame
-) -> dict[str, pl.DataFrame]:
-    """Meters against their limits and the ranked, triaged cases: meter_months, overage_cases."""
-    as_of = resolve_as_of(book, params)
-    shown = max(MONTHS_SHOWN, params.overconsumption.lookback_months)
-    months = meter_months(book, rate_usage(book), as_of, shown).collect().lazy()
-    return _collect(
-        meter_months=months,
-        overage_cases=overage_cases(months, health.lazy(), book, params, as_of),
-    )
-
-
-def portfolio_step(
-    book: Book, params: Params, health: pl.DataFrame, cases: pl.DataFrame, daily: pl.DataFrame
-) -> dict[str, pl.DataFrame]:
-    """The segment summary (bands, TTFBE, cases, GRR/NRR per segment and All)."""
-    as_of = resolve_as_of(book, params)
-    ratios = retention(book.accounts, daily.lazy(), as_of)
-    return _collect(segment_summary=segment_summary(health.lazy(), cases.lazy(), ratios))
-
-
-def reset_step(
-    book: Book, params: Params, health: pl.DataFrame, cases: pl.DataFrame
-) -> dict[str, pl.DataFrame]:
-    """The 60-day reset tracker and its start-vs-now comparison (requires reset.start_date)."""
-    as_of = resolve_as_of(book, params)
-    rated = rate_usage(book).collect().lazy()
-    inputs = (book, rated, health.lazy(), cases.lazy(), params, as_of)
-    return _collect(
-        reset_tracker=reset_tracker(*inputs), reset_comparison=reset_comparison(*inputs)
-    )
-
-
-def history_step(book: Book, params: Params) -> dict[str, dict[str, pl.DataFrame]]:
+def history_step(
+    book: Book, params: Params, rated: pl.LazyFrame
+) -> dict[str, dict[str, pl.DataFrame]]:
     """The same book seen earlier, for comparisons: at as_of minus one month (account_health,
     segment_summary, overage_cases) and at as_of minus seven days (overage_cases)."""
     as_of = resolve_as_of(book, params)
     month_ago = pl.select(pl.lit(as_of).dt.offset_by("-1mo")).item()
     week_ago = pl.select(pl.lit(as_of).dt.offset_by("-7d")).item()
     return {
-        "previous_month": _snapshot_at(book, params, month_ago, with_summary=True),
-        "previous_week": _snapshot_at(book, params, week_ago, with_summary=False),
+        "previous_month": _seen_at(book, params, rated, month_ago, with_summary=True),
+        "previous_week": _seen_at(book, params, rated, week_ago, with_summary=False),
     }
 
 
-def _snapshot_at(
-    book: Book, params: Params, as_of: date, with_summary: bool
+def _seen_at(
+    book: Book, params: Params, rated: pl.LazyFrame, as_of: date, with_summary: bool
 ) -> dict[str, pl.DataFrame]:
     earlier = params.with_overrides({"as_of": as_of.isoformat()})
-    frames = account_health_step(book, earlier)
-    frames |= overconsumption_step(book, earlier, frames["account_health"])
+    frames = health_stage(book, earlier, rated)
+    frames |= overconsumption_stage(book, earlier, rated, frames["account_health"])
     if not with_summary:
         return {"overage_cases": frames["overage_cases"]}
-    frames |= portfolio_step(
-        book, earlier, frames["account_health"], frames["overage_cases"], frames["daily_spend"]
-    )
+    health, cases = frames["account_health"], frames["overage_cases"]
+    frames |= portfolio_stage(book, earlier, health, cases, frames["daily_spend"])
     return {name: frames[name] for name in ("account_health", "segment_summary", "overage_cases")}
 
 
@@ -214,11 +176,12 @@ def ensure_artifacts(
     """Artifacts earlier steps wrote; in a notebook run by hand, the missing ones are computed
     (and written) first, so every compute notebook runs top to bottom on its own."""
     folder = Path(run_dir) / ARTIFACTS
+    rated = rated_usage(run_dir)
     if not (folder / "account_health.parquet").exists():
-        write_artifacts(account_health_step(book, params), run_dir)
-    if not (folder / "overage_cases.parquet").exists() and "overage_cases" in names:
+        write_artifacts(health_stage(book, params, rated), run_dir)
+    if "overage_cases" in names and not (folder / "overage_cases.parquet").exists():
         health = read_artifacts(run_dir, "account_health")["account_health"]
-        write_artifacts(overconsumption_step(book, params, health), run_dir)
+        write_artifacts(overconsumption_stage(book, params, rated, health), run_dir)
     return read_artifacts(run_dir, *names)
 
 

@@ -1,7 +1,8 @@
 """The metrics of SPEC section 3, computed from a validated book into the run's artifacts.
 
-``compute_artifacts`` is the entry point: it rates the usage once, builds every artifact of
-``artifacts.SCHEMAS`` as a lazy query and collects them together so shared sub-plans run once.
+``compute_artifacts`` is the entry point: it rates the usage once and runs the stages in order.
+The stages (``health_stage`` … ``reset_stage``) are what the compute notebooks call one by one,
+each from the artifacts the earlier ones wrote.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from drawdown.artifacts import conform
 from drawdown.errors import InputError
 from drawdown.metrics.accounts import account_health
 from drawdown.metrics.health import ttfbe_cohorts
-from drawdown.metrics.overconsumption import meter_months, overage_cases
+from drawdown.metrics.overconsumption import MONTHS_SHOWN, meter_months, overage_cases
 from drawdown.metrics.rating import rate_usage
 from drawdown.metrics.reset import reset_comparison, reset_tracker
 from drawdown.metrics.retention import retention
@@ -23,7 +24,14 @@ from drawdown.metrics.series import account_months, daily_spend
 from drawdown.params import Params
 from drawdown.schema import Book
 
-__all__ = ["compute_artifacts", "resolve_as_of"]
+__all__ = [
+    "compute_artifacts",
+    "health_stage",
+    "overconsumption_stage",
+    "portfolio_stage",
+    "reset_stage",
+    "resolve_as_of",
+]
 
 
 def resolve_as_of(book: Book, params: Params) -> date:
@@ -39,34 +47,71 @@ def resolve_as_of(book: Book, params: Params) -> date:
     return latest
 
 
+def health_stage(book: Book, params: Params, rated: pl.LazyFrame) -> dict[str, pl.DataFrame]:
+    """Usage health and commit bands: daily_spend, account_health, ttfbe_cohorts, account_months.
+
+    ``rated`` is ``rate_usage(book)`` (collected once by the caller and reused).
+    """
+    as_of = resolve_as_of(book, params)
+    daily = daily_spend(rated, as_of).collect().lazy()
+    health = account_health(book, rated, params, as_of, daily)
+    return _collect(
+        daily_spend=daily.sort("account_id", "usage_date"),
+        account_health=health,
+        ttfbe_cohorts=ttfbe_cohorts(health, params.health),
+        account_months=account_months(book, daily, as_of),
+    )
+
+
+def overconsumption_stage(
+    book: Book, params: Params, rated: pl.LazyFrame, health: pl.DataFrame
+) -> dict[str, pl.DataFrame]:
+    """Meters against their limits and the ranked, triaged cases: meter_months, overage_cases.
+
+    meter_months covers twelve months, or the lookback when that is longer.
+    """
+    as_of = resolve_as_of(book, params)
+    shown = max(MONTHS_SHOWN, params.overconsumption.lookback_months)
+    months = meter_months(book, rated, as_of, shown).collect().lazy()
+    return _collect(
+        meter_months=months,
+        overage_cases=overage_cases(months, health.lazy(), book, params, as_of),
+    )
+
+
+def portfolio_stage(
+    book: Book, params: Params, health: pl.DataFrame, cases: pl.DataFrame, daily: pl.DataFrame
+) -> dict[str, pl.DataFrame]:
+    """The segment summary: bands, TTFBE, cases and GRR/NRR per segment and ``All``."""
+    ratios = retention(book.accounts, daily.lazy(), resolve_as_of(book, params))
+    return _collect(segment_summary=segment_summary(health.lazy(), cases.lazy(), ratios))
+
+
+def reset_stage(
+    book: Book, params: Params, rated: pl.LazyFrame, health: pl.DataFrame, cases: pl.DataFrame
+) -> dict[str, pl.DataFrame]:
+    """The 60-day reset tracker and its start-versus-now comparison (needs reset.start_date)."""
+    inputs = (book, rated, health.lazy(), cases.lazy(), params, resolve_as_of(book, params))
+    return _collect(
+        reset_tracker=reset_tracker(*inputs), reset_comparison=reset_comparison(*inputs)
+    )
+
+
 def compute_artifacts(book: Book, params: Params) -> dict[str, pl.DataFrame]:
     """Every artifact of ``artifacts.SCHEMAS``, conformed, as of ``resolve_as_of``.
 
-    reset_tracker and reset_comparison only when ``params.reset.start_date`` is set.
-    Collected in stages so what many artifacts read is computed once: the rated usage, the
-    daily spend, then account health with the meter months, then the rest together.
+    The stages in order, the rated usage computed once: health, overconsumption, portfolio, and
+    the reset (reset_tracker and reset_comparison only when ``params.reset.start_date`` is set).
     """
-    as_of = resolve_as_of(book, params)
     rated = rate_usage(book).collect().lazy()
-    daily = daily_spend(rated, as_of).collect().lazy()
-    health, months = (
-        frame.lazy()
-        for frame in pl.collect_all(
-            [account_health(book, rated, params, as_of, daily), meter_months(book, rated, as_of)]
-        )
-    )
-    cases = overage_cases(months, health, book, params, as_of)
-    lazy = {
-        "account_health": health,
-        "overage_cases": cases,
-        "segment_summary": segment_summary(health, cases, retention(book.accounts, daily, as_of)),
-        "ttfbe_cohorts": ttfbe_cohorts(health, params.health),
-        "daily_spend": daily.sort("account_id", "usage_date"),
-        "meter_months": months,
-        "account_months": account_months(book, daily, as_of),
-    }
+    frames = health_stage(book, params, rated)
+    frames |= overconsumption_stage(book, params, rated, frames["account_health"])
+    cases, health = frames["overage_cases"], frames["account_health"]
+    frames |= portfolio_stage(book, params, health, cases, frames["daily_spend"])
     if params.reset.start_date is not None:
-        lazy["reset_tracker"] = reset_tracker(book, rated, health, cases, params, as_of)
-        lazy["reset_comparison"] = reset_comparison(book, rated, health, cases, params, as_of)
-    frames = pl.collect_all(lazy.values())
-    return {name: conform(name, frame) for name, frame in zip(lazy, frames, strict=True)}
+        frames |= reset_stage(book, params, rated, health, cases)
+    return {name: conform(name, frame) for name, frame in frames.items()}
+
+
+def _collect(**lazy: pl.LazyFrame) -> dict[str, pl.DataFrame]:
+    return dict(zip(lazy, pl.collect_all(list(lazy.values())), strict=True))
