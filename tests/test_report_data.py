@@ -130,3 +130,17 @@ def test_renewal_scenarios_reduce_scope_for_an_under_account(run: report_data.Ru
 def test_unknown_account_is_named(run: report_data.RunData) -> None:
     with pytest.raises(KeyError, match="NOPE"):
         report_data.account_data(run, "NOPE")
+
+
+def test_spend_predictability_skips_the_ramp_up_month_and_the_partial_current_month():
+    # spend starts mid-August (ramp-up, left out); September 100 -> October 110 is +10 %;
+    # November is partial at as_of 2026-11-15 and left out.
+    months = pl.DataFrame(
+        {
+            "month": [date(2026, m, 1) for m in (7, 8, 9, 10, 11)],
+            "amount": [0.0, 20.0, 100.0, 110.0, 50.0],
+        }
+    )
+    steady = report_data.spend_predictability(months, date(2026, 11, 15))
+    assert steady["month"].to_list() == [date(2026, 9, 1), date(2026, 10, 1)]
+    assert steady["change"][1] == pytest.approx(0.10)

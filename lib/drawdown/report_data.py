@@ -424,10 +424,15 @@ def burnup(account: AccountData) -> pl.DataFrame:
 
 
 def spend_predictability(months: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """Month-to-month change of spend over complete months (as_of's month left out unless it
-    ends on as_of): month, amount, change (relative to the month before)."""
-    complete = months.filter(pl.col("month") <= _last_complete_month(as_of))
-    return complete.select("month", "amount").with_columns(
+    """Month-to-month change of spend over complete months of steady use: after the first month
+    with spend (a ramp-up month is partial) and before as_of's month (unless it ends on as_of).
+    Columns: month, amount, change (relative to the month before)."""
+    first_spend = months.filter(pl.col("amount") > 0)["month"].min()
+    steady = months.filter(
+        (pl.col("month") <= _last_complete_month(as_of))
+        & (pl.col("month") > first_spend if first_spend is not None else pl.lit(False))
+    )
+    return steady.select("month", "amount").with_columns(
         (pl.col("amount") / pl.col("amount").shift(1) - 1).fill_nan(None).alias("change")
     )
 

@@ -308,17 +308,45 @@ def reset_table(tracker: pl.DataFrame) -> GT:
     return table
 
 
-def reset_comparison_table(comparison: pl.DataFrame, *, start: date | None = None) -> GT:
-    """The reset's before/after: each measure at start_date and at as_of."""
-    return (
+def reset_comparison_table(
+    comparison: pl.DataFrame, *, start: date | None = None, currency: str = "USD"
+) -> GT:
+    """The reset's before/after: each measure at start_date and at as_of, formatted by its kind
+    (shares as percent, amounts as money, days whole, cv to two decimals)."""
+    measures = comparison["measure"].to_list()
+    table = (
         GT(
             comparison.with_columns(pl.col("measure").str.replace_all("_", " ")),
             rowname_col="measure",
         )
         .tab_header("Reset: where we started and where we are")
         .cols_label(at_start=f"At start{f' ({start:%d %b %Y})' if start else ''}", at_as_of="Now")
-        .fmt_number(["at_start", "at_as_of"], decimals=2, drop_trailing_zeros=True)
+        .sub_missing(missing_text="—")
     )
+    for kind, rows in _measure_rows(measures).items():
+        table = (
+            table.fmt_number(["at_start", "at_as_of"], rows=rows, decimals=2)
+            if kind == "ratio"
+            else _fmt(table, ["at_start", "at_as_of"], kind, currency, rows)
+        )
+    return table
+
+
+def _measure_rows(measures: list[str]) -> dict[str, list[int]]:
+    """Row indices by display kind, from the measure's name."""
+    kinds: dict[str, list[int]] = {}
+    for index, measure in enumerate(measures):
+        kind = (
+            "share"
+            if measure.startswith("share")
+            else "money"
+            if measure.endswith("amount")
+            else "days"
+            if measure.endswith("days")
+            else "ratio"
+        )
+        kinds.setdefault(kind, []).append(index)
+    return kinds
 
 
 def quarter_table(quarter: pl.DataFrame, *, currency: str = "USD") -> GT:
