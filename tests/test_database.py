@@ -18,6 +18,7 @@ from drawdown.errors import InputError, ParamsError
 from drawdown.io import read_source
 from drawdown.metrics import compute_artifacts
 from drawdown.params import Params
+from drawdown.schema import Book
 from drawdown.sql import (
     EVENTS_COLUMN,
     connection_uri,
@@ -220,23 +221,18 @@ def sample_uri(server, small_book) -> str:
 
 @pytest.fixture(scope="module")
 def small_uri(server) -> str:
-    """Two accounts; usage as raw events with one negative and one null quantity."""
+    """Two accounts with a contract each; usage as raw events, one negative and one null."""
     uri = server.database("small")
-    server.ingest(
-        uri,
-        "accounts",
-        pl.DataFrame(
+    book = Book.from_frames(
+        accounts=pl.DataFrame(
             {
                 "account_id": ["a1", "a2"],
                 "account_name": ["Acme", "Beta"],
                 "segment": ["ent", "smb"],
+                "is_strategic": [False] * 2,
             }
         ),
-    )
-    server.ingest(
-        uri,
-        "contracts",
-        pl.DataFrame(
+        contracts=pl.DataFrame(
             {
                 "contract_id": ["c1", "c2"],
                 "account_id": ["a1", "a2"],
@@ -246,16 +242,16 @@ def small_uri(server) -> str:
                 "currency": ["USD"] * 2,
             }
         ),
+        rate_card=pl.DataFrame(
+            {"contract_id": ["c1", "c2"], "meter": ["api"] * 2, "unit_price": [1.0, 2.0]}
+        ),
     )
-    server.ingest(
-        uri,
-        "rate_card",
-        pl.DataFrame({"contract_id": ["c1", "c2"], "meter": ["api"] * 2, "unit_price": [1.0, 2.0]}),
-    )
+    for table in ("accounts", "contracts", "rate_card"):
+        server.ingest(uri, table, getattr(book, table).collect())
     server.execute(
         uri,
         "CREATE TABLE usage (account_id text, meter text, usage_ts timestamptz, quantity numeric)",
-        # a1 on 2 March (UTC): 2 + 3 -> 5; 23:30 UTC is 3 March in Berlin
+        # a1 on 2 March (UTC): 2 + 3 + 4 -> 9; 23:30 UTC is 3 March in Berlin
         "INSERT INTO usage VALUES ('a1', 'api', '2026-03-02 08:00Z', 2), ('a1', 'api', '2026-03-02 12:00Z', 3),"
         " ('a1', 'api', '2026-03-02 23:30Z', 4), ('a2', 'api', '2026-03-02 10:00Z', -1),"
         " ('a2', 'api', '2026-03-02 11:00Z', NULL), ('a2', 'api', '2026-03-02 12:00Z', 6)",
@@ -429,3 +425,10 @@ def test_run_folder_never_holds_the_password(sample_uri, tmp_path):
     ]
     assert leaks == []
     assert PASSWORD not in result.output
+
+
+@pytest.mark.postgres
+def test_offending_database_rows_are_rejected_by_the_validator(small_uri):
+    quality = load_book(small_uri, Params()).quality.tables["usage"]
+    # a2's -1 and NULL events came back one by one; a1's three events and a2's 6 were summed
+    assert quality.rejected_by_rule == {"quantity|min": 1, "quantity|nullability": 1}
