@@ -125,11 +125,13 @@ def _tables_table(quality: DataQuality) -> Table:
     table = Table(title="Rows per input table", title_justify="left")
     for header in ("table", "origin", "read", "accepted", "rejected", "rejected by rule"):
         table.add_column(
-            header, justify="right" if header in {"read", "accepted", "rejected"} else "left"
+            header,
+            justify="right" if header in {"read", "accepted", "rejected"} else "left",
+            overflow="fold",
         )
     for name in TABLES:
         entry = quality.tables[name]
-        by_rule = ", ".join(
+        by_rule = "\n".join(
             f"{rule}: {rows:,}" for rule, rows in sorted(entry.rejected_by_rule.items())
         )
         table.add_row(
