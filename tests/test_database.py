@@ -71,6 +71,17 @@ def test_strip_password_returns_the_bare_uri_and_the_decoded_password():
     assert strip_password("postgresql://ann:p%40ss@db/book") == ("postgresql://ann@db/book", "p@ss")
 
 
+def test_strip_password_takes_a_password_from_the_query():
+    assert strip_password("postgresql://ann@db/book?password=pw&sslmode=require") == (
+        "postgresql://ann@db/book?sslmode=require",
+        "pw",
+    )
+
+
+def test_redact_hides_a_password_given_in_the_query():
+    assert redact("postgresql://ann@db/book?password=pw") == "postgresql://ann:***@db/book"
+
+
 def test_hide_password_moves_the_password_into_pgpassword(monkeypatch):
     monkeypatch.delenv("PGPASSWORD", raising=False)
     assert hide_password("postgresql://ann:pw@db/book") == "postgresql://ann@db/book"
@@ -200,6 +211,12 @@ def test_usage_events_keep_an_offending_row_as_one_event():
         }
     )
     assert_frame_equal(usage_events(daily, 3)["quantity"].to_frame(), daily["quantity"].to_frame())
+
+
+def test_write_book_names_a_file_that_does_not_fit_the_contract(tmp_path):
+    (tmp_path / "accounts.csv").write_text("account_id,is_strategic\nA1,maybe\n")
+    with pytest.raises(InputError, match=r"cannot load .*accounts.csv into the database"):
+        write_book("postgresql://ann@127.0.0.1:1/book", tmp_path)
 
 
 # -- against a real server -------------------------------------------------------------------------

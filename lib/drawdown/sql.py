@@ -66,19 +66,30 @@ _USAGE_KEYS = ("account_id", "meter")
 
 
 def redact(uri: str) -> str:
-    """``uri`` with its password (if any) replaced by ``***``: safe to print or record."""
-    parts = urlsplit(uri)
-    if parts.password is None:
+    """``uri`` with its password (if any, in the user part or the query) shown as ``***``."""
+    bare, password = strip_password(uri)
+    if password is None:
         return uri
+    parts = urlsplit(bare)
     return urlunsplit(parts._replace(netloc=_netloc(parts, "***")))
 
 
 def strip_password(uri: str) -> tuple[str, str | None]:
-    """``(uri without its password, the password or None)``: to move a typed password aside."""
+    """``(uri without its password, the password or None)``: to move a typed password aside.
+
+    The password may be typed as ``user:password@host`` (percent-encoded) or ``?password=``.
+    """
     parts = urlsplit(uri)
-    if parts.password is None:
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    in_query = [value for key, value in query if key == "password"]
+    password = unquote(parts.password) if parts.password is not None else next(iter(in_query), None)
+    if password is None:
         return uri, None
-    return urlunsplit(parts._replace(netloc=_netloc(parts, None))), unquote(parts.password)
+    bare = parts._replace(
+        netloc=_netloc(parts, None),
+        query=urlencode([(key, value) for key, value in query if key != "password"]),
+    )
+    return urlunsplit(bare), password
 
 
 def hide_password(uri: str) -> str:
@@ -270,7 +281,9 @@ def _netloc(parts: SplitResult, password: str | None) -> str:
     """The URI's user@host:port with the password replaced (None: removed); user kept as typed."""
     userinfo, _, hostport = parts.netloc.rpartition("@")
     user = userinfo.partition(":")[0]
-    return f"{user}:{password}@{hostport}" if password is not None else f"{user}@{hostport}"
+    if password is None:
+        return f"{user}@{hostport}" if user else hostport
+    return f"{user}:{password}@{hostport}"
 
 
 @contextmanager
@@ -351,15 +364,20 @@ def _type_name(kind: pa.DataType) -> str:
 
 def _read_book_file(folder: Path, table: str) -> pl.DataFrame | None:
     """``<table>.parquet`` or ``<table>.csv`` of ``folder`` with the contract's types, or None."""
-    parquet, csv = folder / f"{table}.parquet", folder / f"{table}.csv"
-    if parquet.is_file():
-        frame = pl.read_parquet(parquet)
-    elif csv.is_file():
-        frame = pl.read_csv(csv, infer_schema_length=None, try_parse_dates=True)
-    else:
+    paths = [folder / f"{table}{suffix}" for suffix in (".parquet", ".csv")]
+    path = next((path for path in paths if path.is_file()), None)
+    if path is None:
         return None
-    contract = {name: dtype for name, dtype in COLUMNS[table].items() if name in frame.columns}
-    return frame.cast(contract)
+    try:
+        frame = (
+            pl.read_parquet(path)
+            if path.suffix == ".parquet"
+            else pl.read_csv(path, infer_schema_length=None, try_parse_dates=True)
+        )
+        contract = {name: dtype for name, dtype in COLUMNS[table].items() if name in frame.columns}
+        return frame.cast(contract)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputError(f"cannot load {path} into the database: {_reason(exc)}") from None
 
 
 def _connect_message(uri: str, exc: adbc_driver_manager.Error) -> str:
@@ -371,9 +389,7 @@ def _connect_message(uri: str, exc: adbc_driver_manager.Error) -> str:
 
 
 def _reason(exc: Exception) -> str:
-    """The driver's message on one line: its first line, after libpq's "... failed:" preamble."""
+    """The driver's message on one line: the end of its first line, after libpq's preambles."""
     text = str(exc).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
-    reason = first.rsplit(" failed: ", 1)[-1]
-    reason = re.sub(r"^(?:[A-Z_]+: )?(?:FATAL|ERROR):\s+", "", reason)
-    return re.sub(r"\s+", " ", reason).strip()
+    return re.sub(r"\s+", " ", re.split(r"(?:FATAL|ERROR):\s+| failed: ", first)[-1]).strip()
