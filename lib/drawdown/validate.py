@@ -27,6 +27,7 @@ import polars as pl
 
 from drawdown.errors import InputError
 from drawdown.io import read_source
+from drawdown.metrics.exact import exact_sum
 from drawdown.metrics.rating import rate_usage, rating_exceptions
 from drawdown.params import Params
 from drawdown.quality import MESSAGE_LINES, DataQuality, Finding, TableQuality, format_findings
@@ -122,7 +123,7 @@ def daily_usage(usage: pl.DataFrame) -> pl.DataFrame:
     return (
         usage.lazy()
         .group_by(_USAGE_KEY)
-        .agg(pl.col("quantity").sum())
+        .agg(exact_sum(pl.col("quantity")).alias("quantity"))
         .sort(_USAGE_KEY)
         .collect(engine="streaming")
     )

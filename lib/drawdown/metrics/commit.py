@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from drawdown.metrics.exact import exact_sum
 from drawdown.metrics.rating import covers
 from drawdown.params import Bands
 
@@ -83,10 +84,12 @@ def term_consumption(
         .group_by("account_id")
         .agg(
             pl.col("_running").max().alias("consumed_to_date"),
-            amount.filter(day >= run_rate_window_start(as_of, window_days))
-            .sum()
-            .alias("_run_window_amount"),
-            amount.filter(day >= as_of - timedelta(days=364)).sum().alias("_trailing_year_amount"),
+            exact_sum(amount.filter(day >= run_rate_window_start(as_of, window_days))).alias(
+                "_run_window_amount"
+            ),
+            exact_sum(amount.filter(day >= as_of - timedelta(days=364))).alias(
+                "_trailing_year_amount"
+            ),
             day.filter(
                 in_term
                 & (pl.col("commit_amount") > 0)

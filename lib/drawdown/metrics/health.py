@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from drawdown.metrics.commit import HEALTHY, UNDER
+from drawdown.metrics.exact import exact_mean, exact_std, exact_sum
 from drawdown.metrics.series import live_workflows
 from drawdown.params import Health
 from drawdown.schema import Book
@@ -77,8 +78,10 @@ def _spend_facts(starts: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) -> pl.L
         .agg(
             day.filter(day >= pl.col("first_contract_start")).min().alias("first_billable_date"),
             (pl.lit(as_of) - day.max()).dt.total_days().alias("_zero_days_at_as_of"),
-            amount.filter(day >= recent_start).sum().alias("_recent_28d"),
-            amount.filter((day >= prior_start) & (day < recent_start)).sum().alias("_prior_28d"),
+            exact_sum(amount.filter(day >= recent_start)).alias("_recent_28d"),
+            exact_sum(amount.filter((day >= prior_start) & (day < recent_start))).alias(
+                "_prior_28d"
+            ),
         )
     )
 
@@ -107,7 +110,11 @@ def cv_28d(accounts: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) -> pl.LazyF
         .join(days, how="cross")
         .join(daily, on=["account_id", "usage_date"], how="left")
         .group_by("account_id")
-        .agg(pl.when(spend.mean() > 0).then(spend.std(ddof=1) / spend.mean()).alias("cv_28d"))
+        .agg(
+            pl.when(exact_mean(spend) > 0)
+            .then(exact_std(spend, ddof=1) / exact_mean(spend))
+            .alias("cv_28d")
+        )
     )
 
 

@@ -14,6 +14,7 @@ from datetime import date
 import polars as pl
 
 from drawdown.artifacts import SCHEMAS
+from drawdown.metrics.exact import exact_sum
 from drawdown.params import Params
 from drawdown.schema import Book
 
@@ -146,13 +147,13 @@ def meter_months(
             pl.col("usage_date").is_between(since, as_of),
         )
         .group_by("account_id", "meter", pl.col("usage_date").dt.month_start().alias("month"))
-        .agg(pl.col("quantity").sum().alias("usage"))
+        .agg(exact_sum(pl.col("quantity")).alias("usage"))
     )
     return (
         _limited_spans(book, as_of, since)
         .group_by(_MONTH_KEY)
         .agg(
-            (pl.col("days") * pl.col("daily_limit")).sum().alias("limit"),
+            exact_sum(pl.col("days") * pl.col("daily_limit")).alias("limit"),
             pl.col("unit_price").sort_by("day_to").last(),
             pl.col("overage_unit_price").sort_by("day_to").last(),
         )
@@ -223,7 +224,7 @@ def over_meters(
             pl.col("month").filter("is_over").max().alias("latest_over_month"),
             pl.col("pct_over").sort_by("is_over", "month").last(),
             pl.col("limit").sort_by("is_over", "month").last(),
-            pl.col("overage_amount").sum(),
+            exact_sum(pl.col("overage_amount")).alias("overage_amount"),
         )
         .filter(pl.col("months_over") >= 1)
     )
@@ -341,7 +342,7 @@ def overage_cases(
             severity.max().alias("severity"),
             pl.len().cast(pl.Int64).alias("meters_over"),
             pl.col("months_over").max(),
-            pl.col("overage_amount").sum(),
+            exact_sum(pl.col("overage_amount")).alias("overage_amount"),
         )
     )
     owners = health.select(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from drawdown.metrics.exact import exact_sum
 from drawdown.schema import Book
 
 RATED = "rated"
@@ -81,6 +82,6 @@ def rating_exceptions(rated: pl.LazyFrame) -> pl.LazyFrame:
     return (
         rated.filter(pl.col("rating_status") != RATED)
         .group_by("account_id", "rating_status")
-        .agg(pl.len().alias("rows"), pl.col("quantity").sum())
+        .agg(pl.len().alias("rows"), exact_sum(pl.col("quantity")).alias("quantity"))
         .sort("account_id", "rating_status")
     )

@@ -13,6 +13,7 @@ import polars as pl
 
 from drawdown.artifacts import SCHEMAS
 from drawdown.metrics.accounts import account_health
+from drawdown.metrics.exact import exact_sum
 from drawdown.metrics.overconsumption import artifact_columns, meter_months, overage_cases
 from drawdown.params import Params
 from drawdown.schema import Book
@@ -320,7 +321,7 @@ def _state(health: pl.LazyFrame, cases: pl.LazyFrame, top_accounts: int) -> pl.L
                 (pl.col("band") == "healthy").mean().alias("share_healthy"),
                 pl.col("ttfbe_days").cast(pl.Float64).median().alias("median_ttfbe_days"),
             ),
-            cases.select(pl.col("overage_amount").sum()),
+            cases.select(exact_sum(pl.col("overage_amount")).alias("overage_amount")),
             top.select(pl.col("cv_28d").median().alias("median_cv_28d_top_accounts")),
         ],
         how="horizontal",

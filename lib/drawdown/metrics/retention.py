@@ -6,6 +6,8 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from drawdown.metrics.exact import exact_sum
+
 ALL = "All"
 
 
@@ -19,8 +21,8 @@ def account_revenue(accounts: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) ->
         daily.filter(day >= prior_start)
         .group_by("account_id")
         .agg(
-            amount.filter(day >= current_start).sum().alias("rev_current"),
-            amount.filter(day <= prior_end).sum().alias("rev_prior"),
+            exact_sum(amount.filter(day >= current_start)).alias("rev_current"),
+            exact_sum(amount.filter(day <= prior_end)).alias("rev_prior"),
         )
     )
     return (
@@ -37,9 +39,9 @@ def _retention_ratios() -> list[pl.Expr]:
     both null when the cohort is empty.
     """
     in_cohort = pl.col("rev_prior") > 0
-    prior = pl.col("rev_prior").filter(in_cohort).sum()
-    kept = pl.min_horizontal("rev_current", "rev_prior").filter(in_cohort).sum()
-    current = pl.col("rev_current").filter(in_cohort).sum()
+    prior = exact_sum(pl.col("rev_prior").filter(in_cohort))
+    kept = exact_sum(pl.min_horizontal("rev_current", "rev_prior").filter(in_cohort))
+    current = exact_sum(pl.col("rev_current").filter(in_cohort))
     return [
         pl.when(prior > 0).then(kept / prior).alias("grr"),
         pl.when(prior > 0).then(current / prior).alias("nrr"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from drawdown.metrics.commit import HEALTHY, NOT_LIVE, OVER, PAYGO, UNDER
+from drawdown.metrics.exact import exact_sum
 from drawdown.metrics.health import ttfbe_quantiles
 from drawdown.metrics.retention import ALL
 
@@ -16,8 +17,8 @@ def _account_totals() -> list[pl.Expr]:
     share_<band> (accounts in the band / accounts) and the live accounts' ttfbe quantiles."""
     return [
         pl.len().alias("accounts"),
-        pl.col("commit_amount").sum().alias("commit_total"),
-        pl.col("consumed_to_date").sum().alias("consumed_to_date_total"),
+        exact_sum(pl.col("commit_amount")).alias("commit_total"),
+        exact_sum(pl.col("consumed_to_date")).alias("consumed_to_date_total"),
         *(
             (pl.col("band") == name).mean().alias(f"share_{name}")
             for name in (PAYGO, NOT_LIVE, UNDER, HEALTHY, OVER)
@@ -30,7 +31,7 @@ def _case_totals() -> list[pl.Expr]:
     """Aggregations over overage cases: overage_amount (Σ) and cases_conversation (triage
     ``conversation``)."""
     return [
-        pl.col("overage_amount").sum(),
+        exact_sum(pl.col("overage_amount")).alias("overage_amount"),
         (pl.col("triage") == CONVERSATION).sum().alias("cases_conversation"),
     ]
 

@@ -10,6 +10,7 @@ from datetime import date
 
 import polars as pl
 
+from drawdown.metrics.exact import exact_sum
 from drawdown.schema import Book
 
 
@@ -23,7 +24,7 @@ def daily_spend(rated: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     return (
         rated.filter(pl.col("usage_date") <= as_of, pl.col("amount") > 0)
         .group_by("account_id", "usage_date")
-        .agg(pl.col("amount").sum())
+        .agg(exact_sum(pl.col("amount")).alias("amount"))
     )
 
 
@@ -63,10 +64,10 @@ def account_months(book: Book, daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame
         .explode("month")
     )
     spend = daily.group_by("account_id", pl.col("usage_date").dt.month_start().alias("month")).agg(
-        pl.col("amount").sum()
+        exact_sum(pl.col("amount")).alias("amount")
     )
     outcomes = book.outcomes.group_by("account_id", pl.col("month").dt.month_start()).agg(
-        pl.col("outcome_count").sum()
+        exact_sum(pl.col("outcome_count")).alias("outcome_count")
     )
     workflows = (
         months.join(book.workflows, on="account_id")

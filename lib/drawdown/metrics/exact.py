@@ -1,0 +1,32 @@
+"""Order-independent sums: the same inputs give the same bits, run after run.
+
+Polars sums floats in whatever order its (parallel, hash-partitioned) engine meets the rows, so a
+plain ``sum`` can differ in the last bit between runs; artifacts must be byte-identical. These
+helpers sum in 128-bit fixed point (18 decimals: exact for |x| < 1e20, 5e-19 absolute per value),
+where addition is associative, and return Float64.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+FIXED_POINT = pl.Decimal(38, 18)
+
+
+def exact_sum(expr: pl.Expr) -> pl.Expr:
+    """Σ expr, independent of row order (nulls skipped, 0 for no rows), as Float64."""
+    return expr.cast(pl.Float64).cast(FIXED_POINT).sum().cast(pl.Float64)
+
+
+def exact_mean(expr: pl.Expr) -> pl.Expr:
+    """Mean of the non-null values of expr, independent of row order; null for none."""
+    count = expr.count()
+    return pl.when(count > 0).then(exact_sum(expr) / count)
+
+
+def exact_std(expr: pl.Expr, ddof: int = 1) -> pl.Expr:
+    """Standard deviation sqrt(Σ(x − mean)² / (n − ddof)), independent of row order; null when
+    n ≤ ddof."""
+    count = expr.count()
+    squares = exact_sum((expr - exact_mean(expr)) ** 2)
+    return pl.when(count > ddof).then((squares / (count - ddof)).sqrt())
