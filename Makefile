@@ -28,7 +28,7 @@ report: validate system-deps ## sample book -> validate -> full run with reports
 	@$(BIN)/drawdown run --data $(SAMPLE) --params params/sample.yaml
 
 test: setup system-deps ## run the test suite
-	@$(BIN)/pytest -n 2 -q
+	@$(BIN)/pytest -n 2 --dist loadfile -q
 
 lint: setup ## ruff check and format check
 	@$(BIN)/ruff check lib tests bench
