@@ -1,4 +1,12 @@
-"""Execute parameterized notebooks with Papermill, independent ones concurrently.
+"""Execute parameterized notebooks on a pool of warm kernels, independent ones concurrently.
+
+A fresh kernel per notebook costs seconds of CPU before the first cell (kernel start, then
+importing Polars, Altair, great_tables and vl-convert). A :class:`KernelPool` starts one kernel per
+worker once per run, imports the libraries while the run validates its input, and executes every
+notebook of the run on those kernels; each notebook starts from an empty namespace (``%reset -f``),
+so it sees only its own parameters, as with a fresh kernel. Parameters are injected the Papermill
+way (an ``injected-parameters`` cell after the ``parameters`` cell, and
+``metadata.papermill.parameters``), so each executed notebook records what it ran with.
 
 A failed cell becomes :class:`StepFailed` naming the notebook, the cell and the error, and pointing
 at the executed notebook that holds the traceback.
@@ -7,22 +15,39 @@ at the executed notebook that holds the traceback.
 from __future__ import annotations
 
 import os
+import queue
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import papermill
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from papermill.iorw import load_notebook_node
+from papermill.parameterize import parameterize_notebook
 
 from drawdown.errors import StepFailed
 
 KERNEL = "python3"
 """ipykernel's own kernelspec: the interpreter drawdown runs in, whatever venv that is."""
-QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"]
 """The kernel's own log lines (transport warnings, shutdown notices) would clutter the run's
-output; errors reach the user through the executed notebook instead."""
+output; errors reach the user through the executed notebook instead. No input history: cells are
+numbered from 1 again for each notebook, which IPython's history database would refuse."""
+WARM_UP = "import drawdown.steps, drawdown.charts, drawdown.narrative, drawdown.report_data, \
+drawdown.tables, drawdown.params"
+"""What every notebook of a run imports: loaded once per kernel, before the first notebook."""
+RESET = "get_ipython().reset(new_session=False); get_ipython().execution_count = 0"
+"""Run before each notebook: an empty namespace (imported modules stay loaded) and cells
+numbered from 1 again."""
+START_TIMEOUT = 120
 
 
 @dataclass(frozen=True)
@@ -43,41 +68,130 @@ class StepTimings:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def execute_step(step: Step, cwd: Path) -> float:
-    """Run one notebook; return its wall time in seconds."""
+class _Kernel:
+    """One started kernel with its client, used from one thread only."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.manager = AsyncKernelManager(kernel_name=KERNEL)
+        run_sync(self.manager.start_kernel)(cwd=str(cwd), extra_arguments=KERNEL_ARGUMENTS)
+        self.client = self.manager.client()
+        self.client.start_channels()
+        run_sync(self.client.wait_for_ready)(timeout=START_TIMEOUT)
+        self.run_source(WARM_UP)
+
+    def run_source(self, source: str) -> None:
+        """Execute code in the kernel as a one-cell notebook (raises CellExecutionError)."""
+        cell = nbformat.v4.new_code_cell(source)
+        self.execute(nbformat.v4.new_notebook(cells=[cell]))
+
+    def execute(self, notebook: nbformat.NotebookNode) -> None:
+        """Execute every cell of ``notebook`` in place."""
+        client = NotebookClient(notebook, km=self.manager, kernel_name=KERNEL, timeout=None)
+        client.kc = self.client
+        client.execute()
+
+    def shutdown(self) -> None:
+        self.client.stop_channels()
+        run_sync(self.manager.shutdown_kernel)(now=True)
+
+
+class KernelPool:
+    """``size`` worker threads, each with its own warm kernel started in ``cwd``.
+
+    Kernels start (and import ``WARM_UP``) as soon as the pool is entered, so they warm up while
+    the caller does other work. ``submit`` queues a step; the first free worker runs it.
+    """
+
+    def __init__(self, cwd: Path, size: int | None = None) -> None:
+        self.cwd = Path(cwd)
+        self._jobs: queue.Queue[tuple[Step, Future[float]] | None] = queue.Queue()
+        count = size or os.cpu_count() or 1
+        self._threads = [
+            threading.Thread(target=self._work, name=f"kernel-{n}", daemon=True)
+            for n in range(count)
+        ]
+
+    def __enter__(self) -> KernelPool:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def submit(self, step: Step) -> Future[float]:
+        """Queue ``step``; the future holds its wall seconds or its StepFailed."""
+        future: Future[float] = Future()
+        self._jobs.put((step, future))
+        return future
+
+    def _work(self) -> None:
+        self.cwd.mkdir(parents=True, exist_ok=True)
+        try:
+            kernel: _Kernel | None = _Kernel(self.cwd)
+            problem: Exception | None = None
+        except Exception as exc:  # the kernel could not start: every step it takes fails
+            kernel, problem = None, exc
+        while (job := self._jobs.get()) is not None:
+            step, future = job
+            try:
+                if kernel is None:
+                    raise _could_not_run(step, problem)
+                future.set_result(execute_step(step, kernel))
+            except Exception as exc:
+                future.set_exception(exc)
+        if kernel is not None:
+            kernel.shutdown()
+
+
+def execute_step(step: Step, kernel: _Kernel) -> float:
+    """Run one notebook on ``kernel`` and write it to ``step.output``; return its wall seconds.
+
+    The executed notebook is written whether or not a cell failed.
+    """
     step.output.parent.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
+    started, wall = datetime.now(UTC), time.perf_counter()
+    notebook = parameterize_notebook(
+        load_notebook_node(str(step.template)),
+        step.parameters,
+        kernel_name=KERNEL,
+        language="python",
+    )
+    failure: StepFailed | None = None
     try:
-        papermill.execute_notebook(
-            str(step.template),
-            str(step.output),
-            parameters=step.parameters,
-            kernel_name=KERNEL,
-            cwd=str(cwd),
-            progress_bar=False,
-            log_output=False,
-            extra_arguments=QUIET_KERNEL,
-        )
-    except papermill.PapermillExecutionError as exc:
-        raise StepFailed(
-            f"notebook {step.template.name} failed in cell {exc.exec_count} "
+        kernel.run_source(RESET)
+        kernel.execute(notebook)
+    except CellExecutionError as exc:
+        failure = StepFailed(
+            f"notebook {step.template.name} failed in cell {_failed_cell(notebook)} "
             f"({exc.ename}: {_first_line(exc.evalue)}); the traceback is in {step.output}"
-        ) from None
-    except Exception as exc:  # the kernel died, or Papermill could not start it
-        raise StepFailed(
-            f"notebook {step.template.name} could not run ({type(exc).__name__}: "
-            f"{_first_line(str(exc))}); see {step.output}"
-        ) from None
-    return time.perf_counter() - started
+        )
+    except Exception as exc:  # the kernel died, or did not answer
+        failure = _could_not_run(step, exc)
+    seconds = time.perf_counter() - wall
+    notebook.metadata.papermill.update(
+        input_path=str(step.template),
+        output_path=str(step.output),
+        start_time=started.isoformat(),
+        end_time=datetime.now(UTC).isoformat(),
+        duration=seconds,
+        exception=failure is not None,
+    )
+    nbformat.write(notebook, step.output)
+    if failure is not None:
+        raise failure
+    return seconds
 
 
 def execute_all(
     steps: Sequence[Step],
-    cwd: Path,
+    pool: KernelPool,
     on_done: Callable[[Step, float], None] = lambda step, seconds: None,
-    workers: int | None = None,
 ) -> StepTimings:
-    """Execute ``steps`` respecting ``needs``, at most ``workers`` (default: cores) at once.
+    """Execute ``steps`` on ``pool`` respecting ``needs``.
 
     Stops at the first failure: running steps finish, nothing new starts, and that failure is
     raised.
@@ -86,26 +200,40 @@ def execute_all(
     done: set[str] = set()
     timings = StepTimings()
     running: dict[Future[float], Step] = {}
-    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        while pending or running:
-            for name, step in list(pending.items()):
-                if set(step.needs) <= done:
-                    running[pool.submit(execute_step, step, cwd)] = pending.pop(name)
-            if not running:
-                raise StepFailed(f"steps wait for steps that never run: {sorted(pending)}")
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                step = running.pop(future)
-                try:
-                    seconds = future.result()
-                except StepFailed:
-                    pending.clear()
-                    wait(running)
-                    raise
-                timings.seconds[step.name] = seconds
-                done.add(step.name)
-                on_done(step, seconds)
+    while pending or running:
+        for name, step in list(pending.items()):
+            if set(step.needs) <= done:
+                running[pool.submit(step)] = pending.pop(name)
+        if not running:
+            raise StepFailed(f"steps wait for steps that never run: {sorted(pending)}")
+        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in finished:
+            step = running.pop(future)
+            try:
+                seconds = future.result()
+            except StepFailed:
+                pending.clear()
+                wait(running)
+                raise
+            timings.seconds[step.name] = seconds
+            done.add(step.name)
+            on_done(step, seconds)
     return timings
+
+
+def _failed_cell(notebook: nbformat.NotebookNode) -> int | str:
+    """The execution count of the first cell with an error output ("?" when none has one)."""
+    for cell in notebook.cells:
+        if any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
+            return cell.get("execution_count") or "?"
+    return "?"
+
+
+def _could_not_run(step: Step, exc: Exception | None) -> StepFailed:
+    return StepFailed(
+        f"notebook {step.template.name} could not run ({type(exc).__name__}: "
+        f"{_first_line(str(exc))}); see {step.output}"
+    )
 
 
 def _first_line(text: str) -> str:

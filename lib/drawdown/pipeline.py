@@ -4,6 +4,11 @@ Order: validate the source (structural errors stop here, exit 2) → write the v
 into a staging folder → execute the compute notebooks (independent ones concurrently) → exports →
 report notebooks → render → manifest → publish the folder and point ``latest`` at it. Any failure
 keeps the staging folder as ``<run>.failed`` and leaves the previous run and ``latest`` untouched.
+
+All notebooks of a run execute on one pool of warm kernels (``execute.KernelPool``). When the
+inputs, the metric parameters and the code are those of a cached run (``drawdown.cache``), the
+validation and the compute notebooks are skipped: their snapshot, artifacts and executed notebooks
+are reused, and only exports, reports and rendering run.
 """
 
 from __future__ import annotations
@@ -16,9 +21,9 @@ from pathlib import Path
 
 import polars as pl
 
-from drawdown import steps
+from drawdown import cache, steps
 from drawdown.errors import DrawdownError, InputError, StepFailed
-from drawdown.execute import Step, execute_all
+from drawdown.execute import KernelPool, Step, execute_all
 from drawdown.manifest import build_manifest, file_hashes
 from drawdown.params import Params
 from drawdown.progress import RunProgress
@@ -52,18 +57,25 @@ class RunResult:
 def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
     """The whole pipeline for one parameter set; returns the published run folder."""
     started = _now()
-    validated = steps.validate_source(params)
-    params = params.with_overrides(
-        {"as_of": steps.resolve_as_of(validated.book, params).isoformat()}
-    )
+    runs = (request.out.parent if request.out else Path("runs")).resolve()
+    key = cache.cache_key(params, [step.template for step in compute_steps(runs, params)])
+    cached = cache.lookup(runs, key)
+    validated = None if cached else steps.validate_source(params)
+    as_of = cached.as_of if cached else steps.resolve_as_of(validated.book, params)
+    params = params.with_overrides({"as_of": as_of.isoformat()})
     run_dir = (request.out or Path("runs") / params.as_of.isoformat()).resolve()
     with run_lock(run_dir):
         stage = staging_dir(run_dir)
         logger = _attach_log(stage / "run.log")
         progress = RunProgress()
         try:
-            with progress:
-                result = _run_into(stage, run_dir, params, request, validated, progress, started)
+            with progress, KernelPool(stage) as pool:
+                if cached:
+                    _reuse(cached, stage, progress)
+                else:
+                    _compute(stage, params, validated, pool, progress)
+                    cache.store(runs, key, stage, params.as_of, run_dir)
+                result = _report(stage, run_dir, params, request, pool, progress, started)
         except Exception as exc:
             failure = exc if isinstance(exc, DrawdownError) else _internal_error(exc)
             failed = keep_failed(stage, run_dir)
@@ -77,20 +89,38 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
     return RunResult(run_dir, tuple(run_dir / path.relative_to(stage) for path in result))
 
 
-def _run_into(
+def _reuse(cached: cache.Entry, stage: Path, progress: RunProgress) -> None:
+    """The snapshot, artifacts and compute notebooks of the cached run, into the stage."""
+    with progress.step("cache"):
+        cache.restore(cached, stage)
+    log.info("metrics reused from the cache (%s, computed by %s)", cached.folder, cached.run)
+
+
+def _compute(
     stage: Path,
-    run_dir: Path,
     params: Params,
-    request: RunRequest,
     validated: steps.ValidatedBook,
+    pool: KernelPool,
     progress: RunProgress,
-    started: str,
-) -> list[Path]:
+) -> None:
+    """The validated snapshot, then the compute notebooks."""
     with progress.step("validate"):
         steps.write_snapshot(validated, stage)
     compute = compute_steps(stage, params)
     progress.expect(step.name for step in compute)
-    execute_all(compute, stage, on_done=progress.done)
+    execute_all(compute, pool, on_done=progress.done)
+
+
+def _report(
+    stage: Path,
+    run_dir: Path,
+    params: Params,
+    request: RunRequest,
+    pool: KernelPool,
+    progress: RunProgress,
+    started: str,
+) -> list[Path]:
+    """Exports, report notebooks, rendering and the manifest; returns the rendered reports."""
     with progress.step("exports"):
         steps.export(stage, params)
     formats = tuple(params.report.formats if request.formats is None else request.formats)
@@ -99,7 +129,7 @@ def _run_into(
         accounts = select_accounts(stage, request.accounts, _top(request, params))
         report = report_steps(stage, params, accounts)
         progress.expect((step.name for step in report), accounts=len(accounts))
-        execute_all(report, stage, on_done=progress.done)
+        execute_all(report, pool, on_done=progress.done)
         with progress.step("render"):
             reports = steps.render([step.output for step in report], stage / "reports", formats)
     _write_manifest(stage, params, "succeeded", started, progress.timings, _outputs(stage, reports))

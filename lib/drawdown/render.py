@@ -5,7 +5,10 @@ Renderers, best first:
   ``embed-resources: true``) and ``--to typst`` for PDF, with the project in ``reports/``
   (``_quarto.yml``, ``theme.scss``, ``typst-template.typ``).
 - nbconvert with the ``reports/nbconvert/drawdown`` template (code hidden, charts as inline SVG,
-  no script or CDN), and headless Chromium ``--print-to-pdf`` for PDF.
+  no script or CDN), and headless Chromium for PDF: every page of a run printed in ONE browser
+  session driven over the DevTools protocol (``--remote-debugging-pipe``), which spares a browser
+  start per report; should that session fail, each page is printed by its own
+  ``chromium --print-to-pdf``, whose error names the report.
 - nbconvert alone: HTML only, with a warning that PDF is skipped.
 
 Each render runs in its own temporary folder and the result is moved to ``out_dir`` under its final
@@ -14,7 +17,10 @@ name only when complete: a failed render leaves no partial file behind.
 
 from __future__ import annotations
 
+import base64
+import fcntl
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -94,9 +100,13 @@ def render_reports(notebooks: Sequence[Path], out_dir: Path, formats: Sequence[s
         wanted.remove("pdf")
     if not wanted:
         return []
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        written = pool.map(lambda notebook: _render_one(Path(notebook), out_dir, wanted), notebooks)
-        return [path for paths in written for path in paths]
+    if quarto_path():
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            written = pool.map(
+                lambda notebook: _quarto_one(Path(notebook), out_dir, wanted), notebooks
+            )
+            return [path for paths in written for path in paths]
+    return _nbconvert_all([Path(notebook) for notebook in notebooks], out_dir, wanted)
 
 
 def quarto_command(quarto: str, notebook: Path, fmt: str) -> list[str]:
@@ -135,14 +145,159 @@ def notebook_html(notebook: Path, brand_color: str | None = None) -> str:
     return body
 
 
-def _render_one(notebook: Path, out_dir: Path, formats: list[str]) -> list[Path]:
+def _quarto_one(notebook: Path, out_dir: Path, formats: list[str]) -> list[Path]:
     with tempfile.TemporaryDirectory(prefix=f"render-{notebook.stem}-") as work:
-        workdir = Path(work)
-        if quarto_path():
-            made = {fmt: _quarto_render(notebook, workdir, fmt) for fmt in formats}
-        else:
-            made = _nbconvert_render(notebook, workdir, formats)
+        made = {fmt: _quarto_render(notebook, Path(work), fmt) for fmt in formats}
         return [_publish(made[fmt], out_dir / f"{notebook.stem}.{fmt}") for fmt in formats]
+
+
+def _nbconvert_all(notebooks: list[Path], out_dir: Path, formats: list[str]) -> list[Path]:
+    """HTML for every notebook (in-process), then every PDF in one Chromium session."""
+    with tempfile.TemporaryDirectory(prefix="render-") as work:
+        workdir = Path(work)
+        pages = [_html_page(notebook, workdir) for notebook in notebooks]
+        if "pdf" in formats:
+            _print_all(pages, workdir)
+        return [
+            _publish(page.with_suffix(f".{fmt}"), out_dir / f"{page.stem}.{fmt}")
+            for page in pages
+            for fmt in formats
+        ]
+
+
+def _html_page(notebook: Path, workdir: Path) -> Path:
+    html = workdir / f"{notebook.stem}.html"
+    try:
+        html.write_text(notebook_html(notebook), encoding="utf-8")
+    except Exception as exc:
+        raise StepFailed(f"rendering report {notebook.stem} to HTML failed: {exc}") from exc
+    return html
+
+
+def _print_all(pages: list[Path], workdir: Path) -> None:
+    """Each ``<stem>.html`` to ``<stem>.pdf``: one session, else one Chromium per page."""
+    chromium = str(chromium_path())
+    try:
+        print_pdfs(chromium, [(page, page.with_suffix(".pdf")) for page in pages], workdir)
+    except (OSError, DevToolsError, subprocess.TimeoutExpired):
+        for page in pages:
+            _run(
+                chromium_command(chromium, page, page.with_suffix(".pdf"), workdir / page.stem),
+                workdir,
+                page.stem,
+                "chromium --print-to-pdf",
+            )
+
+
+class DevToolsError(RuntimeError):
+    """The browser session answered with an error, or ended."""
+
+
+PRINT_OPTIONS = {"printBackground": True, "preferCSSPageSize": True}
+"""Page.printToPDF: backgrounds kept, the page size of the stylesheet's ``@page`` (A4); no
+header or footer (the protocol's default)."""
+
+
+def print_pdfs(chromium: str, pages: Sequence[tuple[Path, Path]], workdir: Path) -> None:
+    """Print each ``(html, pdf)`` pair in one headless Chromium driven over the DevTools pipe.
+
+    Chromium reads commands from fd 3 and writes replies and events to fd 4, each a JSON
+    message ended by NUL. Per page: open a target, attach, navigate, wait for the load event,
+    ``Page.printToPDF``, close the target.
+    """
+    commands_read, commands_write = os.pipe()
+    replies_read, replies_write = os.pipe()
+    command = [
+        chromium,
+        *[flag for flag in CHROMIUM_FLAGS if flag != "--no-pdf-header-footer"],
+        "--remote-debugging-pipe",
+        f"--user-data-dir={workdir / 'profile'}",
+        "about:blank",
+    ]
+    browser = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        pass_fds=(3, 4),
+        preexec_fn=lambda: _as_fds_3_and_4(commands_read, replies_write),
+    )
+    os.close(commands_read)
+    os.close(replies_write)
+    session = _DevTools(os.fdopen(commands_write, "wb"), os.fdopen(replies_read, "rb"))
+    try:
+        for html, pdf in pages:
+            pdf.write_bytes(session.print_page(html.as_uri()))
+    finally:
+        session.close()
+        browser.terminate()
+        browser.wait(timeout=TIMEOUT_SECONDS)
+
+
+def _as_fds_3_and_4(commands: int, replies: int) -> None:
+    """In the child before exec: ``commands`` becomes fd 3, ``replies`` fd 4 (via fds ≥ 10, so
+    neither overwrites the other)."""
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (commands, replies)]
+    for target, fd in zip((3, 4), high, strict=True):
+        os.dup2(fd, target)
+
+
+class _DevTools:
+    """A minimal DevTools protocol client over Chromium's pipe."""
+
+    def __init__(self, commands: Any, replies: Any) -> None:
+        self._commands, self._replies = commands, replies
+        self._next_id = 0
+        self._buffer = b""
+        self._events: list[dict[str, Any]] = []
+
+    def print_page(self, url: str) -> bytes:
+        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
+        self.call("Page.enable", {}, session)
+        self.call("Page.navigate", {"url": url}, session)
+        self.wait_for("Page.loadEventFired", session)
+        data = self.call("Page.printToPDF", PRINT_OPTIONS, session)["data"]
+        self.call("Target.closeTarget", {"targetId": target})
+        return base64.b64decode(data)
+
+    def call(self, method: str, params: dict[str, Any], session: str | None = None) -> Any:
+        self._next_id += 1
+        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = session
+        self._commands.write(json.dumps(message).encode() + b"\0")
+        self._commands.flush()
+        while True:
+            reply = self._read()
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise DevToolsError(f"{method}: {reply['error'].get('message')}")
+                return reply.get("result", {})
+            self._events.append(reply)
+
+    def wait_for(self, event: str, session: str) -> None:
+        while True:
+            for index, message in enumerate(self._events):
+                if message.get("method") == event and message.get("sessionId") == session:
+                    del self._events[: index + 1]
+                    return
+            self._events.append(self._read())
+
+    def _read(self) -> dict[str, Any]:
+        while b"\0" not in self._buffer:
+            chunk = os.read(self._replies.fileno(), 1 << 20)
+            if not chunk:
+                raise DevToolsError("the browser closed the DevTools pipe")
+            self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def close(self) -> None:
+        self._commands.close()
+        self._replies.close()
 
 
 def _quarto_render(notebook: Path, workdir: Path, fmt: str) -> Path:
@@ -156,26 +311,6 @@ def _quarto_render(notebook: Path, workdir: Path, fmt: str) -> Path:
         quarto_command(str(quarto_path()), target, fmt), folder, notebook.stem, f"quarto --to {fmt}"
     )
     return target.with_suffix(f".{fmt}")
-
-
-def _nbconvert_render(notebook: Path, workdir: Path, formats: list[str]) -> dict[str, Path]:
-    html = workdir / f"{notebook.stem}.html"
-    try:
-        html.write_text(notebook_html(notebook), encoding="utf-8")
-    except Exception as exc:
-        raise StepFailed(f"rendering report {notebook.stem} to HTML failed: {exc}") from exc
-    made = {"html": html}
-    if "pdf" in formats:
-        pdf = workdir / f"{notebook.stem}.pdf"
-        chromium = str(chromium_path())
-        _run(
-            chromium_command(chromium, html, pdf, workdir / "profile"),
-            workdir,
-            notebook.stem,
-            "chromium --print-to-pdf",
-        )
-        made["pdf"] = pdf
-    return made
 
 
 def _run(command: list[str], cwd: Path, report: str, what: str) -> None:
