@@ -14,6 +14,7 @@ tables or rows have plain names (``primary_key``, ``unknown_account``, ``overlap
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Literal
 
@@ -132,6 +133,27 @@ PARENTS: dict[str, tuple[str, str]] = {
 """Foreign keys: table -> (column, parent table whose accepted rows hold that key). A null key in
 ``activities.account_id`` is a portfolio-level activity, not an unknown account."""
 
+LIMITS: dict[str, float] = {
+    "quantity": 1e12,
+    "included_quantity": 1e12,
+    "outcome_count": 1e12,
+    "unit_price": 1e6,
+    "overage_unit_price": 1e6,
+    "commit_amount": 1e15,
+    "monthly_budget": 1e15,
+}
+"""The largest value each number column accepts (rule ``<column>|check__too_large``).
+
+The metrics sum in 128-bit fixed point, exact below 1e20 (``drawdown.metrics.exact``): with
+these bounds a rated usage row (quantity × unit_price) stays within 1e18, so sums of a book's
+amounts cannot overflow. A larger value is rejected as a row error, never left to overflow later."""
+
+
+def _too_large(column: str) -> dict[str, Callable[[pl.Expr], pl.Expr]]:
+    """The dataframely check of ``column`` against ``LIMITS[column]`` (null passes)."""
+    return {"too_large": lambda value: value <= LIMITS[column]}
+
+
 INDEX = "_index"
 """Position of a row in its raw table (0-based), carried through validation to find it again."""
 
@@ -159,7 +181,7 @@ class ContractsSchema(_Table):
     account_id = dy.String()
     start_date = dy.Date()
     end_date = dy.Date(nullable=True)
-    commit_amount = dy.Float64(min=0)
+    commit_amount = dy.Float64(min=0, check=_too_large("commit_amount"))
     currency = dy.String(nullable=True)
     renewal_of = dy.String(nullable=True)
 
@@ -174,9 +196,9 @@ class RateCardSchema(_Table):
 
     contract_id = dy.String(primary_key=True)
     meter = dy.String(primary_key=True)
-    unit_price = dy.Float64(min=0)
-    included_quantity = dy.Float64(nullable=True, min=0)
-    overage_unit_price = dy.Float64(nullable=True, min=0)
+    unit_price = dy.Float64(min=0, check=_too_large("unit_price"))
+    included_quantity = dy.Float64(nullable=True, min=0, check=_too_large("included_quantity"))
+    overage_unit_price = dy.Float64(nullable=True, min=0, check=_too_large("overage_unit_price"))
 
 
 class UsageSchema(_Table):
@@ -185,7 +207,7 @@ class UsageSchema(_Table):
     account_id = dy.String(regex=r"\S")
     meter = dy.String()
     usage_date = dy.Date()
-    quantity = dy.Float64(min=0)
+    quantity = dy.Float64(min=0, check=_too_large("quantity"))
 
 
 class WorkflowsSchema(_Table):
@@ -207,7 +229,7 @@ class OutcomesSchema(_Table):
 
     account_id = dy.String()
     month = dy.Date(check={"first_of_month": lambda month: month.dt.day() == 1})
-    outcome_count = dy.Float64(min=0)
+    outcome_count = dy.Float64(min=0, check=_too_large("outcome_count"))
 
 
 class ActivitiesSchema(_Table):
@@ -223,7 +245,7 @@ class BudgetsSchema(_Table):
     """budgets: monthly_budget > 0 and alert_threshold_pct in (0, 2]."""
 
     account_id = dy.String()
-    monthly_budget = dy.Float64(min_exclusive=0)
+    monthly_budget = dy.Float64(min_exclusive=0, check=_too_large("monthly_budget"))
     alert_threshold_pct = dy.Float64(min_exclusive=0, max=2)
     enabled_date = dy.Date()
 
@@ -273,6 +295,7 @@ def _column_rules(column: str, *checks: str) -> tuple[Rule, ...]:
         "inf": "is infinite",
         "check__first_of_month": "is not the first day of a month",
         "check__known_type": f"is not one of {', '.join(ACTIVITY_TYPES)}",
+        "check__too_large": f"is above {LIMITS.get(column, 0):g}, too large to sum exactly",
     }
     return tuple(
         _rule(f"{column}|{check}", "row", f"{column} {meaning[check]}") for check in checks
@@ -284,10 +307,11 @@ _FILE_RULES = (
     Rule("ambiguous_table", (), "structural", "a table exists as both .csv and .parquet"),
     Rule("unreadable_file", (), "structural", "the file cannot be read as CSV or Parquet"),
     Rule("missing_column", (), "structural", "a required column is absent"),
+    Rule("duplicate_column", (), "structural", "the header names a column twice"),
     Rule("wrong_type", (), "structural", "a value does not parse as its column's type"),
 )
-_MONEY = ("nullability", "min", "nan", "inf")
-_OPTIONAL_MONEY = ("min", "nan", "inf")
+_MONEY = ("nullability", "min", "nan", "inf", "check__too_large")
+_OPTIONAL_MONEY = ("min", "nan", "inf", "check__too_large")
 
 RULES: dict[str, tuple[Rule, ...]] = {
     "accounts": (
@@ -339,7 +363,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         *_column_rules("account_id", "nullability", "regex"),
         *_column_rules("meter", "nullability"),
         *_column_rules("usage_date", "nullability"),
-        *_column_rules("quantity", "nullability", "nan", "inf", "min"),
+        *_column_rules("quantity", "nullability", "nan", "inf", "min", "check__too_large"),
         Rule("unknown_account", ("account_id",), "row", "account_id is not an accepted account"),
     ),
     "workflows": (
@@ -377,7 +401,9 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "budgets": (
         *_FILE_RULES,
         *_column_rules("account_id", "nullability"),
-        *_column_rules("monthly_budget", "nullability", "min_exclusive", "nan", "inf"),
+        *_column_rules(
+            "monthly_budget", "nullability", "min_exclusive", "nan", "inf", "check__too_large"
+        ),
         *_column_rules("alert_threshold_pct", "nullability", "min_exclusive", "max", "nan", "inf"),
         *_column_rules("enabled_date", "nullability"),
         Rule("unknown_account", ("account_id",), "row", "account_id is not an accepted account"),

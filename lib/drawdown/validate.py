@@ -148,7 +148,7 @@ def _parse(raw: RawTable, params: Params) -> tuple[pl.DataFrame, list[Finding]]:
                 "missing_column",
                 len(missing),
                 tuple(
-                    f"{table} ({raw.origin}) column {column}: rule missing_column: the column is absent (columns present: {', '.join(c for c in frame.columns if c != ROW_COLUMN)})"
+                    f"{table} ({raw.origin}) column {column}: rule missing_column: the column is absent (columns present: {', '.join(c for c in frame.columns if c != ROW_COLUMN)}){_delimiter_hint(frame.columns)}"
                     for column in missing
                 ),
             )
@@ -189,12 +189,21 @@ def _parse(raw: RawTable, params: Params) -> tuple[pl.DataFrame, list[Finding]]:
             frame.filter(bad[column]),
             count=count,
             columns=(sources[column],),
-            detail=f"not a {_type_word(COLUMNS[table][column], sources[column])}",
+            detail=_not_a(COLUMNS[table][column], sources[column], frame.schema[sources[column]]),
         )
         for column, count in bad.sum().row(0, named=True).items()
         if count
     ]
     return parsed, findings
+
+
+def _delimiter_hint(columns: list[str]) -> str:
+    """A hint when the header is one column holding ``;`` or a tab: the file is not comma-separated."""
+    names = [column for column in columns if column != ROW_COLUMN]
+    separator = next((mark for mark in (";", "\t") if len(names) == 1 and mark in names[0]), None)
+    if separator is None:
+        return ""
+    return f"; the header looks {separator!r}-separated: drawdown reads comma-separated CSV"
 
 
 def _source_columns(table: str, available: list[str]) -> dict[str, str | None]:
@@ -222,19 +231,19 @@ def _parse_column(
 ) -> pl.Expr:
     """One raw column in its contract type; null where the value is absent or does not parse.
 
-    Text: surrounding blanks ignored; dates ``YYYY-MM-DD``; numbers as Python writes them
+    Text: surrounding blanks ignored, in text columns too (``' A1 '`` is ``A1``); dates ``YYYY-MM-DD``; numbers as Python writes them
     (``1.5``, ``1e3``, ``nan``); booleans true/false/1/0/yes/no in any case. Typed columns
     (Parquet, databases) are cast. Timestamps: see ``_timestamp_date``.
     """
     if is_timestamp:
         return _timestamp_date(value, source, timezone)
     if source == target:
-        return value
+        return value.str.strip_chars() if target == pl.String() else value
     if source != pl.String():
+        if isinstance(source, pl.Datetime) and target == pl.Date():
+            return value.dt.date()
         return (
-            value.dt.date()
-            if isinstance(source, pl.Datetime) and target == pl.Date()
-            else value.cast(target, strict=False)
+            value.cast(target, strict=False) if _castable(source, target) else pl.lit(None, target)
         )
     text = value.str.strip_chars()
     if target == pl.Date():
@@ -245,6 +254,17 @@ def _parse_column(
             words, default=None, return_dtype=pl.Boolean()
         )
     return text.cast(target, strict=False)
+
+
+def _castable(source: pl.DataType, target: pl.DataType) -> bool:
+    """Whether a typed column (Parquet, database) means its contract type once cast: numbers to
+    numbers, integers to booleans, anything flat to text. Numbers are not dates (an integer would
+    cast to days since 1970) nor booleans to numbers; those are ``wrong_type``."""
+    if target == pl.Float64():
+        return source.is_numeric()
+    if target == pl.Boolean():
+        return source.is_integer()
+    return target == pl.String() and not source.is_nested()
 
 
 def _timestamp_date(value: pl.Expr, source: pl.DataType, timezone: str) -> pl.Expr:
@@ -273,6 +293,12 @@ def _timestamp_date(value: pl.Expr, source: pl.DataType, timezone: str) -> pl.Ex
         ),
         text.str.to_date(DATE_FORMAT, strict=False),
     )
+
+
+def _not_a(dtype: pl.DataType, source: str | None, read_as: pl.DataType) -> str:
+    """Why a value is ``wrong_type``: ``not a number``, plus the column's type when it is typed."""
+    typed = f" (the column is {read_as})" if read_as != pl.String() else ""
+    return f"not a {_type_word(dtype, source)}{typed}"
 
 
 def _type_word(dtype: pl.DataType, source: str | None) -> str:
