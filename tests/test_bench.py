@@ -1,0 +1,73 @@
+"""The speed work changes no number: every artifact of ``compute_all`` on the small sample book
+has the digest it had before the optimisations (rate_usage in one join, the reset comparison from
+the daily spend), and the bench table is built from its measures."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from drawdown.api import compute_all
+
+GOLDEN = {
+    "account_health": "0cee3cf77242a7a1",
+    "account_months": "e8d910d81020fa59",
+    "daily_spend": "70cdcf5a509fad0d",
+    "meter_months": "3309e986d7cb56b5",
+    "overage_cases": "b47f7a3596df901e",
+    "reset_comparison": "6b3965e103cfab12",
+    "reset_tracker": "a5273013ad6915ad",
+    "segment_summary": "8eef1ce31a1f6032",
+    "ttfbe_cohorts": "78bf1a66a0d8bbde",
+}
+"""sha256 (first 16 hex digits) of each artifact as NDJSON, computed before the speed work on the
+``small_book`` fixture (80 accounts, 500 days, seed 11) with reset.start_date 2026-10-05."""
+
+
+def _digest(frame) -> str:
+    return hashlib.sha256(frame.write_ndjson().encode()).hexdigest()[:16]
+
+
+def test_compute_all_artifacts_match_the_golden_digests(small_book: Path) -> None:
+    artifacts = compute_all(small_book, {"reset": {"start_date": "2026-10-05"}})
+    assert {name: _digest(frame) for name, frame in artifacts.tables.items()} == GOLDEN
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location(
+        "bench_run", Path(__file__).resolve().parents[1] / "bench" / "run.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_median_takes_each_field_separately(bench) -> None:
+    # walls 1, 5, 3 -> 3; cpus 2, 2, 9 -> 2
+    measures = [
+        bench.Measure(1, 2, 10, 10),
+        bench.Measure(5, 2, 30, 40),
+        bench.Measure(3, 9, 20, 5),
+    ]
+    assert bench.median(measures) == bench.Measure(3, 2, 20, 10)
+
+
+def test_table_has_a_row_per_size(bench) -> None:
+    measure = {"wall": 1.0, "cpu": 2.0, "rss_mb": 300.0, "tree_mb": 900.0}
+    row = {
+        "size": "S",
+        "accounts": 300,
+        "usage_rows": 200_000,
+        "compute": measure,
+        "cold_run": measure,
+        "one_more_review": measure,
+        "warm_rerun": measure,
+    }
+    lines = bench.table([row]).splitlines()
+    assert len(lines) == 3 and lines[2].startswith("| S | 300 | 200,000 | 1.0 (2.0) / 300 |")
