@@ -81,7 +81,7 @@ def read_folder(folder: Path) -> dict[str, RawTable]:
                 tables[table] = read_file(table, files[0])
             except UnreadableFile as exc:
                 findings.append(_finding(table, exc.rule, f"{files[0]}: {exc}"))
-            except (OSError, pl.exceptions.PolarsError) as exc:
+            except (OSError, UnicodeDecodeError, pl.exceptions.PolarsError) as exc:
                 findings.append(
                     _finding(
                         table,
@@ -105,8 +105,8 @@ class UnreadableFile(Exception):
 def read_file(table: str, path: Path) -> RawTable:
     """One table file, CSV (every column as text) or Parquet (its own types), with ``_row``.
 
-    Raises UnreadableFile for a CSV header naming a column twice, OSError or PolarsError for a
-    file that does not read.
+    Raises UnreadableFile for a CSV header naming a column twice; OSError, UnicodeDecodeError or
+    PolarsError for a file that does not read.
     """
     if path.suffix == ".csv":
         frame = _skip_blank(_number_rows(_decode_csv(path), first=2))
