@@ -88,12 +88,21 @@ def portfolio_stage(
 
 
 def reset_stage(
-    book: Book, params: Params, rated: pl.LazyFrame, health: pl.DataFrame, cases: pl.DataFrame
+    book: Book,
+    params: Params,
+    rated: pl.LazyFrame,
+    health: pl.DataFrame,
+    cases: pl.DataFrame,
+    daily: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """The 60-day reset tracker and its start-versus-now comparison (needs reset.start_date)."""
+    """The 60-day reset tracker and its start-versus-now comparison (needs reset.start_date).
+
+    ``daily`` (the daily_spend artifact), when given, spares re-aggregating ``rated``.
+    """
     inputs = (book, rated, health.lazy(), cases.lazy(), params, resolve_as_of(book, params))
+    spend = None if daily is None else daily.lazy()
     return _collect(
-        reset_tracker=reset_tracker(*inputs), reset_comparison=reset_comparison(*inputs)
+        reset_tracker=reset_tracker(*inputs), reset_comparison=reset_comparison(*inputs, spend)
     )
 
 
@@ -109,7 +118,7 @@ def compute_artifacts(book: Book, params: Params) -> dict[str, pl.DataFrame]:
     cases, health = frames["overage_cases"], frames["account_health"]
     frames |= portfolio_stage(book, params, health, cases, frames["daily_spend"])
     if params.reset.start_date is not None:
-        frames |= reset_stage(book, params, rated, health, cases)
+        frames |= reset_stage(book, params, rated, health, cases, frames["daily_spend"])
     return {name: conform(name, frame) for name, frame in frames.items()}
 
 

@@ -335,19 +335,21 @@ def reset_comparison(
     cases: pl.LazyFrame,
     params: Params,
     as_of: date,
+    daily: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """The state at reset.start_date beside the state at A (SPEC 3.6).
 
     Measures: share_healthy (share of accounts with a contract covering the date in band
     ``healthy``), median_ttfbe_days (live accounts), overage_amount (Σ over the overconsumption
     cases), median_cv_28d_top_accounts (the ``report.top_accounts`` largest by account_value).
-    At start_date, account health, meter months and cases are recomputed as of start_date.
+    At start_date, account health, meter months and cases are recomputed as of start_date
+    (``daily``, when given, is ``series.daily_spend(rated, A)``: see ``account_health``).
     Columns ``SCHEMAS['reset_comparison']``; no rows without reset.start_date.
     """
     start = params.reset.start_date
     if start is None:
         return pl.LazyFrame(schema=SCHEMAS["reset_comparison"])
-    health_start = account_health(book, rated, params, start)
+    health_start = account_health(book, rated, params, start, daily)
     months_start = meter_months(book, rated, start, params.overconsumption.lookback_months)
     cases_start = overage_cases(months_start, health_start, book, params, start)
     top = params.report.top_accounts
