@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run.py            # S and M
     .venv/bin/python bench/run.py --large    # S, M and L
+    .venv/bin/python bench/run.py --large --compute-only L   # L: (a) only
 
 Sizes: S is the default sample (``drawdown sample``: 300 accounts), M 5,000 and L 50,000 accounts,
 all two years of three meters, generated once into ``bench/books/<size>`` (git-ignored). For each:
@@ -143,10 +144,21 @@ def median(measures: list[Measure]) -> Measure:
     )
 
 
-def bench_size(size: str, repeat: int, extra_reviews: int) -> dict[str, object]:
-    """Every measure of one size."""
+def bench_size(size: str, repeat: int, extra_reviews: int, runs: bool) -> dict[str, object]:
+    """Every measure of one size ((a) only without ``runs``)."""
     folder = book(size)
     computed = median([compute(folder) for _ in range(repeat)])
+    measured: dict[str, object] = {
+        "size": size,
+        "accounts": SIZES[size],
+        "usage_rows": usage_rows(folder),
+        "compute": asdict(computed),
+    }
+    return measured | (_runs(folder, size, repeat, extra_reviews) if runs else {})
+
+
+def _runs(folder: Path, size: str, repeat: int, extra_reviews: int) -> dict[str, object]:
+    """(b), (c) and (d) of one size."""
     with tempfile.TemporaryDirectory(prefix=f"bench-{size}-") as scratch:
         runs = Path(scratch)
         cold = drawdown_run(folder, runs / "cold")
@@ -165,10 +177,6 @@ def bench_size(size: str, repeat: int, extra_reviews: int) -> dict[str, object]:
         more.tree_mb,
     )
     return {
-        "size": size,
-        "accounts": SIZES[size],
-        "usage_rows": usage_rows(folder),
-        "compute": asdict(computed),
         "cold_run": asdict(cold),
         "one_more_review": asdict(review),
         "warm_rerun": asdict(warm),
@@ -186,15 +194,27 @@ def table(results: list[dict[str, object]]) -> str:
     )
     lines = [head]
     for row in results:
-        a, b, c, d = (row[k] for k in ("compute", "cold_run", "one_more_review", "warm_rerun"))
+        a = row["compute"]
+        cells = [
+            f"{a['wall']:.1f} ({a['cpu']:.1f}) / {a['rss_mb']:,.0f}",
+            *_run_cells(row),
+        ]
         lines.append(
-            f"| {row['size']} | {row['accounts']:,} | {row['usage_rows']:,} "
-            f"| {a['wall']:.1f} ({a['cpu']:.1f}) / {a['rss_mb']:,.0f} "
-            f"| {b['wall']:.1f} ({b['cpu']:.1f}) / {b['rss_mb']:,.0f} ({b['tree_mb']:,.0f}) "
-            f"| {c['wall']:.2f} ({c['cpu']:.2f}) "
-            f"| {d['wall']:.1f} ({d['cpu']:.1f}) / {d['rss_mb']:,.0f} ({d['tree_mb']:,.0f}) |"
+            f"| {row['size']} | {row['accounts']:,} | {row['usage_rows']:,} | {' | '.join(cells)} |"
         )
     return "\n".join(lines)
+
+
+def _run_cells(row: dict[str, Any]) -> list[str]:
+    """(b), (c), (d) of a row; "not run" for a compute-only size."""
+    if "cold_run" not in row:
+        return ["not run"] * 3
+    b, c, d = (row[k] for k in ("cold_run", "one_more_review", "warm_rerun"))
+    return [
+        f"{b['wall']:.1f} ({b['cpu']:.1f}) / {b['rss_mb']:,.0f} ({b['tree_mb']:,.0f})",
+        f"{c['wall']:.2f} ({c['cpu']:.2f})",
+        f"{d['wall']:.1f} ({d['cpu']:.1f}) / {d['rss_mb']:,.0f} ({d['tree_mb']:,.0f})",
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -203,22 +223,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", help="comma-separated sizes to run (overrides --large)")
     parser.add_argument("--repeat", type=int, default=3, help="repeats of (a) and (d)")
     parser.add_argument("--extra-reviews", type=int, default=20, help="reviews added for (c)")
+    parser.add_argument(
+        "--compute-only", help="comma-separated sizes measured for (a) only, e.g. L"
+    )
     args = parser.parse_args(argv)
     sizes = args.sizes.split(",") if args.sizes else ["S", "M", *(["L"] if args.large else [])]
-    results = []
-    for size in sizes:
-        results.append(bench_size(size, args.repeat, args.extra_reviews))
-        print(f"{size} done", file=sys.stderr, flush=True)
+    compute_only = set((args.compute_only or "").split(","))
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC)
-    payload = {
-        "date": stamp.isoformat(timespec="seconds"),
-        "cores": os.cpu_count(),
-        "load_average_at_end": os.getloadavg(),
-        "results": results,
-    }
     path = RESULTS / f"{stamp:%Y-%m-%d}.json"
-    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    results = []
+    for size in sizes:
+        results.append(
+            bench_size(size, args.repeat, args.extra_reviews, runs=size not in compute_only)
+        )
+        payload = {
+            "date": stamp.isoformat(timespec="seconds"),
+            "cores": os.cpu_count(),
+            "load_average": os.getloadavg(),
+            "results": results,
+        }
+        path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        print(f"{size} done", file=sys.stderr, flush=True)
     print(table(results))
     print(f"\nresults written to {path.relative_to(ROOT)}")
 
