@@ -17,8 +17,6 @@ RATED = "rated"
 OUT_OF_CONTRACT = "out_of_contract"
 UNRATED = "unrated"
 
-_USAGE_KEY = ["account_id", "meter", "usage_date"]
-
 
 def covers(day: str | pl.Expr, start: str = "start_date", end: str = "end_date") -> pl.Expr:
     """True where a contract covers the day: start_date ≤ day ≤ end_date (null end = evergreen)."""
@@ -32,16 +30,18 @@ def rate_usage(book: Book) -> pl.LazyFrame:
     Columns: account_id, meter, usage_date, quantity, contract_id (null when out of contract),
     unit_price, included_quantity, overage_unit_price (null overage price = unit_price),
     rating_status (``rated`` / ``out_of_contract`` / ``unrated``) and amount (0 unless rated).
-    Validation guarantees at most one contract covers an account's day.
+    Validation guarantees at most one contract covers an account's day, so the covering
+    contract is found per usage row (joined back on a row number, not on the three-column key).
     """
+    usage = book.usage.with_row_index("_row")
     covering = (
-        book.usage.select(_USAGE_KEY)
+        usage.select("_row", "account_id", "usage_date")
         .join(
             book.contracts.select("account_id", "contract_id", "start_date", "end_date"),
             on="account_id",
         )
         .filter(covers("usage_date"))
-        .select(*_USAGE_KEY, "contract_id")
+        .select("_row", "contract_id")
     )
     prices = book.rate_card.select(
         "contract_id",
@@ -51,7 +51,8 @@ def rate_usage(book: Book) -> pl.LazyFrame:
         pl.coalesce("overage_unit_price", "unit_price").alias("overage_unit_price"),
     )
     return (
-        book.usage.join(covering, on=_USAGE_KEY, how="left")
+        usage.join(covering, on="_row", how="left")
+        .drop("_row")
         .join(prices, on=["contract_id", "meter"], how="left")
         .with_columns(rating_status(), amount())
     )
