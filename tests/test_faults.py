@@ -144,15 +144,7 @@ def _disk_full(write_json, failures: int):
     "failures",
     [
         1,
-        pytest.param(
-            10**6,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="pipeline.run: when the disk stays full, the except block's "
-                "_write_manifest(failed, ...) raises OSError(ENOSPC) again; that raw OSError "
-                "escapes to the CLI as a traceback (exit 1) instead of a StepFailed message",
-            ),
-        ),
+        10**6,
     ],
     ids=["disk_full_then_freed", "disk_stays_full"],
 )

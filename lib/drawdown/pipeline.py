@@ -79,8 +79,7 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
         except Exception as exc:
             failure = exc if isinstance(exc, DrawdownError) else _internal_error(exc)
             failed = keep_failed(stage, run_dir)
-            _write_manifest(failed, params, "failed", started, progress.timings, {}, str(failure))
-            log.error("run failed: %s", failure)
+            _record_failure(failed, params, started, progress.timings, failure)
             raise failure from None
         finally:
             logger.close()
@@ -240,14 +239,34 @@ def _write_manifest(
     steps.write_json(folder / "manifest.json", manifest)
 
 
+def _record_failure(
+    failed: Path, params: Params, started: str, timings: dict[str, float], failure: Exception
+) -> None:
+    """Best effort: the failed run's manifest and log line; a full disk must not hide the
+    original failure behind an error about recording it."""
+    try:
+        _write_manifest(failed, params, "failed", started, timings, {}, str(failure))
+    except OSError as exc:
+        log.error("the failed run's manifest could not be written: %s", exc.strerror)
+    log.error("run failed: %s", failure)
+
+
 def _internal_error(exc: Exception) -> StepFailed:
     """An unexpected exception: its traceback goes to run.log, a one-line summary to the user."""
     log.exception("unexpected error")
     return StepFailed(f"internal error ({type(exc).__name__}: {exc}); the traceback is in run.log")
 
 
+class _RunLogHandler(logging.FileHandler):
+    """run.log: a line that cannot be written (a full disk) is dropped, not printed as a
+    traceback over the run's own error message."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
 def _attach_log(path: Path) -> logging.Handler:
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = _RunLogHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
