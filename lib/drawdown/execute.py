@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -69,10 +70,17 @@ class StepTimings:
 
 
 class _Kernel:
-    """One started kernel with its client, used from one thread only."""
+    """One started kernel with its client, used from one thread only.
+
+    It talks over Unix sockets in a private folder (``transport="ipc"``), not TCP ports: ports
+    are picked free and bound later, so kernels starting at once (here, or in another process)
+    can race for the same one."""
 
     def __init__(self, cwd: Path) -> None:
-        self.manager = AsyncKernelManager(kernel_name=KERNEL)
+        self._sockets = tempfile.TemporaryDirectory(prefix="drawdown-kernel-")
+        self.manager = AsyncKernelManager(
+            kernel_name=KERNEL, transport="ipc", ip=str(Path(self._sockets.name) / "ipc")
+        )
         run_sync(self.manager.start_kernel)(cwd=str(cwd), extra_arguments=KERNEL_ARGUMENTS)
         self.client = self.manager.client()
         self.client.start_channels()
@@ -93,6 +101,7 @@ class _Kernel:
     def shutdown(self) -> None:
         self.client.stop_channels()
         run_sync(self.manager.shutdown_kernel)(now=True)
+        self._sockets.cleanup()
 
 
 class KernelPool:

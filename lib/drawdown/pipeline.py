@@ -5,7 +5,8 @@ into a staging folder → execute the compute notebooks (independent ones concur
 report notebooks → render → manifest → publish the folder and point ``latest`` at it. Any failure
 keeps the staging folder as ``<run>.failed`` and leaves the previous run and ``latest`` untouched.
 
-All notebooks of a run execute on one pool of warm kernels (``execute.KernelPool``). When the
+All notebooks of a run execute on one pool of warm kernels (``execute.KernelPool``); each report
+is rendered (``render.ReportRenderer``) as soon as its notebook has run. When the
 inputs, the metric parameters and the code are those of a cached run (``drawdown.cache``), the
 validation and the compute notebooks are skipped: their snapshot, artifacts and executed notebooks
 are reused, and only exports, reports and rendering run.
@@ -27,6 +28,7 @@ from drawdown.execute import KernelPool, Step, execute_all
 from drawdown.manifest import build_manifest, file_hashes
 from drawdown.params import Params
 from drawdown.progress import RunProgress
+from drawdown.render import ReportRenderer
 from drawdown.runfolder import keep_failed, publish, run_lock, staging_dir
 
 log = logging.getLogger("drawdown")
@@ -128,9 +130,15 @@ def _report(
         accounts = select_accounts(stage, request.accounts, _top(request, params))
         report = report_steps(stage, params, accounts)
         progress.expect((step.name for step in report), accounts=len(accounts))
-        execute_all(report, pool, on_done=progress.done)
-        with progress.step("render"):
-            reports = steps.render([step.output for step in report], stage / "reports", formats)
+        with ReportRenderer(stage / "reports", formats) as renderer:
+
+            def done(step: Step, seconds: float) -> None:
+                progress.done(step, seconds)
+                renderer.add(step.output)
+
+            execute_all(report, pool, on_done=done)
+            with progress.step("render"):
+                reports = renderer.finish([step.output for step in report])
     _write_manifest(stage, params, "succeeded", started, progress.timings, _outputs(stage, reports))
     log.info("run published to %s", run_dir)
     return reports

@@ -23,12 +23,13 @@ import hashlib
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import tempfile
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ CHROMIUM_FLAGS = (
     "--no-pdf-header-footer",
 )
 TIMEOUT_SECONDS = 300
+PER_PAGE = "chromium --print-to-pdf"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -85,28 +87,94 @@ def renderer_name() -> str:
 
 def render_reports(notebooks: Sequence[Path], out_dir: Path, formats: Sequence[str]) -> list[Path]:
     """Render each executed notebook to ``out_dir/<stem>.html`` / ``.pdf`` (formats ``html``,
-    ``pdf``), two at a time. Returns the files written, in notebook then format order.
+    ``pdf``). Returns the files written, in notebook then format order.
 
     Raises StepFailed naming the report when a renderer fails. Without Quarto or Chromium, PDF
     is skipped with a warning.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    wanted = [fmt for fmt in ("html", "pdf") if fmt in formats]
-    if "pdf" in wanted and renderer_name() == "nbconvert":
-        warnings.warn(
-            "neither Quarto nor Chromium found: PDF reports skipped, HTML only", stacklevel=2
-        )
-        wanted.remove("pdf")
-    if not wanted:
-        return []
-    if quarto_path():
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            written = pool.map(
-                lambda notebook: _quarto_one(Path(notebook), out_dir, wanted), notebooks
+    with ReportRenderer(out_dir, formats) as renderer:
+        return renderer.finish(notebooks)
+
+
+class ReportRenderer:
+    """Renders reports while the other notebooks still execute.
+
+    ``add`` hands a finished notebook to one background thread, which writes its HTML
+    (nbconvert, in-process) and prints its PDF in a headless Chromium session kept open for all
+    of them. ``finish`` renders what was not added, waits, and publishes every file into
+    ``out_dir``; leaving the ``with`` block without ``finish`` (a failed run) publishes nothing.
+    With Quarto, everything happens in ``finish``, two reports at a time.
+    """
+
+    def __init__(self, out_dir: Path, formats: Sequence[str]) -> None:
+        self.out_dir = Path(out_dir)
+        self.formats = [fmt for fmt in ("html", "pdf") if fmt in formats]
+        if "pdf" in self.formats and renderer_name() == "nbconvert":
+            warnings.warn(
+                "neither Quarto nor Chromium found: PDF reports skipped, HTML only", stacklevel=3
             )
-            return [path for paths in written for path in paths]
-    return _nbconvert_all([Path(notebook) for notebook in notebooks], out_dir, wanted)
+            self.formats.remove("pdf")
+        self._worker = ThreadPoolExecutor(max_workers=1)
+        self._work = tempfile.TemporaryDirectory(prefix="render-")
+        self._made: dict[Path, Future[dict[str, Path]]] = {}
+        self._browser: _Browser | None = None
+        self._per_page = False
+
+    def __enter__(self) -> ReportRenderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._worker.shutdown(wait=True, cancel_futures=True)
+        if self._browser is not None:
+            self._browser.close()
+        self._work.cleanup()
+
+    def add(self, notebook: Path) -> None:
+        """Start rendering an executed notebook (nbconvert only; Quarto waits for ``finish``)."""
+        if self.formats and not quarto_path():
+            self._made[Path(notebook)] = self._worker.submit(self._render, Path(notebook))
+
+    def finish(self, notebooks: Sequence[Path]) -> list[Path]:
+        """Publish every notebook's files; in notebook then format order."""
+        if not self.formats:
+            return []
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        if quarto_path():
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                written = pool.map(
+                    lambda notebook: _quarto_one(Path(notebook), self.out_dir, self.formats),
+                    notebooks,
+                )
+                return [path for paths in written for path in paths]
+        for notebook in map(Path, notebooks):
+            if notebook not in self._made:
+                self.add(notebook)
+        made = [self._made[Path(notebook)].result() for notebook in notebooks]
+        return [
+            _publish(files[fmt], self.out_dir / f"{files[fmt].stem}.{fmt}")
+            for files in made
+            for fmt in self.formats
+        ]
+
+    def _render(self, notebook: Path) -> dict[str, Path]:
+        html = _html_page(notebook, Path(self._work.name))
+        return {"html": html} | ({"pdf": self._print(html)} if "pdf" in self.formats else {})
+
+    def _print(self, html: Path) -> Path:
+        """``html`` to PDF in the shared session; after a session failure, one Chromium per
+        page (whose error names the report)."""
+        pdf, chromium = html.with_suffix(".pdf"), str(chromium_path())
+        if not self._per_page:
+            try:
+                if self._browser is None:
+                    self._browser = _Browser(chromium, Path(self._work.name) / "profile")
+                pdf.write_bytes(self._browser.print_page(html.as_uri()))
+                return pdf
+            except (OSError, ValueError, DevToolsError, subprocess.TimeoutExpired):
+                self._per_page = True
+        profile = Path(self._work.name) / f"profile-{html.stem}"
+        _run(chromium_command(chromium, html, pdf, profile), html.parent, html.stem, PER_PAGE)
+        return pdf
 
 
 def quarto_command(quarto: str, notebook: Path, fmt: str) -> list[str]:
@@ -151,20 +219,6 @@ def _quarto_one(notebook: Path, out_dir: Path, formats: list[str]) -> list[Path]
         return [_publish(made[fmt], out_dir / f"{notebook.stem}.{fmt}") for fmt in formats]
 
 
-def _nbconvert_all(notebooks: list[Path], out_dir: Path, formats: list[str]) -> list[Path]:
-    """HTML for every notebook (in-process), then every PDF in one Chromium session."""
-    with tempfile.TemporaryDirectory(prefix="render-") as work:
-        workdir = Path(work)
-        pages = [_html_page(notebook, workdir) for notebook in notebooks]
-        if "pdf" in formats:
-            _print_all(pages, workdir)
-        return [
-            _publish(page.with_suffix(f".{fmt}"), out_dir / f"{page.stem}.{fmt}")
-            for page in pages
-            for fmt in formats
-        ]
-
-
 def _html_page(notebook: Path, workdir: Path) -> Path:
     html = workdir / f"{notebook.stem}.html"
     try:
@@ -172,21 +226,6 @@ def _html_page(notebook: Path, workdir: Path) -> Path:
     except Exception as exc:
         raise StepFailed(f"rendering report {notebook.stem} to HTML failed: {exc}") from exc
     return html
-
-
-def _print_all(pages: list[Path], workdir: Path) -> None:
-    """Each ``<stem>.html`` to ``<stem>.pdf``: one session, else one Chromium per page."""
-    chromium = str(chromium_path())
-    try:
-        print_pdfs(chromium, [(page, page.with_suffix(".pdf")) for page in pages], workdir)
-    except (OSError, DevToolsError, subprocess.TimeoutExpired):
-        for page in pages:
-            _run(
-                chromium_command(chromium, page, page.with_suffix(".pdf"), workdir / page.stem),
-                workdir,
-                page.stem,
-                "chromium --print-to-pdf",
-            )
 
 
 class DevToolsError(RuntimeError):
@@ -198,40 +237,43 @@ PRINT_OPTIONS = {"printBackground": True, "preferCSSPageSize": True}
 header or footer (the protocol's default)."""
 
 
-def print_pdfs(chromium: str, pages: Sequence[tuple[Path, Path]], workdir: Path) -> None:
-    """Print each ``(html, pdf)`` pair in one headless Chromium driven over the DevTools pipe.
+class _Browser:
+    """One headless Chromium driven over the DevTools pipe: Chromium reads commands from fd 3
+    and writes replies and events to fd 4, each a JSON message ended by NUL."""
 
-    Chromium reads commands from fd 3 and writes replies and events to fd 4, each a JSON
-    message ended by NUL. Per page: open a target, attach, navigate, wait for the load event,
-    ``Page.printToPDF``, close the target.
-    """
-    commands_read, commands_write = os.pipe()
-    replies_read, replies_write = os.pipe()
-    command = [
-        chromium,
-        *[flag for flag in CHROMIUM_FLAGS if flag != "--no-pdf-header-footer"],
-        "--remote-debugging-pipe",
-        f"--user-data-dir={workdir / 'profile'}",
-        "about:blank",
-    ]
-    browser = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        pass_fds=(3, 4),
-        preexec_fn=lambda: _as_fds_3_and_4(commands_read, replies_write),
-    )
-    os.close(commands_read)
-    os.close(replies_write)
-    session = _DevTools(os.fdopen(commands_write, "wb"), os.fdopen(replies_read, "rb"))
-    try:
-        for html, pdf in pages:
-            pdf.write_bytes(session.print_page(html.as_uri()))
-    finally:
-        session.close()
-        browser.terminate()
-        browser.wait(timeout=TIMEOUT_SECONDS)
+    def __init__(self, chromium: str, profile: Path) -> None:
+        commands_read, commands_write = os.pipe()
+        replies_read, replies_write = os.pipe()
+        command = [
+            chromium,
+            *[flag for flag in CHROMIUM_FLAGS if flag != "--no-pdf-header-footer"],
+            "--remote-debugging-pipe",
+            f"--user-data-dir={profile}",
+            "about:blank",
+        ]
+        try:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(3, 4),
+                preexec_fn=lambda: _as_fds_3_and_4(commands_read, replies_write),
+            )
+        finally:
+            os.close(commands_read)
+            os.close(replies_write)
+        self._devtools = _DevTools(os.fdopen(commands_write, "wb"), os.fdopen(replies_read, "rb"))
+
+    def print_page(self, url: str) -> bytes:
+        """The page at ``url`` as PDF: open a target, attach, navigate, wait for the load
+        event, ``Page.printToPDF``, close the target."""
+        return self._devtools.print_page(url)
+
+    def close(self) -> None:
+        self._devtools.close()
+        self._process.terminate()
+        self._process.wait(timeout=TIMEOUT_SECONDS)
 
 
 def _as_fds_3_and_4(commands: int, replies: int) -> None:
@@ -288,6 +330,8 @@ class _DevTools:
 
     def _read(self) -> dict[str, Any]:
         while b"\0" not in self._buffer:
+            if not select.select([self._replies], [], [], TIMEOUT_SECONDS)[0]:
+                raise DevToolsError(f"the browser did not answer in {TIMEOUT_SECONDS} s")
             chunk = os.read(self._replies.fileno(), 1 << 20)
             if not chunk:
                 raise DevToolsError("the browser closed the DevTools pipe")
