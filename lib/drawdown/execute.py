@@ -42,9 +42,13 @@ KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enable
 """The kernel's own log lines (transport warnings, shutdown notices) would clutter the run's
 output; errors reach the user through the executed notebook instead. No input history: cells are
 numbered from 1 again for each notebook, which IPython's history database would refuse."""
-WARM_UP = "import drawdown.steps, drawdown.charts, drawdown.narrative, drawdown.report_data, \
-drawdown.tables, drawdown.params"
-"""What every notebook of a run imports: loaded once per kernel, before the first notebook."""
+WARM_UP = """
+import drawdown.steps, drawdown.charts, drawdown.narrative, drawdown.report_data, drawdown.tables
+import vl_convert
+vl_convert.vegalite_to_svg({"mark": "point"})
+"""
+"""What every notebook of a run imports, loaded once per kernel before the first notebook, and
+vl-convert's first conversion (about 2 s: it starts its JavaScript engine)."""
 RESET = "get_ipython().reset(new_session=False); get_ipython().execution_count = 0"
 """Run before each notebook: an empty namespace (imported modules stay loaded) and cells
 numbered from 1 again."""
