@@ -138,7 +138,7 @@ def _report(
 
             execute_all(report, pool, on_done=done)
             with progress.step("render"):
-                reports = renderer.finish([step.output for step in report])
+                reports = steps.render(renderer, [step.output for step in report])
     _write_manifest(stage, params, "succeeded", started, progress.timings, _outputs(stage, reports))
     log.info("run published to %s", run_dir)
     return reports

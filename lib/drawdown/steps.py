@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -28,6 +28,9 @@ from drawdown.metrics.rating import rate_usage
 from drawdown.params import Params
 from drawdown.schema import TABLES, Book
 from drawdown.validate import ValidatedBook, load_book
+
+if TYPE_CHECKING:
+    from drawdown.render import ReportRenderer
 
 __all__ = [
     "ValidatedBook",
@@ -145,11 +148,10 @@ def export(run_dir: Path, params: Params) -> list[Path]:
     return write_exports(cases, previous, params.as_of, params.currency, run_dir / "exports")
 
 
-def render(notebooks: Sequence[Path], out_dir: Path, formats: Sequence[str]) -> list[Path]:
-    """Render executed report notebooks (``drawdown.render``)."""
-    from drawdown.render import render_reports
-
-    return render_reports(notebooks, out_dir, formats)
+def render(renderer: ReportRenderer, notebooks: Sequence[Path]) -> list[Path]:
+    """Finish rendering the executed report notebooks and publish the files
+    (``drawdown.render.ReportRenderer``, which started on each as it finished executing)."""
+    return renderer.finish(notebooks)
 
 
 def safe_filename(account_id: str) -> str:
