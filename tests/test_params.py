@@ -31,12 +31,16 @@ def test_set_layers_over_the_params_file(tmp_path):
 
 
 def test_unknown_key_names_the_key_and_suggests_the_close_one():
-    with pytest.raises(ParamsError, match=r"unknown parameter 'bands.band_lo'.*did you mean 'band_low'"):
+    with pytest.raises(
+        ParamsError, match=r"unknown parameter 'bands.band_lo'.*did you mean 'band_low'"
+    ):
         load_params(overrides=["bands.band_lo=0.8"])
 
 
 def test_bad_value_names_the_key_and_the_value():
-    with pytest.raises(ParamsError, match=r"bad value for 'overconsumption.lookback_months'.*'abc'"):
+    with pytest.raises(
+        ParamsError, match=r"bad value for 'overconsumption.lookback_months'.*'abc'"
+    ):
         load_params(overrides=["overconsumption.lookback_months=abc"])
 
 
