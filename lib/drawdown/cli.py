@@ -24,6 +24,23 @@ app = typer.Typer(
 )
 err_console = Console(stderr=True)
 
+DataOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Source: a folder of CSV/Parquet files or a database URI (default: source.uri)."
+    ),
+]
+ParamsOption = Annotated[
+    Path | None,
+    typer.Option("--params", help="YAML params file layered over params/default.yaml."),
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", help="Override one parameter, e.g. --set bands.band_low=0.8 (repeatable)."
+    ),
+]
+
 
 def _exits_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn a DrawdownError into its message on stderr and its exit status; never a traceback."""
@@ -63,22 +80,9 @@ def sample(
 @app.command()
 @_exits_cleanly
 def run(
-    data: Annotated[
-        str | None,
-        typer.Option(
-            help="Source: a folder of CSV/Parquet files or a database URI (default: source.uri)."
-        ),
-    ] = None,
-    params: Annotated[
-        Path | None,
-        typer.Option("--params", help="YAML params file layered over params/default.yaml."),
-    ] = None,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set", help="Override one parameter: --set bands.band_low=0.8 (repeatable)."
-        ),
-    ] = None,
+    data: DataOption = None,
+    params: ParamsOption = None,
+    set_: SetOption = None,
     out: Annotated[Path | None, typer.Option(help="Run folder (default runs/<as_of>/).")] = None,
     accounts: Annotated[
         str | None, typer.Option(help="Account ids for account reviews, comma-separated.")
@@ -191,20 +195,9 @@ def load_sample(
 @app.command()
 @_exits_cleanly
 def validate(
-    data: Annotated[
-        str | None,
-        typer.Option(
-            help="Source: a folder of CSV/Parquet files or a database URI (default: source.uri)."
-        ),
-    ] = None,
-    params: Annotated[
-        Path | None,
-        typer.Option("--params", help="YAML params file layered over params/default.yaml."),
-    ] = None,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override one parameter: --set strict=true (repeatable)."),
-    ] = None,
+    data: DataOption = None,
+    params: ParamsOption = None,
+    set_: SetOption = None,
     rejects: Annotated[
         Path | None,
         typer.Option(help="Folder to write the rejected rows into, one <table>.csv per table."),
