@@ -15,6 +15,7 @@ import polars as pl
 
 from drawdown.artifacts import SCHEMAS
 from drawdown.metrics.exact import exact_sum
+from drawdown.metrics.rating import contract_prices
 from drawdown.params import Params
 from drawdown.schema import Book
 
@@ -63,13 +64,7 @@ def _limited_spans(book: Book, as_of: date, since: date) -> pl.LazyFrame:
     (included_quantity / days in the month), unit_price, overage_unit_price (null = unit_price).
     Spans are columnar ranges, not one row per day.
     """
-    rates = book.rate_card.filter(pl.col("included_quantity").is_not_null()).select(
-        "contract_id",
-        "meter",
-        "unit_price",
-        "included_quantity",
-        pl.coalesce("overage_unit_price", "unit_price").alias("overage_unit_price"),
-    )
+    rates = contract_prices(book.rate_card).filter(pl.col("included_quantity").is_not_null())
     return (
         book.contracts.select(
             "account_id",

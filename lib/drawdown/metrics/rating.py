@@ -43,18 +43,23 @@ def rate_usage(book: Book) -> pl.LazyFrame:
         .filter(covers("usage_date"))
         .select("_row", "contract_id")
     )
-    prices = book.rate_card.select(
+    return (
+        usage.join(covering, on="_row", how="left")
+        .drop("_row")
+        .join(contract_prices(book.rate_card), on=["contract_id", "meter"], how="left")
+        .with_columns(rating_status(), amount())
+    )
+
+
+def contract_prices(rate_card: pl.LazyFrame) -> pl.LazyFrame:
+    """Each (contract_id, meter)'s unit_price, included_quantity and overage_unit_price, a null
+    overage price meaning the unit price."""
+    return rate_card.select(
         "contract_id",
         "meter",
         "unit_price",
         "included_quantity",
         pl.coalesce("overage_unit_price", "unit_price").alias("overage_unit_price"),
-    )
-    return (
-        usage.join(covering, on="_row", how="left")
-        .drop("_row")
-        .join(prices, on=["contract_id", "meter"], how="left")
-        .with_columns(rating_status(), amount())
     )
 
 
