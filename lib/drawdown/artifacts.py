@@ -189,15 +189,24 @@ class Artifacts:
         folder.mkdir(parents=True, exist_ok=True)
         for name, frame in self.tables.items():
             conform(name, frame).write_parquet(folder / f"{name}.parquet", statistics=False)
-        (folder / "data_quality.json").write_text(
-            json.dumps(self.data_quality, indent=2, sort_keys=True, default=str) + "\n",
-            encoding="utf-8",
-        )
-        if self.rejects:
-            (folder / "rejects").mkdir(exist_ok=True)
-            for table, rejected in self.rejects.items():
-                rejected.write_csv(folder / "rejects" / f"{table}.csv")
+        write_json(folder / "data_quality.json", self.data_quality)
+        write_rejects(folder, self.rejects)
         return folder
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    """Deterministic, readable JSON (sorted keys, two-space indent, trailing newline)."""
+    path.write_text(
+        json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
+    )
+
+
+def write_rejects(folder: Path, rejects: dict[str, pl.DataFrame]) -> None:
+    """Rejected input rows as ``<folder>/rejects/<table>.csv`` (nothing when there are none)."""
+    if rejects:
+        (folder / "rejects").mkdir(exist_ok=True)
+        for table, rejected in rejects.items():
+            rejected.write_csv(folder / "rejects" / f"{table}.csv")
 
 
 def read_artifact(folder: Path | str, name: str) -> pl.DataFrame:

@@ -7,15 +7,14 @@ opened in JupyterLab with its default parameters builds the snapshot from ``data
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from drawdown.artifacts import conform
+from drawdown.artifacts import conform, write_json, write_rejects
 from drawdown.exports import write_exports
 from drawdown.metrics import (
     health_stage,
@@ -74,10 +73,7 @@ def write_snapshot(validated: ValidatedBook, run_dir: Path) -> None:
     artifacts = Path(run_dir) / ARTIFACTS
     artifacts.mkdir(parents=True, exist_ok=True)
     write_json(artifacts / "data_quality.json", validated.quality.to_json())
-    if validated.rejects:
-        (artifacts / "rejects").mkdir(exist_ok=True)
-        for table, rejected in validated.rejects.items():
-            rejected.write_csv(artifacts / "rejects" / f"{table}.csv")
+    write_rejects(artifacts, validated.rejects)
 
 
 def open_run(run_dir: str | Path, params: Params, data: str | Path | None = None) -> Book:
@@ -159,13 +155,6 @@ def safe_filename(account_id: str) -> str:
     from drawdown.render import safe_filename as _safe
 
     return _safe(account_id)
-
-
-def write_json(path: Path, payload: dict[str, Any]) -> None:
-    """Deterministic, readable JSON."""
-    path.write_text(
-        json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
-    )
 
 
 def _collect(**lazy: pl.LazyFrame) -> dict[str, pl.DataFrame]:
