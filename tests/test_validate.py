@@ -91,6 +91,16 @@ def test_usage_ts_without_offset_is_wall_clock_time_in_the_timezone(tmp_path):
     assert book.usage.collect()["usage_date"].to_list() == [date(2026, 3, 1)]
 
 
+def test_numeric_parquet_usage_ts_is_a_wrong_type_error(tmp_path):
+    # a Parquet usage_ts typed as a number (epoch seconds?) is not a timestamp: stop, naming it
+    folder = write_folder(tmp_path, usage=None)
+    pl.DataFrame(
+        {"account_id": ["A1"], "meter": ["api"], "usage_ts": [1.7e9], "quantity": [1.0]}
+    ).write_parquet(folder / "usage.parquet")
+    with pytest.raises(InputError, match=r"column usage_ts.*wrong_type.*Float64"):
+        load_book(folder, Params())
+
+
 def test_tz_aware_parquet_timestamps_are_converted(tmp_path):
     folder = write_folder(tmp_path, usage=None)
     pl.DataFrame(

@@ -272,12 +272,15 @@ def _timestamp_date(value: pl.Expr, source: pl.DataType, timezone: str) -> pl.Ex
 
     A timestamp with an offset or zone (``2026-03-01T23:30:00Z``, ``...+01:00``, a tz-aware
     column) is converted to ``timezone``; one without (``2026-03-01 23:30``) is already wall-clock
-    time there; a bare date is that date.
+    time there; a bare date is that date. Any other typed column (a number) is no timestamp:
+    null, reported as ``wrong_type``.
     """
     if isinstance(source, pl.Datetime):
         return (value.dt.convert_time_zone(timezone) if source.time_zone else value).dt.date()
     if source == pl.Date():
         return value
+    if source != pl.String():
+        return pl.lit(None, pl.Date())
     text = (
         value.str.strip_chars().str.replace(" ", "T", literal=True).str.replace(r"(?i)z$", "+00:00")
     )
