@@ -23,7 +23,7 @@ def compute_all(data: str | Path, params: Params | dict[str, Any] | None = None)
     resolved = resolved.with_overrides({"source": {"uri": str(data)}})
     validated = load_book(data, resolved)
     return Artifacts(
-        tables=compute_artifacts(validated.book, resolved),
+        tables=compute_artifacts(validated.book, resolved, validated.rated),
         data_quality=validated.quality.to_json(),
         rejects=validated.rejects,
     )

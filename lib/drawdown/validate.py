@@ -27,7 +27,7 @@ import polars as pl
 
 from drawdown.errors import InputError
 from drawdown.io import read_source
-from drawdown.metrics.exact import exact_sum
+from drawdown.metrics.exact import exact_sum, exact_value
 from drawdown.metrics.rating import rate_usage, rating_exceptions
 from drawdown.params import Params
 from drawdown.quality import MESSAGE_LINES, DataQuality, Finding, TableQuality, format_findings
@@ -65,11 +65,14 @@ class ValidatedBook:
     quality: the data-quality record (rows read / accepted / rejected per table and rule ...).
     rejects: table -> rejected rows as read (every column, ``_row`` for files) plus ``reason``;
         only tables with at least one rejected row.
+    rated: the book's usage rated (``rate_usage(book)``), computed once: the quality record
+        counts its exceptions and ``compute_artifacts`` takes it.
     """
 
     book: Book
     quality: DataQuality
     rejects: dict[str, pl.DataFrame]
+    rated: pl.DataFrame
 
 
 def load_book(source: str | Path, params: Params) -> ValidatedBook:
@@ -111,15 +114,22 @@ def validate(raw: dict[str, RawTable], params: Params) -> ValidatedBook:
         )
     accepted = {table: result.accepted for table, result in checked.items()}
     book = Book.from_frames(**accepted | {"usage": daily_usage(accepted["usage"])})
-    return ValidatedBook(book=book, quality=_quality(raw, checked, book), rejects=rejects)
+    rated = rate_usage(book).collect()
+    return ValidatedBook(
+        book=book, quality=_quality(raw, checked, book, rated), rejects=rejects, rated=rated
+    )
 
 
 def daily_usage(usage: pl.DataFrame) -> pl.DataFrame:
     """Usage rows summed per (account_id, meter, usage_date): quantity = Σ quantity of the rows.
 
-    Sorted by the key, so that the same input always gives the same book. Runs on Polars'
-    streaming engine: at ten million rows it is several times faster than in memory.
+    Sorted by the key, so that the same input always gives the same book. Rows already daily and
+    in key order (a daily export) are kept as they are, each quantity as ``exact_sum`` gives a
+    lone row (``exact_value``); otherwise the rows are grouped on Polars' streaming engine (at
+    ten million rows several times faster than in memory).
     """
+    if _in_key_order(usage, _USAGE_KEY):
+        return usage.select(*_USAGE_KEY, exact_value(pl.col("quantity")).alias("quantity"))
     return (
         usage.lazy()
         .group_by(_USAGE_KEY)
@@ -127,6 +137,16 @@ def daily_usage(usage: pl.DataFrame) -> pl.DataFrame:
         .sort(_USAGE_KEY)
         .collect(engine="streaming")
     )
+
+
+def _in_key_order(frame: pl.DataFrame, key: list[str]) -> bool:
+    """Whether every row's key is greater than the row before's (key columns without nulls):
+    the rows are sorted by ``key`` and no key repeats."""
+    later = pl.lit(False)
+    for column in reversed(key):
+        value, before = pl.col(column), pl.col(column).shift(1)
+        later = (value > before) | ((value == before) & later)
+    return frame.select(later.fill_null(True).all()).item()
 
 
 # -- parse ---------------------------------------------------------------------------------------
@@ -545,8 +565,11 @@ def _raise_if(findings: list[Finding]) -> None:
 # -- assemble ------------------------------------------------------------------------------------
 
 
-def _quality(raw: dict[str, RawTable], checked: dict[str, _Checked], book: Book) -> DataQuality:
-    """Counts per table, usage daily rows, and the out-of-contract / unrated usage of the book."""
+def _quality(
+    raw: dict[str, RawTable], checked: dict[str, _Checked], book: Book, rated: pl.DataFrame
+) -> DataQuality:
+    """Counts per table, usage daily rows, and the out-of-contract / unrated usage of the book
+    (``rated``: its usage rated)."""
     tables = {
         table: TableQuality(
             table=table,
@@ -558,7 +581,7 @@ def _quality(raw: dict[str, RawTable], checked: dict[str, _Checked], book: Book)
         for table in TABLES
     }
     daily_rows, exceptions = pl.collect_all(
-        [book.usage.select(pl.len()), rating_exceptions(rate_usage(book))]
+        [book.usage.select(pl.len()), rating_exceptions(rated.lazy())]
     )
     return DataQuality(
         tables=tables, usage_daily_rows=daily_rows.item(), rating_exceptions=exceptions

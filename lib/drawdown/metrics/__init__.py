@@ -106,13 +106,16 @@ def reset_stage(
     )
 
 
-def compute_artifacts(book: Book, params: Params) -> dict[str, pl.DataFrame]:
+def compute_artifacts(
+    book: Book, params: Params, rated: pl.DataFrame | None = None
+) -> dict[str, pl.DataFrame]:
     """Every artifact of ``artifacts.SCHEMAS``, conformed, as of ``resolve_as_of``.
 
-    The stages in order, the rated usage computed once: health, overconsumption, portfolio, and
-    the reset (reset_tracker and reset_comparison only when ``params.reset.start_date`` is set).
+    The stages in order, the rated usage computed once (or ``rated``, ``rate_usage(book)`` as
+    the validation holds it): health, overconsumption, portfolio, and the reset
+    (reset_tracker and reset_comparison only when ``params.reset.start_date`` is set).
     """
-    rated = rate_usage(book).collect().lazy()
+    rated = (rate_usage(book).collect() if rated is None else rated).lazy()
     frames = health_stage(book, params, rated)
     frames |= overconsumption_stage(book, params, rated, frames["account_health"])
     cases, health = frames["overage_cases"], frames["account_health"]

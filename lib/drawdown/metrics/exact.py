@@ -15,7 +15,18 @@ FIXED_POINT = pl.Decimal(38, 18)
 
 def exact_sum(expr: pl.Expr) -> pl.Expr:
     """Σ expr, independent of row order (nulls skipped, 0 for no rows), as Float64."""
-    return expr.cast(pl.Float64).cast(FIXED_POINT).sum().cast(pl.Float64)
+    return _fixed(expr).sum().cast(pl.Float64)
+
+
+def exact_value(expr: pl.Expr) -> pl.Expr:
+    """Each value as ``exact_sum`` gives it alone: the sum of a group of one row, without a
+    group_by (the value rounded to the fixed point, back to Float64)."""
+    return _fixed(expr).cast(pl.Float64)
+
+
+def _fixed(expr: pl.Expr) -> pl.Expr:
+    """expr in the fixed point (18 decimals)."""
+    return expr.cast(pl.Float64).cast(FIXED_POINT)
 
 
 def exact_mean(expr: pl.Expr) -> pl.Expr:
