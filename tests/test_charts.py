@@ -52,3 +52,28 @@ def test_svg_is_static_and_offline(run: report_data.RunData) -> None:
 def test_meter_months_chart_marks_over_months(run: report_data.RunData) -> None:
     meters = report_data.meter_marks(report_data.account_data(run, "A2"), sustained_months=2)
     assert "sustained" in charts.svg(charts.meter_months_chart(meters)).text
+
+
+def _every_chart(run: report_data.RunData) -> list[alt.TopLevelMixin]:
+    health, summary = run["account_health"], run["segment_summary"]
+    account = report_data.account_data(run, "A2")
+    lines = report_data.daily_lines(
+        run["daily_spend"], report_data.top_accounts(health, 2), run.as_of
+    )
+    return [
+        charts.band_mix_chart(report_data.band_mix(summary)),
+        charts.burnup_chart(report_data.burnup(account), commit=60000.0, band="over"),
+        charts.meter_months_chart(report_data.meter_marks(account, sustained_months=2)),
+        charts.daily_usage_chart(lines),
+        charts.ttfbe_chart(report_data.ttfbe_trend(run["ttfbe_cohorts"]), target_days=30),
+        charts.retention_chart(report_data.segment_rows(summary)),
+        charts.funnel_chart(report_data.adoption_funnel(health)),
+        charts.monthly_spend_chart(report_data.spend_predictability(account.months, run.as_of)),
+        charts.cost_per_outcome_chart(account.months),
+    ]
+
+
+def test_every_themed_chart_is_valid_vega_lite(run: report_data.RunData) -> None:
+    """``svg`` skips the schema check for speed; this is where every builder meets it."""
+    for chart in _every_chart(run):
+        charts.theme(chart, Brand(primary_color="#123456")).to_dict(validate=True)

@@ -38,10 +38,15 @@ from drawdown.errors import StepFailed
 
 KERNEL = "python3"
 """ipykernel's own kernelspec: the interpreter drawdown runs in, whatever venv that is."""
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"]
+KERNEL_ARGUMENTS = [
+    "--IPKernelApp.log_level=CRITICAL",
+    "--HistoryManager.enabled=False",
+    "--InteractiveShell.cache_size=0",
+]
 """The kernel's own log lines (transport warnings, shutdown notices) would clutter the run's
 output; errors reach the user through the executed notebook instead. No input history: cells are
-numbered from 1 again for each notebook, which IPython's history database would refuse."""
+numbered from 1 again for each notebook, which IPython's history database would refuse. No output
+cache (``Out``, ``_``): it would keep every notebook's results alive for the kernel's lifetime."""
 WARM_UP = """
 import drawdown.steps, drawdown.charts, drawdown.narrative, drawdown.report_data, drawdown.tables
 import vl_convert
@@ -49,9 +54,20 @@ vl_convert.vegalite_to_svg({"mark": "point"})
 """
 """What every notebook of a run imports, loaded once per kernel before the first notebook, and
 vl-convert's first conversion (about 2 s: it starts its JavaScript engine)."""
-RESET = "get_ipython().reset(new_session=False); get_ipython().execution_count = 0"
-"""Run before each notebook: an empty namespace (imported modules stay loaded) and cells
-numbered from 1 again."""
+RESET = "_drawdown_fresh_namespace()"
+"""Run before each notebook: the names the previous notebook defined are removed (imported
+modules stay loaded) and cells are numbered from 1 again. Lighter than ``%reset -f``, which also
+rebuilds IPython's own namespace and runs a full garbage collection: about 0.2 s a notebook."""
+FRESH_NAMESPACE = """
+def _drawdown_fresh_namespace():
+    shell = get_ipython()
+    for name in [n for n in shell.user_ns if n not in shell.user_ns_hidden and n[:2] != "__"]:
+        del shell.user_ns[name]
+    shell.execution_count = 0
+
+get_ipython().user_ns_hidden["_drawdown_fresh_namespace"] = _drawdown_fresh_namespace
+"""
+"""Defines ``RESET``'s function in the kernel, hidden from its own clean-up."""
 START_TIMEOUT = 120
 
 
@@ -89,7 +105,7 @@ class _Kernel:
         self.client = self.manager.client()
         self.client.start_channels()
         run_sync(self.client.wait_for_ready)(timeout=START_TIMEOUT)
-        self.run_source(WARM_UP)
+        self.run_source(WARM_UP + FRESH_NAMESPACE)
 
     def run_source(self, source: str) -> None:
         """Execute code in the kernel as a one-cell notebook (raises CellExecutionError)."""

@@ -27,6 +27,7 @@ import select
 import shutil
 import subprocess
 import tempfile
+import threading
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -195,22 +196,33 @@ def chromium_command(chromium: str, html: Path, pdf: Path, profile: Path) -> lis
 
 def notebook_html(notebook: Path, brand_color: str | None = None) -> str:
     """The executed notebook as one self-contained HTML page (code hidden, charts inline SVG)."""
-    from nbconvert import HTMLExporter
-
     book = nbformat.read(notebook, as_version=4)
-    exporter = HTMLExporter(
-        template_name="drawdown",
-        extra_template_basedirs=[str(REPORTS_DIR / "nbconvert")],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
+    exporter = _html_exporter()
     resources: dict[str, Any] = {
         "report_title": _front_matter(book).get("pagetitle", notebook.stem),
         "brand_color": brand_color or _brand_color(book),
     }
     body, _ = exporter.from_notebook_node(book, resources=resources)
     return body
+
+
+def _html_exporter() -> Any:
+    """This thread's nbconvert exporter with the drawdown template. Building one finds, loads and
+    compiles the templates (about 0.1 s), so each thread keeps its own for every page."""
+    if not hasattr(_exporters, "html"):
+        from nbconvert import HTMLExporter
+
+        _exporters.html = HTMLExporter(
+            template_name="drawdown",
+            extra_template_basedirs=[str(REPORTS_DIR / "nbconvert")],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+        )
+    return _exporters.html
+
+
+_exporters = threading.local()
 
 
 def _quarto_one(notebook: Path, out_dir: Path, formats: list[str]) -> list[Path]:
@@ -292,18 +304,20 @@ class _DevTools:
         self._next_id = 0
         self._buffer = b""
         self._events: list[dict[str, Any]] = []
+        self._session: str | None = None
 
     def print_page(self, url: str) -> bytes:
-        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
-            "sessionId"
-        ]
-        self.call("Page.enable", {}, session)
-        self.call("Page.navigate", {"url": url}, session)
-        self.wait_for("Page.loadEventFired", session)
-        data = self.call("Page.printToPDF", PRINT_OPTIONS, session)["data"]
-        self.call("Target.closeTarget", {"targetId": target})
-        return base64.b64decode(data)
+        """Navigate the session's page to ``url``, wait for its load event, print it. One page
+        (target) serves every report: opening a new one costs more than a navigation."""
+        if self._session is None:
+            target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+            self._session = self.call(
+                "Target.attachToTarget", {"targetId": target, "flatten": True}
+            )["sessionId"]
+            self.call("Page.enable", {}, self._session)
+        self.call("Page.navigate", {"url": url}, self._session)
+        self.wait_for("Page.loadEventFired", self._session)
+        return base64.b64decode(self.call("Page.printToPDF", PRINT_OPTIONS, self._session)["data"])
 
     def call(self, method: str, params: dict[str, Any], session: str | None = None) -> Any:
         self._next_id += 1
