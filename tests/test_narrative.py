@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from _report_run import EVIL_NAME, write_run
@@ -95,3 +96,14 @@ def test_unowned_steps_escape_the_account(run: report_data.RunData) -> None:
 
 def test_markdown_is_shown_as_markdown_only() -> None:
     assert narrative.note("x")._repr_mimebundle_() == {"text/markdown": "*x*"}
+
+
+def test_unowned_steps_list_the_first_and_count_the_rest(run: report_data.RunData) -> None:
+    unowned = report_data.unowned_cases(run["overage_cases"])
+    many = pl.concat([unowned] * 40).with_columns(
+        pl.format("Account {}", pl.int_range(pl.len())).alias("account_name")
+    )
+    text = narrative.unowned_steps(many, rows=25).text
+    # 40 unowned cases, 25 listed: Account 0 .. Account 24, then a line for the other 15
+    assert "**Account 24**" in text and "Account 25" not in text
+    assert "and 15 more" in text and "artifacts/overage_cases.parquet" in text

@@ -144,3 +144,11 @@ def test_spend_predictability_skips_the_ramp_up_month_and_the_partial_current_mo
     steady = report_data.spend_predictability(months, date(2026, 11, 15))
     assert steady["month"].to_list() == [date(2026, 9, 1), date(2026, 10, 1)]
     assert steady["change"][1] == pytest.approx(0.10)
+
+
+def test_daily_lines_fill_the_last_days_of_the_shown_accounts(run: report_data.RunData) -> None:
+    top = report_data.top_accounts(run["account_health"], 2)
+    lines = report_data.daily_lines(run["daily_spend"], top, run.as_of, days=30)
+    # 2 accounts x 30 days, zeros where the account drew nothing
+    assert lines.height == 60 and set(lines["account_id"]) == set(top["account_id"])
+    assert lines["usage_date"].min() == date(2026, 4, 1) and lines["amount"].null_count() == 0

@@ -89,3 +89,7 @@ def test_reset_tracker_is_a_checklist(pages: dict[str, str]) -> None:
         "60-day reset tracker" in pages["executive_review"]
         and "✓ done" in pages["executive_review"]
     )
+
+
+def test_executive_review_says_where_every_account_is(pages: dict[str, str]) -> None:
+    assert "artifacts/account_health.parquet" in pages["executive_review"]

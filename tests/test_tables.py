@@ -64,3 +64,52 @@ def test_meters_table_marks_sustained(run: report_data.RunData) -> None:
     meters = report_data.meter_marks(report_data.account_data(run, "A2"), sustained_months=2)
     assert "sustained" in tables.meters_table(meters).as_raw_html()
     assert isinstance(meters, pl.DataFrame)
+
+
+def _copies(frame: pl.DataFrame, n: int) -> pl.DataFrame:
+    """``n`` copies of the frame's first row named ``Account 0`` .. ``Account n-1``, in order."""
+    return pl.concat([frame.head(1)] * n).with_columns(
+        pl.format("Account {}", pl.int_range(pl.len())).alias("account_name")
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "view", "where"),
+    [
+        ("accounts_table", "account_health", "artifacts/account_health.parquet"),
+        ("burn_table", "too_fast", "artifacts/account_health.parquet"),
+        ("warnings_table", "warnings", "artifacts/account_health.parquet"),
+        ("cases_table", "overage_cases", "artifacts/overage_cases.parquet"),
+    ],
+)
+def test_a_list_of_40_shows_25_and_says_where_the_rest_are(
+    run: report_data.RunData, table: str, view: str, where: str
+) -> None:
+    health = run["account_health"]
+    frames = {
+        "account_health": health,
+        "too_fast": report_data.burn_actions(health, "too_fast"),
+        "warnings": report_data.early_warning_list(health),
+        "overage_cases": run["overage_cases"],
+    }
+    rows = _copies(frames[view], 40)
+    before = rows.clone()
+    options = {"title": "x"} if table in ("accounts_table", "burn_table") else {}
+    html = getattr(tables, table)(rows, rows=25, **options).as_raw_html()
+    # 40 rows, cap 25: Account 0 .. Account 24 shown, Account 25 .. Account 39 not
+    assert "Account 24<" in html and "Account 25<" not in html
+    assert "the 25 largest of 40 by" in html and where in html
+    assert rows.equals(before)
+
+
+def test_a_list_under_the_cap_has_no_note(run: report_data.RunData) -> None:
+    html = tables.accounts_table(run["account_health"], title="All", rows=5).as_raw_html()
+    assert "largest of" not in html and "Newco" in html
+
+
+def test_cases_table_marks_unowned_steps_of_the_shown_cases_only(run: report_data.RunData) -> None:
+    # the fixture's first case (A2) has no expansion owner; 40 copies capped at 3
+    cases = _copies(run["overage_cases"], 40)
+    html = tables.cases_table(cases, rows=3).as_raw_html()
+    assert html.count("⚠ unowned") == 3 and "the 3 largest of 40 by priority" in html
+    assert "exports/overconsumption_cases.csv" in html

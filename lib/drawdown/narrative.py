@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from drawdown.params import Brand, Guidelines
-from drawdown.report_data import NEXT_RUNG, AccountData
+from drawdown.report_data import CASES_FILE, LIST_ROWS, NEXT_RUNG, AccountData
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -226,8 +226,9 @@ def talking_points(
     return Md(f"{bullets}\n\n*Tone: {escape(guidelines.tone)} Avoid: {escape(guidelines.avoid)}*")
 
 
-def unowned_steps(unowned: pl.DataFrame) -> Md:
-    """Call out every case with a step no one owns (``report_data.unowned_cases``)."""
+def unowned_steps(unowned: pl.DataFrame, rows: int = LIST_ROWS) -> Md:
+    """Call out the first ``rows`` cases with a step no one owns (``report_data.unowned_cases``, in
+    rank order) and say how many more there are and where they all are."""
     if unowned.height == 0:
         return Md(
             "Every case names an owner for detection, the first conversation and the expansion."
@@ -235,8 +236,13 @@ def unowned_steps(unowned: pl.DataFrame) -> Md:
     lines = [
         f"- **{escape(row['account_name'])}**: no owner for "
         + " and ".join(escape(step.replace("_", " ")) for step in row["missing_owners"])
-        for row in unowned.iter_rows(named=True)
+        for row in unowned.head(rows).iter_rows(named=True)
     ]
+    if unowned.height > rows:
+        lines.append(
+            f"- … and {unowned.height - rows:,} more: every case and its missing owners are in "
+            f"the run folder's `{CASES_FILE}`."
+        )
     return Md(
         "**Unowned steps.** These cases have a step with no name against it:\n\n" + "\n".join(lines)
     )

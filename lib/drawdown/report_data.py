@@ -17,6 +17,13 @@ import polars as pl
 
 from drawdown.artifacts import OPTIONAL_ARTIFACTS, SCHEMAS
 
+LIST_ROWS = 15
+"""The most rows a report list (accounts, cases, warnings, unowned steps) shows: the largest first.
+The full lists stay in the run folder (``ACCOUNTS_FILE``, ``CASES_FILE``, ``CRM_FILE``)."""
+ACCOUNTS_FILE = "artifacts/account_health.parquet"
+CASES_FILE = "artifacts/overage_cases.parquet"
+CRM_FILE = "exports/overconsumption_cases.csv"
+
 PREVIOUS_MONTH = ("account_health", "segment_summary", "overage_cases")
 PREVIOUS_WEEK = ("overage_cases",)
 
@@ -255,9 +262,14 @@ def daily_lines(
 
     Columns: account_id, account_name, usage_date, amount.
     """
-    dates = pl.date_range(as_of - timedelta(days=days - 1), as_of, eager=True).alias("usage_date")
+    first = as_of - timedelta(days=days - 1)
+    dates = pl.date_range(first, as_of, eager=True).alias("usage_date")
     grid = accounts.select("account_id", "account_name").join(dates.to_frame(), how="cross")
-    return grid.join(daily, on=["account_id", "usage_date"], how="left").with_columns(
+    shown = daily.filter(
+        pl.col("usage_date").is_between(first, as_of),
+        pl.col("account_id").is_in(accounts["account_id"].implode()),
+    )
+    return grid.join(shown, on=["account_id", "usage_date"], how="left").with_columns(
         pl.col("amount").fill_null(0.0)
     )
 

@@ -3,6 +3,10 @@
 Every builder takes a collected frame and returns an unrendered ``GT``; none writes files or
 changes its input. great_tables escapes cell text, so account names and owners render as text.
 Apply the house style with ``table.pipe(table_theme, brand)``.
+
+The list tables (accounts, cases, burn, warnings) show at most ``report_data.LIST_ROWS`` rows, in
+the order given (the report_data views sort the largest first), and say in a note how many there
+are and which file of the run folder holds them all.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from great_tables import GT, loc, style
 
 from drawdown.charts import BAND_COLORS, BAND_LABELS, FONT
 from drawdown.params import Brand
+from drawdown.report_data import ACCOUNTS_FILE, CASES_FILE, CRM_FILE, LIST_ROWS
 
 MISSING = "—"
 STATUS_SYMBOLS = {
@@ -76,10 +81,10 @@ def headline_table(figures: pl.DataFrame, *, currency: str = "USD") -> GT:
 
 
 def accounts_table(
-    accounts: pl.DataFrame, *, title: str, currency: str = "USD", subtitle: str | None = None
+    accounts: pl.DataFrame, *, title: str, currency: str = "USD", rows: int = LIST_ROWS
 ) -> GT:
-    """Accounts with band, utilization, projection, pacing and value; a ``reason`` column and a
-    ``spend_trend`` list column (nanoplot) are shown when present."""
+    """The first ``rows`` accounts with band, utilization, projection, pacing and value; a
+    ``reason`` column and a ``spend_trend`` list column (nanoplot) are shown when present."""
     columns = [
         "account_name",
         "segment",
@@ -91,10 +96,10 @@ def accounts_table(
         "account_value",
     ]
     optional = [column for column in ("spend_trend", "reason") if column in accounts.columns]
-    data = _band_labels(accounts.select(*columns, *optional))
+    data = _band_labels(accounts.head(rows).select(*columns, *optional))
     table = (
         GT(data)
-        .tab_header(title, subtitle)
+        .tab_header(title)
         .cols_label(
             **{
                 column: label
@@ -119,15 +124,24 @@ def accounts_table(
     )
     if "spend_trend" in optional:
         table = table.fmt_nanoplot("spend_trend", plot_type="bar")
-    return _empty_note(_color_bands(table, data), data.height)
+    table = _capped(
+        _color_bands(table, data), data.height, accounts.height, "annual value", ACCOUNTS_FILE
+    )
+    return _empty_note(table, data.height)
 
 
 def cases_table(
-    cases: pl.DataFrame, *, currency: str = "USD", title: str = "Overconsumption cases"
+    cases: pl.DataFrame,
+    *,
+    currency: str = "USD",
+    title: str = "Overconsumption cases",
+    rows: int = LIST_ROWS,
 ) -> GT:
-    """Ranked overconsumption cases: pattern, meter, owners per step, value past the line."""
+    """The first ``rows`` ranked overconsumption cases: pattern, meter, owners per step, value
+    past the line."""
     owners = ["owner_detect", "owner_first_conversation", "owner_expansion"]
-    data = cases.select(
+    shown = cases.head(rows)
+    data = shown.select(
         "rank",
         "account_name",
         "meter",
@@ -163,17 +177,21 @@ def cases_table(
         .fmt_currency(["overage_amount", "priority_score"], currency=currency, decimals=0)
     )
     for column in owners:
-        rows = [i for i, owner in enumerate(cases[column]) if owner is None]
-        if rows:
+        if unowned := [i for i, owner in enumerate(shown[column]) if owner is None]:
             table = table.tab_style(
-                style.text(color="#c0392b", weight="bold"), loc.body(columns=column, rows=rows)
+                style.text(color="#c0392b", weight="bold"), loc.body(columns=column, rows=unowned)
             )
+    where = f"{CASES_FILE} (those earning a conversation also in {CRM_FILE})"
+    table = _capped(table, data.height, cases.height, "priority", where)
     return _empty_note(table, data.height, "No account is over its contractual limits.")
 
 
-def burn_table(burning: pl.DataFrame, *, title: str, currency: str = "USD") -> GT:
-    """Accounts burning too slow or too fast with the action each maps to (``burn_actions``)."""
-    data = burning.select(
+def burn_table(
+    burning: pl.DataFrame, *, title: str, currency: str = "USD", rows: int = LIST_ROWS
+) -> GT:
+    """The first ``rows`` accounts burning too slow or too fast with the action each maps to
+    (``burn_actions``)."""
+    data = burning.head(rows).select(
         "account_name",
         "segment",
         "csm_owner",
@@ -200,6 +218,7 @@ def burn_table(burning: pl.DataFrame, *, title: str, currency: str = "USD") -> G
         .fmt_percent("utilization", decimals=0)
         .fmt_currency("account_value", currency=currency, decimals=0)
         .tab_style(style.text(weight="bold"), loc.body(columns="action"))
+        .pipe(_capped, data.height, burning.height, "annual value", ACCOUNTS_FILE)
         .pipe(_empty_note, data.height)
     )
 
@@ -244,9 +263,10 @@ def segment_table(segments: pl.DataFrame, *, currency: str = "USD") -> GT:
     )
 
 
-def warnings_table(warnings: pl.DataFrame, *, currency: str = "USD") -> GT:
-    """Early warnings, one row per (account, warning) (``report_data.early_warning_list``)."""
-    data = warnings.select(
+def warnings_table(warnings: pl.DataFrame, *, currency: str = "USD", rows: int = LIST_ROWS) -> GT:
+    """The first ``rows`` early warnings, one row per (account, warning)
+    (``report_data.early_warning_list``)."""
+    data = warnings.head(rows).select(
         "account_name",
         "segment",
         "csm_owner",
@@ -268,7 +288,10 @@ def warnings_table(warnings: pl.DataFrame, *, currency: str = "USD") -> GT:
         )
         .fmt_currency("account_value", currency=currency, decimals=0)
     )
-    return _empty_note(_color_bands(table, data), data.height, "No early warnings.")
+    table = _capped(
+        _color_bands(table, data), data.height, warnings.height, "annual value", ACCOUNTS_FILE
+    )
+    return _empty_note(table, data.height, "No early warnings.")
 
 
 def reset_table(tracker: pl.DataFrame) -> GT:
@@ -422,6 +445,17 @@ def _share_or_count(column: str) -> pl.Expr:
     percent = pl.format("{}%", (value * 100).round(0).cast(pl.Int64))
     count = value.round(1).cast(pl.String).str.strip_suffix(".0")
     return pl.when(pl.col("target") <= 1).then(percent).otherwise(count).alias(column)
+
+
+def _capped(table: GT, shown: int, total: int, by: str, where: str) -> GT:
+    """A note when the table shows ``shown`` rows of ``total``: how many, by what, and the file
+    of the run folder that holds them all."""
+    if shown >= total:
+        return table
+    return table.tab_source_note(
+        f"Showing the {shown} largest of {total:,} by {by}; "
+        f"all {total:,} are in the run folder's {where}."
+    )
 
 
 def _empty_note(table: GT, rows: int, text: str = "None at this date.") -> GT:
