@@ -113,3 +113,8 @@ def test_cases_table_marks_unowned_steps_of_the_shown_cases_only(run: report_dat
     html = tables.cases_table(cases, rows=3).as_raw_html()
     assert html.count("⚠ unowned") == 3 and "the 3 largest of 40 by priority" in html
     assert "exports/overconsumption_cases.csv" in html
+
+
+def test_cases_table_says_what_an_empty_list_means(run: report_data.RunData) -> None:
+    html = tables.cases_table(run["overage_cases"].head(0), empty="No new case.").as_raw_html()
+    assert "No new case." in html and "contractual limits" not in html

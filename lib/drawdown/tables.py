@@ -136,9 +136,10 @@ def cases_table(
     currency: str = "USD",
     title: str = "Overconsumption cases",
     rows: int = LIST_ROWS,
+    empty: str = "No account is over its contractual limits.",
 ) -> GT:
     """The first ``rows`` ranked overconsumption cases: pattern, meter, owners per step, value
-    past the line."""
+    past the line; ``empty`` is the note shown when there is no case."""
     owners = ["owner_detect", "owner_first_conversation", "owner_expansion"]
     shown = cases.head(rows)
     data = shown.select(
@@ -183,7 +184,7 @@ def cases_table(
             )
     where = f"{CASES_FILE} (those earning a conversation also in {CRM_FILE})"
     table = _capped(table, data.height, cases.height, "priority", where)
-    return _empty_note(table, data.height, "No account is over its contractual limits.")
+    return _empty_note(table, data.height, empty)
 
 
 def burn_table(
