@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from drawdown import cache
+from drawdown.execute import Step
 from drawdown.params import load_params
+from drawdown.pipeline import REPORT_NOTEBOOKS
 
 
 @pytest.fixture
@@ -105,3 +107,42 @@ def test_only_the_most_recent_entries_are_kept(tmp_path: Path) -> None:
         cache.store(tmp_path, f"k{n}", stage, date(2026, 1, 1), tmp_path / "run")
     kept = sorted(path.name for path in (tmp_path / cache.CACHE_FOLDER).iterdir())
     assert len(kept) == cache.KEEP and f"k{cache.KEEP + 1}" in kept
+
+
+def _step(tmp_path: Path, run_dir: str = "/runs/a", **parameters: object) -> Step:
+    return Step(
+        "account_review:A1",
+        REPORT_NOTEBOOKS / "account_review.ipynb",
+        tmp_path / "out.ipynb",
+        {"run_dir": run_dir, "params": {"report": {"brand": "x"}}, **parameters},
+    )
+
+
+def test_report_key_ignores_the_run_folder_but_not_parameters_formats_or_renderer(
+    tmp_path: Path,
+) -> None:
+    reports = cache.ReportCache.of(tmp_path, "k1")
+    key = reports.key(_step(tmp_path, account_id="A1"), ["html"], "nbconvert")
+    assert key == reports.key(_step(tmp_path, "/runs/b", account_id="A1"), ["html"], "nbconvert")
+    assert key != reports.key(_step(tmp_path, account_id="A2"), ["html"], "nbconvert")
+    assert key != reports.key(_step(tmp_path, account_id="A1"), ["html", "pdf"], "nbconvert")
+    assert key != reports.key(_step(tmp_path, account_id="A1"), ["html"], "quarto")
+
+
+def test_no_report_is_cached_without_a_metric_entry(tmp_path: Path) -> None:
+    reports = cache.ReportCache.of(tmp_path, None)
+    assert reports.key(_step(tmp_path), ["html"], "nbconvert") is None
+    assert reports.lookup(None, ["html"]) is None
+
+
+def test_a_stored_report_is_found_with_every_format_it_was_stored_with(tmp_path: Path) -> None:
+    notebook, html = tmp_path / "r.ipynb", tmp_path / "r.html"
+    notebook.write_text("{}")
+    html.write_text("<p>r</p>")
+    reports = cache.ReportCache.of(tmp_path / "runs", "k1")
+    reports.store("r1", {"notebook": notebook, "html": html})
+    found = reports.lookup("r1", ["html"])
+    assert found is not None and found["html"].read_text() == "<p>r</p>"
+    assert found["notebook"].read_text() == "{}"
+    assert reports.lookup("r1", ["html", "pdf"]) is None
+    assert reports.lookup("r2", ["html"]) is None

@@ -1,13 +1,23 @@
-"""The metric cache: a re-run whose inputs and metric parameters are unchanged reuses the
-validated snapshot, the artifacts and the executed compute notebooks of the run that computed them.
+"""The run cache: a re-run whose inputs and metric parameters are unchanged reuses the validated
+snapshot, the artifacts and the executed compute notebooks of the run that computed them, and every
+report whose own inputs are unchanged too.
 
-An entry lives in ``<runs>/.cache/<key>/`` (``<runs>`` is the run folder's parent) and holds that
-run's ``work/``, ``artifacts/`` and ``notebooks/*.ipynb`` plus ``entry.json``. The key is the
+A metric entry lives in ``<runs>/.cache/<key>/`` (``<runs>`` is the run folder's parent) and holds
+that run's ``work/``, ``artifacts/`` and ``notebooks/*.ipynb`` plus ``entry.json``. The key is the
 sha256 of: every input file's name and content hash, the parameters the metrics read (all of
-them except the report-only ones in ``REPORT_ONLY``), and the drawdown code and compute notebooks.
-Any change to one of them is a miss. A database source is never cached: its content has no hash.
+them except the report-only ones in ``REPORT_ONLY``), the drawdown code and compute notebooks, and
+the versions of the libraries that shape the numbers. Any change to one of them is a miss. A
+database source is never cached: its content has no hash.
+
+Under it, ``reports/<report key>/`` holds one report: its executed notebook and its rendered
+files (:class:`ReportCache`). The report key adds the report notebook's parameters (all but the
+run folder), the report notebooks and their rendering files in ``reports/``, the formats and the
+renderer. Changing the brand re-renders every report; asking for one more account review renders
+only that one.
+
 Entries are written to a temporary folder and renamed into place, so a half-written entry is
-never read; the ``KEEP`` most recent entries are kept.
+never read; the ``KEEP`` most recent metric entries are kept, and under each the ``KEEP_REPORTS``
+most recently used reports.
 """
 
 from __future__ import annotations
@@ -23,7 +33,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from drawdown.manifest import file_hashes
+from drawdown.execute import Step
+from drawdown.manifest import file_hashes, package_versions
 from drawdown.params import Params
 
 CACHE_FOLDER = ".cache"
@@ -36,7 +47,11 @@ REPORT_ONLY = {
 """Parameters only the report notebooks read: changing them keeps the cached metrics.
 ``report.top_accounts`` is not among them: the reset comparison reads it."""
 KEEP = 4
+KEEP_REPORTS = 500
 PACKAGE_DIR = Path(__file__).resolve().parent
+REPORTS_DIR = PACKAGE_DIR.parents[1] / "reports"
+REPORTS = "reports"
+NOTEBOOK = "notebook.ipynb"
 
 
 @dataclass(frozen=True)
@@ -54,8 +69,13 @@ def cache_key(params: Params, notebooks: Sequence[Path]) -> str | None:
     inputs = file_hashes(params.source.uri)
     if not inputs:
         return None
-    payload = {"inputs": inputs, "params": metric_params(params), "code": code_hash(notebooks)}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+    payload = {
+        "inputs": inputs,
+        "params": metric_params(params),
+        "code": code_hash(notebooks),
+        "packages": package_versions(),
+    }
+    return _digest(payload)
 
 
 def metric_params(params: Params) -> dict[str, Any]:
@@ -68,11 +88,19 @@ def metric_params(params: Params) -> dict[str, Any]:
 
 def code_hash(notebooks: Sequence[Path]) -> str:
     """sha256 over the drawdown package's Python files and the compute ``notebooks``."""
+    return _files_hash([*sorted(PACKAGE_DIR.rglob("*.py")), *notebooks])
+
+
+def _files_hash(paths: Sequence[Path]) -> str:
     digest = hashlib.sha256()
-    for path in [*sorted(PACKAGE_DIR.rglob("*.py")), *notebooks]:
+    for path in paths:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _digest(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
 
 def lookup(runs: Path, key: str | None) -> Entry | None:
@@ -112,23 +140,81 @@ def store(runs: Path, key: str | None, stage: Path, as_of: date, run_dir: Path) 
     (scratch / "entry.json").write_text(
         json.dumps({"as_of": as_of.isoformat(), "run": str(run_dir)}), encoding="utf-8"
     )
-    final = cache / key
+    _place(scratch, cache / key)
+    _prune(cache)
+
+
+@dataclass(frozen=True)
+class ReportCache:
+    """The rendered reports kept under one metric entry (``folder`` None: nothing is cached)."""
+
+    folder: Path | None
+
+    @classmethod
+    def of(cls, runs: Path, key: str | None) -> ReportCache:
+        """The report cache of the metric entry ``key`` under ``runs``."""
+        return cls(None if key is None else runs / CACHE_FOLDER / key / REPORTS)
+
+    def key(self, step: Step, formats: Sequence[str], renderer: str) -> str | None:
+        """What shapes ``step``'s report beyond the metrics: its parameters (the run folder
+        aside), the report notebooks and rendering files, the formats and the renderer."""
+        if self.folder is None:
+            return None
+        parameters = {name: value for name, value in step.parameters.items() if name != "run_dir"}
+        support = sorted(path for path in REPORTS_DIR.rglob("*") if path.is_file())
+        return _digest(
+            {
+                "template": step.template.name,
+                "parameters": parameters,
+                "reports": _files_hash(support),
+                "formats": list(formats),
+                "renderer": renderer,
+            }
+        )
+
+    def lookup(self, key: str | None, formats: Sequence[str]) -> dict[str, Path] | None:
+        """The cached report's files (``notebook`` and each format), or None; a hit counts as a
+        use, for pruning."""
+        if self.folder is None or key is None:
+            return None
+        entry = self.folder / key
+        files = {"notebook": entry / NOTEBOOK} | {fmt: entry / f"report.{fmt}" for fmt in formats}
+        if not all(path.is_file() for path in files.values()):
+            return None
+        os.utime(entry)
+        return files
+
+    def store(self, key: str | None, files: dict[str, Path]) -> None:
+        """Keep a report's files (``notebook`` and each format) under ``key``."""
+        if self.folder is None or key is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.folder))
+        for kind, path in files.items():
+            _link_or_copy(
+                str(path), str(scratch / (NOTEBOOK if kind == "notebook" else f"report.{kind}"))
+            )
+        _place(scratch, self.folder / key)
+        _prune(self.folder, KEEP_REPORTS)
+
+
+def _place(scratch: Path, final: Path) -> None:
+    """Rename a complete entry into place (replacing an older one)."""
     shutil.rmtree(final, ignore_errors=True)
     try:
         scratch.rename(final)
     except OSError:  # a concurrent run stored the same key first: its entry is as good
         shutil.rmtree(scratch, ignore_errors=True)
-    _prune(cache)
 
 
-def _prune(cache: Path) -> None:
-    """Remove all but the ``KEEP`` most recently stored entries."""
+def _prune(cache: Path, keep: int = KEEP) -> None:
+    """Remove all but the ``keep`` most recently stored (or used) entries."""
     entries = sorted(
         (path for path in cache.iterdir() if path.is_dir() and not path.name.startswith(".")),
         key=lambda path: path.stat().st_mtime,
         reverse=True,
     )
-    for stale in entries[KEEP:]:
+    for stale in entries[keep:]:
         shutil.rmtree(stale, ignore_errors=True)
 
 

@@ -9,12 +9,14 @@ All notebooks of a run execute on one pool of warm kernels (``execute.KernelPool
 is rendered (``render.ReportRenderer``) as soon as its notebook has run. When the
 inputs, the metric parameters and the code are those of a cached run (``drawdown.cache``), the
 validation and the compute notebooks are skipped: their snapshot, artifacts and executed notebooks
-are reused, and only exports, reports and rendering run.
+are reused, and only exports, reports and rendering run; a report whose own parameters are those of
+a cached one is reused too (its executed notebook and rendered files).
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +30,7 @@ from drawdown.execute import KernelPool, Step, execute_all
 from drawdown.manifest import build_manifest, file_hashes
 from drawdown.params import Params
 from drawdown.progress import RunProgress
-from drawdown.render import ReportRenderer
+from drawdown.render import ReportRenderer, renderer_name
 from drawdown.runfolder import keep_failed, publish, run_lock, staging_dir
 
 log = logging.getLogger("drawdown")
@@ -77,7 +79,8 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
                 else:
                     _compute(stage, params, validated, pool, progress)
                     cache.store(runs, key, stage, params.as_of, run_dir)
-                result = _report(stage, run_dir, params, request, pool, progress, started)
+                reports = cache.ReportCache.of(runs, key)
+                result = _report(stage, run_dir, params, request, pool, progress, started, reports)
         except Exception as exc:
             failure = exc if isinstance(exc, DrawdownError) else _internal_error(exc)
             failed = keep_failed(stage, run_dir)
@@ -120,6 +123,7 @@ def _report(
     pool: KernelPool,
     progress: RunProgress,
     started: str,
+    reports_cache: cache.ReportCache,
 ) -> list[Path]:
     """Exports, report notebooks, rendering and the manifest; returns the rendered reports."""
     with progress.step("exports"):
@@ -131,17 +135,49 @@ def _report(
         report = report_steps(stage, params, accounts)
         progress.expect((step.name for step in report), accounts=len(accounts))
         with ReportRenderer(stage / "reports", formats) as renderer:
+            keys = {
+                step.name: reports_cache.key(step, renderer.formats, renderer_name())
+                for step in report
+            }
+            fresh = [
+                step
+                for step in report
+                if not _reuse_report(step, keys[step.name], reports_cache, renderer, progress)
+            ]
 
             def done(step: Step, seconds: float) -> None:
                 progress.done(step, seconds)
                 renderer.add(step.output)
 
-            execute_all(report, pool, on_done=done)
+            execute_all(fresh, pool, on_done=done)
             with progress.step("render"):
                 reports = steps.render(renderer, [step.output for step in report])
+            for step in fresh:
+                rendered = {
+                    fmt: stage / "reports" / f"{step.output.stem}.{fmt}" for fmt in renderer.formats
+                }
+                reports_cache.store(keys[step.name], {"notebook": step.output} | rendered)
     _write_manifest(stage, params, "succeeded", started, progress.timings, _outputs(stage, reports))
     log.info("run published to %s", run_dir)
     return reports
+
+
+def _reuse_report(
+    step: Step,
+    key: str | None,
+    reports_cache: cache.ReportCache,
+    renderer: ReportRenderer,
+    progress: RunProgress,
+) -> bool:
+    """Take ``step``'s executed notebook and rendered files from the cache; False on a miss."""
+    files = reports_cache.lookup(key, renderer.formats)
+    if files is None:
+        return False
+    step.output.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(files.pop("notebook"), step.output)
+    renderer.reuse(step.output, files)
+    progress.reused(step)
+    return True
 
 
 def compute_steps(stage: Path, params: Params) -> list[Step]:

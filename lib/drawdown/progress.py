@@ -61,6 +61,15 @@ class RunProgress:
         task = self._accounts if step.name.startswith(ACCOUNT_REVIEW) else self._steps
         self._bar.advance(task)
 
+    def reused(self, step: Step) -> None:
+        """Record a notebook step whose outputs came from the cache (no time of its own)."""
+        log.info("step %s reused from the cache", step.name)
+        if step.name.startswith(ACCOUNT_REVIEW):
+            self._bar.advance(self._accounts)
+        else:
+            self._bar.advance(self._steps)
+            self.console.print(f"  [green]✓[/] {step.name} [dim]cached[/]", highlight=False)
+
     @contextlib.contextmanager
     def step(self, name: str) -> Iterator[None]:
         """Time an in-process step."""

@@ -102,9 +102,10 @@ class ReportRenderer:
 
     ``add`` hands a finished notebook to one background thread, which writes its HTML
     (nbconvert, in-process) and prints its PDF in a headless Chromium session kept open for all
-    of them. ``finish`` renders what was not added, waits, and publishes every file into
-    ``out_dir``; leaving the ``with`` block without ``finish`` (a failed run) publishes nothing.
-    With Quarto, everything happens in ``finish``, two reports at a time.
+    of them. ``reuse`` takes files rendered earlier (the report cache) instead. ``finish``
+    renders what was neither added nor reused, waits, and publishes every file into ``out_dir``;
+    leaving the ``with`` block without ``finish`` (a failed run) publishes nothing. With Quarto,
+    rendering starts in ``finish``, two reports at a time.
     """
 
     def __init__(self, out_dir: Path, formats: Sequence[str]) -> None:
@@ -115,7 +116,7 @@ class ReportRenderer:
                 "neither Quarto nor Chromium found: PDF reports skipped, HTML only", stacklevel=3
             )
             self.formats.remove("pdf")
-        self._worker = ThreadPoolExecutor(max_workers=1)
+        self._worker = ThreadPoolExecutor(max_workers=2 if quarto_path() else 1)
         self._work = tempfile.TemporaryDirectory(prefix="render-")
         self._made: dict[Path, Future[dict[str, Path]]] = {}
         self._browser: _Browser | None = None
@@ -133,29 +134,35 @@ class ReportRenderer:
     def add(self, notebook: Path) -> None:
         """Start rendering an executed notebook (nbconvert only; Quarto waits for ``finish``)."""
         if self.formats and not quarto_path():
-            self._made[Path(notebook)] = self._worker.submit(self._render, Path(notebook))
+            self._submit(Path(notebook))
+
+    def reuse(self, notebook: Path, files: dict[str, Path]) -> None:
+        """Publish ``files`` (format -> a file rendered earlier) as ``notebook``'s reports."""
+        rendered: Future[dict[str, Path]] = Future()
+        rendered.set_result(files)
+        self._made[Path(notebook)] = rendered
 
     def finish(self, notebooks: Sequence[Path]) -> list[Path]:
         """Publish every notebook's files; in notebook then format order."""
         if not self.formats:
             return []
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        if quarto_path():
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                written = pool.map(
-                    lambda notebook: _quarto_one(Path(notebook), self.out_dir, self.formats),
-                    notebooks,
-                )
-                return [path for paths in written for path in paths]
         for notebook in map(Path, notebooks):
             if notebook not in self._made:
-                self.add(notebook)
+                self._submit(notebook)
         made = [self._made[Path(notebook)].result() for notebook in notebooks]
         return [
-            _publish(files[fmt], self.out_dir / f"{files[fmt].stem}.{fmt}")
-            for files in made
+            _publish(files[fmt], self.out_dir / f"{Path(notebook).stem}.{fmt}")
+            for notebook, files in zip(notebooks, made, strict=True)
             for fmt in self.formats
         ]
+
+    def _submit(self, notebook: Path) -> None:
+        if quarto_path():
+            work = Path(self._work.name) / notebook.stem
+            self._made[notebook] = self._worker.submit(_quarto_one, notebook, work, self.formats)
+        else:
+            self._made[notebook] = self._worker.submit(self._render, notebook)
 
     def _render(self, notebook: Path) -> dict[str, Path]:
         html = _html_page(notebook, Path(self._work.name))
@@ -225,10 +232,10 @@ def _html_exporter() -> Any:
 _exporters = threading.local()
 
 
-def _quarto_one(notebook: Path, out_dir: Path, formats: list[str]) -> list[Path]:
-    with tempfile.TemporaryDirectory(prefix=f"render-{notebook.stem}-") as work:
-        made = {fmt: _quarto_render(notebook, Path(work), fmt) for fmt in formats}
-        return [_publish(made[fmt], out_dir / f"{notebook.stem}.{fmt}") for fmt in formats]
+def _quarto_one(notebook: Path, workdir: Path, formats: list[str]) -> dict[str, Path]:
+    """``notebook`` rendered by Quarto in each format, inside ``workdir``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    return {fmt: _quarto_render(notebook, workdir, fmt) for fmt in formats}
 
 
 def _html_page(notebook: Path, workdir: Path) -> Path:
