@@ -153,7 +153,11 @@ def _in_key_order(frame: pl.DataFrame, key: list[str]) -> bool:
 
 
 def _parse(raw: RawTable, params: Params) -> tuple[pl.DataFrame, list[Finding]]:
-    """The table in its contract types (plus ``_index``), and its missing_column / wrong_type findings."""
+    """The table in its contract types (plus ``_index``), and its missing_column / wrong_type findings.
+
+    Only a column read in another type than its contract's (text, a typed column cast) can hold
+    a value that does not parse.
+    """
     table, frame = raw.name, raw.frame
     sources = _source_columns(table, frame.columns)
     missing = [
@@ -195,12 +199,16 @@ def _parse(raw: RawTable, params: Params) -> tuple[pl.DataFrame, list[Finding]]:
     parsed = frame.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias(INDEX), **(parsed_columns | defaults)
     )
+    fallible = {
+        column: source
+        for column, source in sources.items()
+        if source is not None and frame.schema[source] != COLUMNS[table][column]
+    }
     bad = frame.select(
         (_present(pl.col(source), frame.schema[source]) & parsed_columns[column].is_null()).alias(
             column
         )
-        for column, source in sources.items()
-        if source is not None
+        for column, source in fallible.items()
     )
     findings = [
         _finding(
@@ -208,10 +216,10 @@ def _parse(raw: RawTable, params: Params) -> tuple[pl.DataFrame, list[Finding]]:
             rule(table, "wrong_type"),
             frame.filter(bad[column]),
             count=count,
-            columns=(sources[column],),
-            detail=_not_a(COLUMNS[table][column], sources[column], frame.schema[sources[column]]),
+            columns=(fallible[column],),
+            detail=_not_a(COLUMNS[table][column], fallible[column], frame.schema[fallible[column]]),
         )
-        for column, count in bad.sum().row(0, named=True).items()
+        for column, count in (bad.sum().row(0, named=True) if fallible else {}).items()
         if count
     ]
     return parsed, findings
