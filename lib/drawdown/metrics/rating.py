@@ -30,25 +30,38 @@ def rate_usage(book: Book) -> pl.LazyFrame:
     Columns: account_id, meter, usage_date, quantity, contract_id (null when out of contract),
     unit_price, included_quantity, overage_unit_price (null overage price = unit_price),
     rating_status (``rated`` / ``out_of_contract`` / ``unrated``) and amount (0 unless rated).
-    Validation guarantees at most one contract covers an account's day, so the covering
-    contract is found per usage row (joined back on a row number, not on the three-column key).
+    Validation guarantees the contracts of an account do not overlap, so they and the gaps
+    between them split the account's calendar (``_calendar_piece``): each usage row, joined with
+    its account's contracts, is kept once, with the contract whose piece holds its day.
     """
-    usage = book.usage.with_row_index("_row")
-    covering = (
-        usage.select("_row", "account_id", "usage_date")
-        .join(
-            book.contracts.select("account_id", "contract_id", "start_date", "end_date"),
-            on="account_id",
-        )
-        .filter(covers("usage_date"))
-        .select("_row", "contract_id")
+    pieces = book.contracts.select(
+        "account_id",
+        "contract_id",
+        "start_date",
+        "end_date",
+        pl.col("start_date").shift(-1).over("account_id", order_by="start_date").alias("_next"),
+        (pl.col("start_date") == pl.col("start_date").min().over("account_id")).alias("_first"),
     )
     return (
-        usage.join(covering, on="_row", how="left")
-        .drop("_row")
+        book.usage.join(pieces, on="account_id", how="left")
+        .filter(pl.col("contract_id").is_null() | _calendar_piece("usage_date"))
+        .with_columns(
+            pl.when(covers("usage_date")).then(pl.col("contract_id")).alias("contract_id")
+        )
+        .drop("start_date", "end_date", "_next", "_first")
         .join(contract_prices(book.rate_card), on=["contract_id", "meter"], how="left")
         .with_columns(rating_status(), amount())
     )
+
+
+def _calendar_piece(day: str) -> pl.Expr:
+    """True where a contract's piece of its account's calendar holds the day: its term
+    [start_date, end_date], the gap after it up to the next contract's start (``_next``; no end
+    after the last), and for the first contract (``_first``) every day before its start."""
+    value = pl.col(day)
+    after = pl.col("end_date").is_not_null() & (value > pl.col("end_date"))
+    before_next = pl.col("_next").is_null() | (value < pl.col("_next"))
+    return covers(day) | (after & before_next) | (pl.col("_first") & (value < pl.col("start_date")))
 
 
 def contract_prices(rate_card: pl.LazyFrame) -> pl.LazyFrame:
