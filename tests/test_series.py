@@ -9,7 +9,28 @@ from polars.testing import assert_frame_equal
 
 from _books import contract, make_book, usage
 from drawdown.metrics.rating import rate_usage
-from drawdown.metrics.series import account_months, daily_spend
+from drawdown.metrics.series import account_months, by_account_day, daily_spend
+
+
+# "B" < "a" < "ab" byte-wise; 1969 is before the epoch (a negative day number)
+def test_by_account_day_sorts_as_the_two_column_sort() -> None:
+    daily = pl.LazyFrame(
+        {
+            "account_id": ["ab", "a", "B", "a", "ab", "a"],
+            "usage_date": [
+                date(2024, 1, 1),
+                date(2024, 3, 1),
+                date(2030, 1, 1),
+                date(1969, 12, 31),
+                date(1960, 5, 5),
+                date(2024, 1, 2),
+            ],
+            "amount": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        }
+    )
+    assert_frame_equal(
+        by_account_day(daily).collect(), daily.sort("account_id", "usage_date").collect()
+    )
 
 
 # Jan 1: meter m 10 + meter n 5 = 15; Jan 2: only unrated usage (amount 0) -> no row;

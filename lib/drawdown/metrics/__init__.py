@@ -20,7 +20,7 @@ from drawdown.metrics.rating import rate_usage
 from drawdown.metrics.reset import reset_comparison, reset_tracker
 from drawdown.metrics.retention import retention
 from drawdown.metrics.segments import segment_summary
-from drawdown.metrics.series import account_months, daily_spend
+from drawdown.metrics.series import account_months, by_account_day, daily_spend
 from drawdown.params import Params
 from drawdown.schema import Book
 
@@ -56,7 +56,7 @@ def health_stage(book: Book, params: Params, rated: pl.LazyFrame) -> dict[str, p
     daily = daily_spend(rated, as_of).collect().lazy()
     health = account_health(book, rated, params, as_of, daily)
     return _collect(
-        daily_spend=daily.sort("account_id", "usage_date"),
+        daily_spend=by_account_day(daily),
         account_health=health,
         ttfbe_cohorts=ttfbe_cohorts(health, params.health),
         account_months=account_months(book, daily, as_of),

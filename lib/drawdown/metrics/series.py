@@ -28,6 +28,18 @@ def daily_spend(rated: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     )
 
 
+def by_account_day(daily: pl.LazyFrame) -> pl.LazyFrame:
+    """``daily`` sorted by account_id, then usage_date (no null day).
+
+    The same order as ``sort("account_id", "usage_date")``, sorted on one integer instead: the
+    account's place among the frame's sorted account_ids × 2³², plus the day (several times
+    cheaper than a sort on text and date at tens of millions of rows).
+    """
+    places = daily.select(pl.col("account_id").unique().sort()).with_row_index("_place")
+    key = pl.col("_place").cast(pl.Int64) * 2**32 + pl.col("usage_date").cast(pl.Int64) + 2**31
+    return daily.join(places, on="account_id", how="left").sort(key).drop("_place")
+
+
 def live_workflows(day: str) -> pl.Expr:
     """Aggregation: how many workflow rows are live on the date in column ``day``.
 
