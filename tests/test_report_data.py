@@ -32,6 +32,21 @@ def test_previous_folders_and_reset_are_optional(tmp_path: Path) -> None:
     assert report_data.new_cases(bare) is None
 
 
+def test_an_account_slice_holds_that_accounts_rows_and_the_same_account_data(
+    run: report_data.RunData,
+) -> None:
+    sliced = report_data.load_run(run.run_dir, run.as_of, account_id="A2")
+    for name, frame in sliced.tables.items():
+        if "account_id" in frame.columns:
+            assert set(frame["account_id"]) <= {"A2"}, name
+        else:
+            assert frame.equals(run[name]), name
+    whole, alone = report_data.account_data(run, "A2"), report_data.account_data(sliced, "A2")
+    assert alone.health == whole.health and alone.case == whole.case
+    assert alone.daily.height > 0 and alone.daily.equals(whole.daily)
+    assert alone.meters.equals(whole.meters) and alone.months.equals(whole.months)
+
+
 def test_scoped_keeps_one_segment(run: report_data.RunData) -> None:
     mid = report_data.scoped(run, "Mid-Market")
     assert (
