@@ -39,4 +39,4 @@ format: setup ## ruff format and autofix
 	@$(BIN)/ruff check --fix lib tests bench
 
 bench: setup ## benchmark S and M books (L with BENCH_L=1); prints a table
-	@$(BIN)/python bench/run.py --compute-only M,L $(if $(BENCH_L),--large,)
+	@$(BIN)/python bench/run.py $(if $(BENCH_L),--large --compute-only L,)

@@ -12,9 +12,13 @@ all two years of three meters, generated once into ``bench/books/<size>`` (git-i
 (b) ``cold run``: a full ``drawdown run`` with reports (executive review, usage clinic, ten account
     reviews, HTML + PDF; ``params/sample.yaml``) into a fresh runs folder (no cache).
 (c) ``+1 review``: the marginal cost of one more account review (HTML + PDF):
-    (warm run with 10 + ``--extra-reviews`` reviews − warm run with 10) / ``--extra-reviews``.
-(d) ``warm re-run``: the same run again with only a report parameter changed
-    (``report.brand.vendor_name``): the metric cache is reused. Median of ``--repeat``.
+    ((e) − (d)) / (``--batch`` − 10); both render every report afresh.
+(d) ``report-parameter re-run``: the same run again with only a report parameter changed
+    (``report.brand.vendor_name``): the metric cache is reused, and every report is executed and
+    rendered again, since each shows the vendor name. Median of ``--repeat``.
+(e) ``batch of reviews``: a run with ``--batch`` (100) account reviews, with another vendor name
+    (metrics reused, every report afresh).
+(f) ``unchanged re-run``: the cold run's parameters again: metrics and every report are reused.
 
 Wall seconds, CPU seconds (user + sys of the process and every child it waited for: kernels,
 Chromium) and peak RSS: ``rss`` is the largest single process (``wait4``'s ru_maxrss), ``tree``
@@ -46,6 +50,8 @@ RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 PARAMS = ROOT / "params" / "sample.yaml"
 SIZES = {"S": 300, "M": 5_000, "L": 50_000}
+TOP = 10
+"""Account reviews of a default run (``params/sample.yaml``)."""
 COMPUTE = """
 import json, resource, sys, time
 from drawdown.api import compute_all
@@ -144,7 +150,7 @@ def median(measures: list[Measure]) -> Measure:
     )
 
 
-def bench_size(size: str, repeat: int, extra_reviews: int, runs: bool) -> dict[str, object]:
+def bench_size(size: str, repeat: int, batch: int, runs: bool) -> dict[str, object]:
     """Every measure of one size ((a) only without ``runs``)."""
     folder = book(size)
     computed = median([compute(folder) for _ in range(repeat)])
@@ -154,35 +160,40 @@ def bench_size(size: str, repeat: int, extra_reviews: int, runs: bool) -> dict[s
         "usage_rows": usage_rows(folder),
         "compute": asdict(computed),
     }
-    return measured | (_runs(folder, size, repeat, extra_reviews) if runs else {})
+    return measured | (_runs(folder, size, repeat, batch) if runs else {})
 
 
-def _runs(folder: Path, size: str, repeat: int, extra_reviews: int) -> dict[str, object]:
-    """(b), (c) and (d) of one size."""
+def _runs(folder: Path, size: str, repeat: int, batch: int) -> dict[str, object]:
+    """(b) to (f) of one size, all into one runs folder (so one cache)."""
     with tempfile.TemporaryDirectory(prefix=f"bench-{size}-") as scratch:
         runs = Path(scratch)
         cold = drawdown_run(folder, runs / "cold")
         warm = median(
-            [
-                drawdown_run(
-                    folder, runs / f"warm{n}", "--set", f"report.brand.vendor_name=Bench {n}"
-                )
-                for n in range(repeat)
-            ]
+            [drawdown_run(folder, runs / f"warm{n}", *_brand(f"Bench {n}")) for n in range(repeat)]
         )
-        more = drawdown_run(folder, runs / "more", "--top", str(10 + extra_reviews))
+        reviews = drawdown_run(folder, runs / "batch", "--top", str(batch), *_brand("Batch"))
+        unchanged = drawdown_run(folder, runs / "unchanged")
     review = Measure(
-        *((getattr(more, name) - getattr(warm, name)) / extra_reviews for name in ("wall", "cpu")),
-        more.rss_mb,
-        more.tree_mb,
+        *(
+            (getattr(reviews, name) - getattr(warm, name)) / (batch - TOP)
+            for name in ("wall", "cpu")
+        ),
+        reviews.rss_mb,
+        reviews.tree_mb,
     )
     return {
         "cold_run": asdict(cold),
         "one_more_review": asdict(review),
         "warm_rerun": asdict(warm),
-        "warm_run_with_extra_reviews": asdict(more),
-        "extra_reviews": extra_reviews,
+        "reviews_batch": asdict(reviews),
+        "batch": batch,
+        "unchanged_rerun": asdict(unchanged),
     }
+
+
+def _brand(name: str) -> tuple[str, str]:
+    """The report parameter (d) changes: every report shows it, so none is reused."""
+    return ("--set", f"report.brand.vendor_name={name}")
 
 
 def table(results: list[dict[str, object]]) -> str:
@@ -190,7 +201,8 @@ def table(results: list[dict[str, object]]) -> str:
     head = (
         "| size | accounts | usage rows | (a) compute_all s (cpu) / RSS MB "
         "| (b) cold run s (cpu) / RSS MB (tree) | (c) +1 review s (cpu) "
-        "| (d) warm re-run s (cpu) / RSS MB (tree) |\n|---|---:|---:|---:|---:|---:|---:|"
+        "| (d) report-parameter re-run s (cpu) / RSS MB (tree) | (e) batch of reviews s (cpu) "
+        "| (f) unchanged re-run s (cpu) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     lines = [head]
     for row in results:
@@ -206,14 +218,19 @@ def table(results: list[dict[str, object]]) -> str:
 
 
 def _run_cells(row: dict[str, Any]) -> list[str]:
-    """(b), (c), (d) of a row; "not run" for a compute-only size."""
+    """(b) to (f) of a row; "not run" for a compute-only size."""
     if "cold_run" not in row:
-        return ["not run"] * 3
-    b, c, d = (row[k] for k in ("cold_run", "one_more_review", "warm_rerun"))
+        return ["not run"] * 5
+    b, c, d, e, f = (
+        row[k]
+        for k in ("cold_run", "one_more_review", "warm_rerun", "reviews_batch", "unchanged_rerun")
+    )
     return [
         f"{b['wall']:.1f} ({b['cpu']:.1f}) / {b['rss_mb']:,.0f} ({b['tree_mb']:,.0f})",
         f"{c['wall']:.2f} ({c['cpu']:.2f})",
         f"{d['wall']:.1f} ({d['cpu']:.1f}) / {d['rss_mb']:,.0f} ({d['tree_mb']:,.0f})",
+        f"{row['batch']} reviews: {e['wall']:.1f} ({e['cpu']:.1f})",
+        f"{f['wall']:.1f} ({f['cpu']:.1f})",
     ]
 
 
@@ -222,7 +239,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--large", action="store_true", help="also the 50,000-account book L")
     parser.add_argument("--sizes", help="comma-separated sizes to run (overrides --large)")
     parser.add_argument("--repeat", type=int, default=3, help="repeats of (a) and (d)")
-    parser.add_argument("--extra-reviews", type=int, default=20, help="reviews added for (c)")
+    parser.add_argument(
+        "--batch", type=int, default=100, help="account reviews in (e), which (c) derives from"
+    )
     parser.add_argument(
         "--compute-only", help="comma-separated sizes measured for (a) only, e.g. L"
     )
@@ -234,9 +253,7 @@ def main(argv: list[str] | None = None) -> None:
     path = RESULTS / f"{stamp:%Y-%m-%d}.json"
     results = []
     for size in sizes:
-        results.append(
-            bench_size(size, args.repeat, args.extra_reviews, runs=size not in compute_only)
-        )
+        results.append(bench_size(size, args.repeat, args.batch, runs=size not in compute_only))
         payload = {
             "date": stamp.isoformat(timespec="seconds"),
             "cores": os.cpu_count(),

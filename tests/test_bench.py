@@ -68,6 +68,12 @@ def test_table_has_a_row_per_size(bench) -> None:
         "cold_run": measure,
         "one_more_review": measure,
         "warm_rerun": measure,
+        "reviews_batch": measure,
+        "batch": 100,
+        "unchanged_rerun": measure,
     }
-    lines = bench.table([row]).splitlines()
-    assert len(lines) == 3 and lines[2].startswith("| S | 300 | 200,000 | 1.0 (2.0) / 300 |")
+    compute_only = {key: row[key] for key in ("size", "accounts", "usage_rows", "compute")}
+    lines = bench.table([row, compute_only | {"size": "L"}]).splitlines()
+    assert len(lines) == 4 and lines[2].startswith("| S | 300 | 200,000 | 1.0 (2.0) / 300 |")
+    assert "| 100 reviews: 1.0 (2.0) | 1.0 (2.0) |" in lines[2]
+    assert lines[3].endswith("| not run | not run | not run | not run | not run |")
