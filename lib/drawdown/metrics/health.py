@@ -99,16 +99,20 @@ def cv_28d(accounts: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) -> pl.LazyF
     """Per account: cv_28d over the 28 days [A − 27, A], zero days included.
 
     cv_28d = sample standard deviation (ddof = 1) of c(a, d) / its mean; null when the mean is 0.
-    The zero-filled series is the cross join of the accounts with the 28 days.
+    The zero-filled series is the cross join of the accounts with the 28 days (joined with the
+    daily spend of those days only).
     """
-    days = pl.LazyFrame(
-        {"usage_date": pl.date_range(as_of - timedelta(days=CV_WINDOW_DAYS - 1), as_of, eager=True)}
-    )
+    first_day = as_of - timedelta(days=CV_WINDOW_DAYS - 1)
+    days = pl.LazyFrame({"usage_date": pl.date_range(first_day, as_of, eager=True)})
     spend = pl.col("amount").fill_null(0.0)
     return (
         accounts.select("account_id")
         .join(days, how="cross")
-        .join(daily, on=["account_id", "usage_date"], how="left")
+        .join(
+            daily.filter(pl.col("usage_date").is_between(first_day, as_of)),
+            on=["account_id", "usage_date"],
+            how="left",
+        )
         .group_by("account_id")
         .agg(
             pl.when(exact_mean(spend) > 0)
