@@ -1,5 +1,6 @@
 """Re-runs: unchanged inputs and metric parameters reuse the metrics; a report whose own
-parameters are unchanged is reused as well, and only the changed reports execute again."""
+parameters are unchanged is reused as well, and only the changed reports execute again. A run
+with nothing to execute starts no kernel."""
 
 from __future__ import annotations
 
@@ -16,32 +17,30 @@ runner = CliRunner()
 REUSED = re.compile(r"step (\S+) reused from the cache")
 
 
-def _run(book: Path, out: Path, *extra: str) -> set[str]:
-    """Run into ``out``; the names of the steps it reused from the cache."""
+def _run(book: Path, out: Path, *extra: str) -> tuple[set[str], bool]:
+    """Run into ``out``: the names of the steps it reused, and whether it started a kernel."""
     result = runner.invoke(
         app, ["run", "--data", str(book), "--out", str(out), "--format", "html", *extra]
     )
     assert result.exit_code == 0, result.output
-    return set(REUSED.findall((out / "run.log").read_text(encoding="utf-8")))
+    log = (out / "run.log").read_text(encoding="utf-8")
+    return set(REUSED.findall(log)), "kernel started" in log
 
 
 def test_a_rerun_reuses_what_did_not_change(small_book: Path, tmp_path: Path) -> None:
     runs = tmp_path / "runs"
-    assert _run(small_book, runs / "cold", "--top", "1") == set()
+    assert _run(small_book, runs / "cold", "--top", "1") == (set(), True)
 
-    same = _run(small_book, runs / "same", "--top", "1")
+    same, started = _run(small_book, runs / "same", "--top", "1")
     reviews = {name for name in same if name.startswith("account_review:")}
-    assert len(reviews) == 1 and {"executive_review", "usage_clinic"} <= same
+    assert len(reviews) == 1 and {"executive_review", "usage_clinic"} <= same and not started
     for page in ("executive_review.html", "usage_clinic.html"):
         assert (runs / "same" / "reports" / page).read_bytes() == (
             runs / "cold" / "reports" / page
         ).read_bytes()
 
-    one_more = _run(small_book, runs / "one_more", "--top", "2")
-    assert one_more == same
+    assert _run(small_book, runs / "one_more", "--top", "2") == (same, True)
 
-    rebranded = _run(
-        small_book, runs / "rebranded", "--top", "1", "--set", "report.brand.vendor_name=Zed Cloud"
-    )
-    assert rebranded == set()
+    rebranded = ("--set", "report.brand.vendor_name=Zed Cloud")
+    assert _run(small_book, runs / "rebranded", "--top", "1", *rebranded) == (set(), True)
     assert "Zed Cloud" in (runs / "rebranded" / "reports" / "executive_review.html").read_text()

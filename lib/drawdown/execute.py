@@ -14,6 +14,7 @@ at the executed notebook that holds the traceback.
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import tempfile
@@ -35,6 +36,8 @@ from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
 from drawdown.errors import StepFailed
+
+log = logging.getLogger("drawdown")
 
 KERNEL = "python3"
 """ipykernel's own kernelspec: the interpreter drawdown runs in, whatever venv that is."""
@@ -127,13 +130,16 @@ class _Kernel:
 class KernelPool:
     """``size`` worker threads, each with its own warm kernel started in ``cwd``.
 
-    Kernels start (and import ``WARM_UP``) as soon as the pool is entered, so they warm up while
-    the caller does other work. ``submit`` queues a step; the first free worker runs it.
+    With ``eager``, kernels start (and import ``WARM_UP``) as soon as the pool is entered, so they
+    warm up while the caller does other work (validation); otherwise at the first ``submit``, so
+    a run whose notebooks all come from the cache starts none. ``submit`` queues a step; the
+    first free worker runs it.
     """
 
-    def __init__(self, cwd: Path, size: int | None = None) -> None:
+    def __init__(self, cwd: Path, size: int | None = None, *, eager: bool = True) -> None:
         self.cwd = Path(cwd)
         self._jobs: queue.Queue[tuple[Step, Future[float]] | None] = queue.Queue()
+        self._eager = eager
         count = size or os.cpu_count() or 1
         self._threads = [
             threading.Thread(target=self._work, name=f"kernel-{n}", daemon=True)
@@ -141,27 +147,36 @@ class KernelPool:
         ]
 
     def __enter__(self) -> KernelPool:
-        for thread in self._threads:
-            thread.start()
+        if self._eager:
+            self._start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for _ in self._threads:
+        started = [thread for thread in self._threads if thread.is_alive()]
+        for _ in started:
             self._jobs.put(None)
-        for thread in self._threads:
+        for thread in started:
             thread.join()
 
     def submit(self, step: Step) -> Future[float]:
         """Queue ``step``; the future holds its wall seconds or its StepFailed."""
+        self._start()
         future: Future[float] = Future()
         self._jobs.put((step, future))
         return future
 
+    def _start(self) -> None:
+        for thread in self._threads:
+            if thread.ident is None:
+                thread.start()
+
     def _work(self) -> None:
         self.cwd.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
         try:
             kernel: _Kernel | None = _Kernel(self.cwd)
             problem: Exception | None = None
+            log.info("kernel started and warmed up in %.1f s", time.perf_counter() - started)
         except Exception as exc:  # the kernel could not start: every step it takes fails
             kernel, problem = None, exc
         while (job := self._jobs.get()) is not None:

@@ -73,7 +73,7 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
         logger = _attach_log(stage / "run.log")
         progress = RunProgress()
         try:
-            with progress, KernelPool(stage) as pool:
+            with progress, KernelPool(stage, eager=cached is None) as pool:
                 if cached:
                     _reuse(cached, stage, progress)
                 else:
