@@ -51,7 +51,7 @@ def git_revision() -> str | None:
     try:
         revision = _git(here, "rev-parse", "HEAD")
         dirty = _git(here, "status", "--porcelain", "--untracked-files=no")
-    except (OSError, subprocess.CalledProcessError):
+    except (OSError, subprocess.SubprocessError):  # no git, not a checkout, or git too slow
         return None
     return revision + ("+dirty" if dirty else "")
 
