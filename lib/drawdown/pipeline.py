@@ -77,7 +77,10 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
                 if cached:
                     _reuse(cached, stage, progress)
                 else:
-                    _compute(stage, params, validated, pool, progress)
+                    with progress.step("validate"):
+                        steps.write_snapshot(validated, stage)
+                    validated = None  # the notebooks read the snapshot; the book is GBs at L
+                    _compute(stage, params, pool, progress)
                     cache.store(runs, key, stage, params.as_of, run_dir)
                 reports = cache.ReportCache.of(runs, key)
                 result = _report(stage, run_dir, params, request, pool, progress, started, reports)
@@ -100,16 +103,8 @@ def _reuse(cached: cache.Entry, stage: Path, progress: RunProgress) -> None:
     log.info("metrics reused from the cache (%s, computed by %s)", cached.folder, cached.run)
 
 
-def _compute(
-    stage: Path,
-    params: Params,
-    validated: steps.ValidatedBook,
-    pool: KernelPool,
-    progress: RunProgress,
-) -> None:
-    """The validated snapshot, then the compute notebooks."""
-    with progress.step("validate"):
-        steps.write_snapshot(validated, stage)
+def _compute(stage: Path, params: Params, pool: KernelPool, progress: RunProgress) -> None:
+    """The compute notebooks, on the snapshot in ``stage``."""
     compute = compute_steps(stage, params)
     progress.expect(step.name for step in compute)
     execute_all(compute, pool, on_done=progress.done)

@@ -23,7 +23,6 @@ from drawdown.metrics import (
     reset_stage,
     resolve_as_of,
 )
-from drawdown.metrics.rating import rate_usage
 from drawdown.params import Params
 from drawdown.schema import TABLES, Book
 from drawdown.validate import ValidatedBook, load_book
@@ -66,10 +65,10 @@ def write_snapshot(validated: ValidatedBook, run_dir: Path) -> None:
     folder."""
     folder = Path(run_dir) / BOOK_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    frames = pl.collect_all([*validated.book.tables().values(), rate_usage(validated.book)])
-    for table, frame in zip(TABLES, frames[:-1], strict=True):
+    frames = pl.collect_all(list(validated.book.tables().values()))
+    for table, frame in zip(TABLES, frames, strict=True):
         frame.write_parquet(folder / f"{table}.parquet", statistics=False)
-    frames[-1].write_parquet(Path(run_dir) / RATED, statistics=False)
+    validated.rated.write_parquet(Path(run_dir) / RATED, statistics=False)
     artifacts = Path(run_dir) / ARTIFACTS
     artifacts.mkdir(parents=True, exist_ok=True)
     write_json(artifacts / "data_quality.json", validated.quality.to_json())
