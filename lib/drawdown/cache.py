@@ -30,6 +30,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -161,16 +162,20 @@ class ReportCache:
         if self.folder is None:
             return None
         parameters = {name: value for name, value in step.parameters.items() if name != "run_dir"}
-        support = sorted(path for path in REPORTS_DIR.rglob("*") if path.is_file())
         return _digest(
             {
                 "template": step.template.name,
                 "parameters": parameters,
-                "reports": _files_hash(support),
+                "reports": self._reports_hash,
                 "formats": list(formats),
                 "renderer": renderer,
             }
         )
+
+    @cached_property
+    def _reports_hash(self) -> str:
+        """The report notebooks and rendering files, hashed once per run (not once per report)."""
+        return _files_hash(sorted(path for path in REPORTS_DIR.rglob("*") if path.is_file()))
 
     def lookup(self, key: str | None, formats: Sequence[str]) -> dict[str, Path] | None:
         """The cached report's files (``notebook`` and each format), or None; a hit counts as a
