@@ -6,10 +6,10 @@ from datetime import date
 
 import polars as pl
 
+from drawdown.inputs.contract import Book
+from drawdown.inputs.rating import rate_usage
 from drawdown.metrics.accounts import account_health
-from drawdown.metrics.rating import rate_usage
 from drawdown.params import Params
-from drawdown.schema import Book
 
 
 def usage(account: str, first: date, last: date, quantity: float, meter: str = "m") -> pl.DataFrame:

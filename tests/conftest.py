@@ -20,6 +20,6 @@ SMALL_BOOK = {"accounts": 80, "days": 500, "seed": 11}
 @pytest.fixture(scope="session")
 def small_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small sample book folder (80 accounts, 500 days): read-only for tests."""
-    from drawdown.sample import write_sample
+    from drawdown.inputs.sample import write_sample
 
     return write_sample(tmp_path_factory.mktemp("book") / "book", **SMALL_BOOK)

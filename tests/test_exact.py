@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from drawdown.metrics.exact import exact_mean, exact_std, exact_sum
+from drawdown.exact import exact_mean, exact_std, exact_sum
 
 VALUES = [0.1, 1e6 + 0.3, 2.7e-5, 123.456, 0.2, 99999.99, 3.3]
 

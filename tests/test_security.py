@@ -12,9 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from _report_run import write_run
-from drawdown import pipeline, render
 from drawdown.cli import app
 from drawdown.params import Params
+from drawdown.reports import render
+from drawdown.run import pipeline
 
 runner = CliRunner()
 

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from drawdown.artifacts import Artifacts
+from drawdown.inputs.validate import load_book
 from drawdown.metrics import compute_artifacts
 from drawdown.params import Params, load_params
-from drawdown.validate import load_book
 
 
 def compute_all(data: str | Path, params: Params | dict[str, Any] | None = None) -> Artifacts:

@@ -71,7 +71,7 @@ def sample(
     ] = 7,
 ) -> None:
     """Write a realistic sample book of business (SPEC section 2 tables)."""
-    from drawdown.sample import write_sample
+    from drawdown.inputs.sample import write_sample
 
     folder = write_sample(out, accounts=accounts, days=days, seed=seed)
     typer.echo(f"sample book written to {folder}")
@@ -96,8 +96,8 @@ def run(
     ] = None,
 ) -> None:
     """Validate, execute the notebooks with Papermill, export and render the reports."""
-    from drawdown.pipeline import RunRequest
-    from drawdown.pipeline import run as run_pipeline
+    from drawdown.run.pipeline import RunRequest
+    from drawdown.run.pipeline import run as run_pipeline
 
     resolved = _load_params(params, set_, data)
     request = RunRequest(
@@ -123,7 +123,7 @@ def _load_params(params_file: Path | None, assignments: list[str] | None, data: 
     loaded = load_params(params_file, overrides)
     uri = data if data is not None else loaded.source.uri
     if "://" in uri:
-        from drawdown.sql import hide_password
+        from drawdown.inputs.database import hide_password
 
         uri = hide_password(uri)
     return loaded.with_overrides({"source": {"uri": uri}})
@@ -178,12 +178,12 @@ def load_sample(
     """Load a book into database tables of the SPEC names (created or replaced)."""
     import tempfile
 
-    from drawdown.sql import hide_password, redact, write_book
+    from drawdown.inputs.database import hide_password, redact, write_book
 
     uri = hide_password(into)
     with tempfile.TemporaryDirectory(prefix="drawdown-book-") as scratch:
         if from_ is None:
-            from drawdown.sample import write_sample
+            from drawdown.inputs.sample import write_sample
 
             from_ = write_sample(Path(scratch), accounts=accounts, days=days, seed=seed)
         rows = write_book(uri, from_, events_per_day=events_per_day)
@@ -204,8 +204,8 @@ def validate(
     ] = None,
 ) -> None:
     """Check a source against the data contract and print the data-quality report."""
-    from drawdown.quality import quality_report
-    from drawdown.validate import load_book
+    from drawdown.inputs.quality import quality_report
+    from drawdown.inputs.validate import load_book
 
     resolved = _load_params(params, set_, data)
     validated = load_book(resolved.source.uri, resolved)

@@ -13,16 +13,16 @@ import polars as pl
 
 from drawdown.artifacts import conform
 from drawdown.errors import InputError
+from drawdown.inputs.contract import Book
+from drawdown.inputs.rating import rate_usage
 from drawdown.metrics.accounts import account_health
 from drawdown.metrics.health import ttfbe_cohorts
 from drawdown.metrics.overconsumption import MONTHS_SHOWN, meter_months, overage_cases
-from drawdown.metrics.rating import rate_usage
 from drawdown.metrics.reset import reset_comparison, reset_tracker
 from drawdown.metrics.retention import retention
 from drawdown.metrics.segments import segment_summary
 from drawdown.metrics.series import account_months, by_account_day, daily_spend
 from drawdown.params import Params
-from drawdown.schema import Book
 
 __all__ = [
     "compute_artifacts",

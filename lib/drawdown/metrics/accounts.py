@@ -7,11 +7,11 @@ from datetime import date
 import polars as pl
 
 from drawdown.artifacts import SCHEMAS
+from drawdown.inputs.contract import Book
 from drawdown.metrics.commit import band, band_edges, burn, commit_utilization, covering_terms
 from drawdown.metrics.health import adoption_stage, early_warnings, is_smooth, usage_health
 from drawdown.metrics.series import daily_spend
 from drawdown.params import Params
-from drawdown.schema import Book
 
 
 def account_health(

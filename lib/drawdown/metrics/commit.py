@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from drawdown.metrics.exact import exact_sum
-from drawdown.metrics.rating import covers
+from drawdown.exact import exact_sum
+from drawdown.inputs.rating import covers
 from drawdown.params import Bands
 
 PAYGO, NOT_LIVE, UNDER, HEALTHY, OVER = "paygo", "not_live", "under", "healthy", "over"

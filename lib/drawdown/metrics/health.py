@@ -11,11 +11,11 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from drawdown.exact import exact_mean, exact_std, exact_sum
+from drawdown.inputs.contract import Book
 from drawdown.metrics.commit import HEALTHY, UNDER
-from drawdown.metrics.exact import exact_mean, exact_std, exact_sum
 from drawdown.metrics.series import live_workflows
 from drawdown.params import Health
-from drawdown.schema import Book
 
 NOT_LIVE, FIRST_BILLABLE, ONE_WORKFLOW, MULTI_WORKFLOW, STEADY_DRAW = (
     "not_live",

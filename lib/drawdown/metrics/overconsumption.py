@@ -14,10 +14,10 @@ from datetime import date
 import polars as pl
 
 from drawdown.artifacts import SCHEMAS
-from drawdown.metrics.exact import exact_sum
-from drawdown.metrics.rating import contract_prices
+from drawdown.exact import exact_sum
+from drawdown.inputs.contract import Book
+from drawdown.inputs.rating import contract_prices
 from drawdown.params import Params
-from drawdown.schema import Book
 
 MONTHS_SHOWN = 12
 """Calendar months ending with A's month that ``meter_months`` covers by default."""

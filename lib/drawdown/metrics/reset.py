@@ -12,11 +12,11 @@ from datetime import date, timedelta
 import polars as pl
 
 from drawdown.artifacts import SCHEMAS
+from drawdown.exact import exact_sum
+from drawdown.inputs.contract import Book
 from drawdown.metrics.accounts import account_health
-from drawdown.metrics.exact import exact_sum
 from drawdown.metrics.overconsumption import artifact_columns, meter_months, overage_cases
 from drawdown.params import Params
-from drawdown.schema import Book
 
 DONE, ON_TRACK, LATE, NOT_STARTED = "done", "on_track", "late", "not_started"
 

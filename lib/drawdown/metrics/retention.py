@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from drawdown.metrics.exact import exact_sum
+from drawdown.exact import exact_sum
 
 ALL = "All"
 

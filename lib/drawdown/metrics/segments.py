@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from drawdown.exact import exact_sum
 from drawdown.metrics.commit import HEALTHY, NOT_LIVE, OVER, PAYGO, UNDER
-from drawdown.metrics.exact import exact_sum
 from drawdown.metrics.health import ttfbe_quantiles
 from drawdown.metrics.retention import ALL
 

@@ -10,8 +10,8 @@ from datetime import date
 
 import polars as pl
 
-from drawdown.metrics.exact import exact_sum
-from drawdown.schema import Book
+from drawdown.exact import exact_sum
+from drawdown.inputs.contract import Book
 
 
 def daily_spend(rated: pl.LazyFrame, as_of: date) -> pl.LazyFrame:

@@ -1,0 +1,331 @@
+"""Narrative text for the reports, drafted from the numbers: pure functions returning Markdown.
+
+Every string that comes from the data (account names, owners, meters, segments) goes through
+``escape`` first, so an account named ``<script>…</script>`` renders as text. ``Md`` wraps the
+result so a notebook cell shows it as ``text/markdown``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import mimetypes
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from drawdown.params import Brand, Guidelines
+from drawdown.reports.data import CASES_FILE, LIST_ROWS, NEXT_RUNG, AccountData
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+@dataclass(frozen=True)
+class Md:
+    """Markdown text; Jupyter shows it as ``text/markdown`` only."""
+
+    text: str
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/markdown": self.text}
+
+
+def escape(value: Any) -> str:
+    """Data text made safe in Markdown and HTML: HTML entities, then Markdown specials escaped."""
+    text = html.escape(str(value), quote=False)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def money(value: float | None, currency: str = "USD") -> str:
+    """``1234.5`` -> ``$1,235`` for USD, ``1,235 EUR`` otherwise; ``—`` for null."""
+    if value is None:
+        return "—"
+    sign = "-" if value < 0 else ""
+    amount = f"{abs(value):,.0f}"
+    return f"{sign}${amount}" if currency == "USD" else f"{sign}{amount} {currency}"
+
+
+def pct(value: float | None, *, signed: bool = False) -> str:
+    """``0.256`` -> ``26%`` (``+26%`` when signed); ``—`` for null."""
+    if value is None:
+        return "—"
+    return f"{value:+.0%}" if signed else f"{value:.0%}"
+
+
+def header(title: str, brand: Brand, as_of: date, subtitle: str | None = None) -> Md:
+    """The report's title block: the vendor's logo (inlined when a local file) and name, the title
+    and the as-of date."""
+    logo = _logo(brand.logo)
+    lines = [
+        f"{logo}**{escape(brand.vendor_name)}** · as of {as_of:%d %B %Y}",
+        "",
+        f"# {escape(title)}",
+    ]
+    if subtitle:
+        lines += ["", f"*{escape(subtitle)}*"]
+    return Md("\n".join(lines))
+
+
+def section(title: str, text: str | None = None) -> Md:
+    """A section heading with an optional sentence under it (both escaped)."""
+    return Md(f"## {escape(title)}" + (f"\n\n{escape(text)}" if text else ""))
+
+
+def note(text: str) -> Md:
+    """A plain sentence (escaped), e.g. to say a section has nothing to show."""
+    return Md(f"*{escape(text)}*")
+
+
+def executive_summary(
+    figures: pl.DataFrame, cases: pl.DataFrame, health: pl.DataFrame, currency: str = "USD"
+) -> Md:
+    """Three to five sentences from the headline figures (``report_data.headline_figures``), the
+    cases and the accounts: the book, the band mix against last month, the cases, retention."""
+    value = {row["measure"]: row for row in figures.iter_rows(named=True)}
+
+    def now(measure: str) -> float | None:
+        return value[measure]["current"]
+
+    def change(measure: str) -> str:
+        previous = value[measure]["previous"]
+        if previous is None or now(measure) is None:
+            return ""
+        points = (now(measure) - previous) * 100
+        return (
+            f" ({points:+.0f} points on last month)"
+            if round(points)
+            else " (unchanged on last month)"
+        )
+
+    accounts = int(now("accounts") or 0)
+    sentences = [
+        f"{accounts} accounts are under contract with {money(now('commit_total'), currency)} committed, "
+        f"of which {money(now('consumed_to_date_total'), currency)} has been consumed.",
+        f"{pct(now('share_healthy'))} of accounts are in the healthy band{change('share_healthy')}, "
+        f"{pct(now('share_over'))} are over{change('share_over')} and "
+        f"{pct(now('share_under'))} under{change('share_under')}.",
+    ]
+    if cases.height:
+        unowned = int((cases["missing_owners"].list.len() > 0).sum())
+        talk = int((cases["triage"] == "conversation").sum())
+        sentences.append(
+            f"{cases.height} overconsumption case{'s' if cases.height != 1 else ''} carry "
+            f"{money(float(cases['overage_amount'].sum()), currency)} past the line; {talk} earn a "
+            f"conversation now" + (f" and {unowned} have a step with no owner." if unowned else ".")
+        )
+    else:
+        sentences.append("No account is over its contractual limits.")
+    if now("nrr") is not None:
+        sentences.append(
+            f"Net revenue retention is {pct(now('nrr'))} and gross retention {pct(now('grr'))}."
+        )
+    warned = int((health["early_warnings"].list.len() > 0).sum())
+    if warned:
+        sentences.append(
+            f"{warned} account{'s show' if warned != 1 else ' shows'} an early warning."
+        )
+    return Md(" ".join(sentences[:5]))
+
+
+def ttfbe_verdict(trend: pl.DataFrame) -> Md:
+    """Is time to first billable event getting shorter? Latest cohort against the average of the
+    ones before (``report_data.ttfbe_trend``)."""
+    if trend.height < 2:
+        return note(
+            "Not enough live cohorts yet to tell whether time to first billable event is falling."
+        )
+    latest = trend.row(-1, named=True)
+    earlier = float(trend.head(trend.height - 1)["median_ttfbe_days"].mean())
+    direction = "shorter" if latest["median_ttfbe_days"] < earlier else "not shorter"
+    return Md(
+        f"Time to first billable event is **{direction}**: the {latest['cohort_month']:%B %Y} cohort took a "
+        f"median {latest['median_ttfbe_days']:.0f} days against {earlier:.0f} for the cohorts before."
+    )
+
+
+def smoothness(lines: pl.DataFrame, health: pl.DataFrame, smooth_cv_max: float) -> Md:
+    """Which of the top accounts draw smoothly (cv_28d ≤ smooth_cv_max) and which do not."""
+    shown = health.filter(pl.col("account_id").is_in(lines["account_id"].unique().implode()))
+    uneven = shown.filter(~pl.col("is_smooth").fill_null(False))["account_name"].to_list()
+    if not uneven:
+        return Md(
+            f"All {shown.height} top accounts draw smoothly (28-day variation ≤ {smooth_cv_max:.0%})."
+        )
+    names = ", ".join(escape(name) for name in uneven)
+    return Md(
+        f"Uneven daily draw (28-day variation above {smooth_cv_max:.0%} or no usage): {names}."
+    )
+
+
+def next_action(account: AccountData) -> Md:
+    """The one recommended next action for the account, from its case, band, burn and stage."""
+    health, case = account.health, account.case
+    if case and case["triage"] in ("conversation", "unassigned"):
+        owner = escape(case["owner_first_conversation"] or "an owner to be named")
+        action = (
+            f"Open the overconsumption conversation ({owner}): {escape(case['meter'])} is "
+            f"{pct(case['pct_over'], signed=True)} over its limit, a {escape(case['pattern'])} pattern."
+        )
+    elif health["band"] == "not_live":
+        action = "Unblock data: get the first billable event flowing."
+    elif health["band"] == "paygo":
+        action = (
+            f"Propose a commit sized to the run-rate of {money(health['run_rate'] * 365)} a year."
+        )
+    elif health["burn"] == "too_slow" or health["band"] == "under":
+        action = f"Close the gap to commit: {NEXT_RUNG[health['adoption_stage']].lower()}."
+    elif health["burn"] == "too_fast" or health["band"] == "over":
+        action = "Raise the expansion before the commit runs out; review rate limits and caching."
+    else:
+        action = f"Keep the course and take the next rung: {NEXT_RUNG[health['adoption_stage']].lower()}."
+    return Md(f"**Recommended next action.** {action}")
+
+
+def talking_points(
+    account: AccountData, quarter: pl.DataFrame, guidelines: Guidelines, currency: str = "USD"
+) -> Md:
+    """Three to five talking points for the CSM, ordered by ``guidelines.lead_with`` (outcomes or
+    usage first), avoiding what ``guidelines.avoid`` names, with the tone as a reminder."""
+    health, case = account.health, account.case
+    by_measure = {row["measure"]: row for row in quarter.iter_rows(named=True)}
+    outcomes = by_measure["Outcomes"]
+    points: dict[str, str] = {}
+    if outcomes["this_quarter"] is not None:
+        points["outcomes"] = f"Outcomes this quarter: {outcomes['this_quarter']:,.0f}" + (
+            f" ({pct(outcomes['change'], signed=True)} on the quarter before)."
+            if outcomes["change"] is not None
+            else "."
+        )
+    consumption = by_measure["Consumption"]
+    if health["commit_amount"]:
+        points["usage"] = (
+            f"{pct(health['utilization'])} of the {money(health['commit_amount'], currency)} commit is used with "
+            f"{pct(health['elapsed_fraction'])} of the term gone; at the current pace the term ends at "
+            f"{pct(health['projected_utilization'])} (band: {escape(health['band'].replace('_', ' '))})."
+        )
+    else:
+        points["usage"] = (
+            f"Pay-as-you-go: {money(consumption['this_quarter'], currency)} spent over the last three months."
+        )
+    if case:
+        points["overage"] = (
+            f"Raise the overage before the bill does: {escape(case['meter'])} ran "
+            f"{pct(case['pct_over'], signed=True)} over its limit ({money(case['overage_amount'], currency)} past the line)."
+        )
+    points["adoption"] = (
+        f"{health['workflows_live']} workflow(s) live; next rung: {NEXT_RUNG[health['adoption_stage']].lower()}."
+    )
+    lead = "outcomes" if guidelines.lead_with.strip().lower().startswith("outcome") else "usage"
+    ordered = [points.pop(lead)] if lead in points else []
+    ordered += list(points.values())
+    bullets = "\n".join(f"- {point}" for point in ordered[:5])
+    return Md(f"{bullets}\n\n*Tone: {escape(guidelines.tone)} Avoid: {escape(guidelines.avoid)}*")
+
+
+def unowned_steps(unowned: pl.DataFrame, rows: int = LIST_ROWS) -> Md:
+    """Call out the first ``rows`` cases with a step no one owns (``report_data.unowned_cases``, in
+    rank order) and say how many more there are and where they all are."""
+    if unowned.height == 0:
+        return Md(
+            "Every case names an owner for detection, the first conversation and the expansion."
+        )
+    lines = [
+        f"- **{escape(row['account_name'])}**: no owner for "
+        + " and ".join(escape(step.replace("_", " ")) for step in row["missing_owners"])
+        for row in unowned.head(rows).iter_rows(named=True)
+    ]
+    if unowned.height > rows:
+        lines.append(
+            f"- … and {unowned.height - rows:,} more: every case and its missing owners are in "
+            f"the run folder's `{CASES_FILE}`."
+        )
+    return Md(
+        "**Unowned steps.** These cases have a step with no name against it:\n\n" + "\n".join(lines)
+    )
+
+
+def account_line(account: AccountData) -> str:
+    """One plain line naming the account's segment, contract and owners (escaped by ``header``)."""
+    health = account.health
+    kind = (
+        "pay-as-you-go"
+        if not health["commit_amount"]
+        else f"term {health['term_start']:%d %b %Y} to {health['term_end']:%d %b %Y}"
+    )
+    return (
+        f"{health['segment']} · {kind} · CSM {health['csm_owner'] or 'unassigned'} · "
+        f"AE {health['ae_owner'] or 'unassigned'}"
+    )
+
+
+def ladder(account: AccountData) -> Md:
+    """Where the account stands on the adoption ladder and the next rung."""
+    health = account.health
+    stage = escape(health["adoption_stage"].replace("_", " "))
+    return Md(
+        f"**Adoption:** {health['workflows_live']} workflow(s) live, stage *{stage}*. "
+        f"**Next rung:** {escape(NEXT_RUNG[health['adoption_stage']])}."
+    )
+
+
+def commit_status(account: AccountData, currency: str = "USD") -> Md:
+    """Usage against commit in words: used, pace, projection, band and the exhaustion forecast."""
+    health = account.health
+    if not health["commit_amount"]:
+        return Md(
+            f"Pay-as-you-go: no commit to draw down. {money(health['consumed_to_date'], currency)} consumed this term, "
+            f"running at {money(health['run_rate'], currency)} a day ({money(health['account_value'], currency)} over the last year)."
+        )
+    if health["band"] == "not_live":
+        return Md(
+            f"Not live yet: no billable usage since the contract started on {health['term_start']:%d %b %Y}; "
+            f"{money(health['commit_amount'], currency)} is committed to {health['term_end']:%d %b %Y}."
+        )
+    exhaustion = health["exhaustion_date"]
+    forecast = (
+        f"**Forecast:** the commit is exhausted on {exhaustion:%d %b %Y}"
+        + (
+            ", before the term ends."
+            if health["exhausts_before_term_end"]
+            else ", after the term ends."
+        )
+        if exhaustion
+        else "**Forecast:** no exhaustion date (no recent usage)."
+    )
+    return Md(
+        f"{pct(health['utilization'])} of {money(health['commit_amount'], currency)} used with "
+        f"{pct(health['elapsed_fraction'])} of the term elapsed (pacing {health['pacing_index']:.2f}). "
+        f"At {money(health['run_rate'], currency)} a day the term ends at {pct(health['projected_utilization'])} "
+        f"of commit: band **{escape(health['band'].replace('_', ' '))}**. {forecast}"
+    )
+
+
+def predictability(variation: float | None) -> Md:
+    """Spend predictability in words from the month-to-month coefficient of variation."""
+    if variation is None:
+        return note("Fewer than two complete months of spend: predictability cannot be judged yet.")
+    verdict = (
+        "predictable"
+        if variation <= 0.15
+        else "moderately variable"
+        if variation <= 0.35
+        else "volatile"
+    )
+    return Md(
+        f"Monthly spend is **{verdict}**: it varies by {pct(variation)} month to month (coefficient of variation)."
+    )
+
+
+def _logo(logo: str | None) -> str:
+    if not logo:
+        return ""
+    path = Path(logo)
+    if not path.is_file():
+        return ""
+    kind = mimetypes.guess_type(path.name)[0] or "image/png"
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img src="data:{kind};base64,{data}" alt="logo" style="height:28px;vertical-align:middle;margin-right:8px">'

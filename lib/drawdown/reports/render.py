@@ -1,0 +1,419 @@
+"""Render executed report notebooks to HTML and PDF, never re-executing them.
+
+Renderers, best first:
+- Quarto (on PATH, or named by ``QUARTO_PATH``): ``quarto render <nb>.ipynb --to html`` (self-contained,
+  ``embed-resources: true``) and ``--to typst`` for PDF, with the project in ``reports/``
+  (``_quarto.yml``, ``theme.scss``, ``typst-template.typ``).
+- nbconvert with the ``reports/nbconvert/drawdown`` template (code hidden, charts as inline SVG,
+  no script or CDN), and headless Chromium for PDF: every page of a run printed in ONE browser
+  session driven over the DevTools protocol (``--remote-debugging-pipe``), which spares a browser
+  start per report; should that session fail, each page is printed by its own
+  ``chromium --print-to-pdf``, whose error names the report.
+- nbconvert alone: HTML only, with a warning that PDF is skipped.
+
+Each render runs in its own temporary folder and the result is moved to ``out_dir`` under its final
+name only when complete: a failed render leaves no partial file behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import hashlib
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import tempfile
+import threading
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+
+from drawdown.errors import StepFailed
+from drawdown.resources import REPORTS_DIR
+
+QUARTO_FILES = ("_quarto.yml", "theme.scss", "typst-template.typ")
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-pdf-header-footer",
+)
+TIMEOUT_SECONDS = 300
+PER_PAGE = "chromium --print-to-pdf"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def safe_filename(account_id: str) -> str:
+    """A file-name stem for an account id: a readable slug plus a short hash of the exact id.
+
+    No ``/``, ``..`` or control characters survive; distinct ids give distinct names
+    (``"ACME/1"`` -> ``"ACME-1-1c3f0a9e"``).
+    """
+    slug = _UNSAFE.sub("-", account_id).strip("-")[:40] or "account"
+    digest = hashlib.sha256(account_id.encode("utf-8")).hexdigest()[:8]
+    return f"{slug}-{digest}"
+
+
+def quarto_path() -> str | None:
+    """The quarto executable: ``QUARTO_PATH`` if set, else ``quarto`` on PATH, else None."""
+    return os.environ.get("QUARTO_PATH") or shutil.which("quarto")
+
+
+def chromium_path() -> str | None:
+    """A headless-capable Chromium/Chrome on PATH, or None."""
+    return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
+
+
+def renderer_name() -> str:
+    """``quarto``, ``nbconvert+chromium`` or ``nbconvert``: what ``render_reports`` will use."""
+    if quarto_path():
+        return "quarto"
+    return "nbconvert+chromium" if chromium_path() else "nbconvert"
+
+
+def render_reports(notebooks: Sequence[Path], out_dir: Path, formats: Sequence[str]) -> list[Path]:
+    """Render each executed notebook to ``out_dir/<stem>.html`` / ``.pdf`` (formats ``html``,
+    ``pdf``). Returns the files written, in notebook then format order.
+
+    Raises StepFailed naming the report when a renderer fails. Without Quarto or Chromium, PDF
+    is skipped with a warning.
+    """
+    with ReportRenderer(out_dir, formats) as renderer:
+        return renderer.finish(notebooks)
+
+
+class ReportRenderer:
+    """Renders reports while the other notebooks still execute.
+
+    ``add`` hands a finished notebook to one background thread, which writes its HTML
+    (nbconvert, in-process) and prints its PDF in a headless Chromium session kept open for all
+    of them. ``reuse`` takes files rendered earlier (the report cache) instead. ``finish``
+    renders what was neither added nor reused, waits, and publishes every file into ``out_dir``;
+    leaving the ``with`` block without ``finish`` (a failed run) publishes nothing. With Quarto,
+    rendering starts in ``finish``, two reports at a time.
+    """
+
+    def __init__(self, out_dir: Path, formats: Sequence[str]) -> None:
+        self.out_dir = Path(out_dir)
+        self.formats = [fmt for fmt in ("html", "pdf") if fmt in formats]
+        if "pdf" in self.formats and renderer_name() == "nbconvert":
+            warnings.warn(
+                "neither Quarto nor Chromium found: PDF reports skipped, HTML only", stacklevel=3
+            )
+            self.formats.remove("pdf")
+        self._worker = ThreadPoolExecutor(max_workers=2 if quarto_path() else 1)
+        self._work = tempfile.TemporaryDirectory(prefix="render-")
+        self._made: dict[Path, Future[dict[str, Path]]] = {}
+        self._browser: _Browser | None = None
+        self._per_page = False
+
+    def __enter__(self) -> ReportRenderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._worker.shutdown(wait=True, cancel_futures=True)
+        if self._browser is not None:
+            self._browser.close()
+        self._work.cleanup()
+
+    def add(self, notebook: Path) -> None:
+        """Start rendering an executed notebook (nbconvert only; Quarto waits for ``finish``)."""
+        if self.formats and not quarto_path():
+            self._submit(Path(notebook))
+
+    def reuse(self, notebook: Path, files: dict[str, Path]) -> None:
+        """Publish ``files`` (format -> a file rendered earlier) as ``notebook``'s reports."""
+        rendered: Future[dict[str, Path]] = Future()
+        rendered.set_result(files)
+        self._made[Path(notebook)] = rendered
+
+    def finish(self, notebooks: Sequence[Path]) -> list[Path]:
+        """Publish every notebook's files; in notebook then format order."""
+        if not self.formats:
+            return []
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        for notebook in map(Path, notebooks):
+            if notebook not in self._made:
+                self._submit(notebook)
+        made = [self._made[Path(notebook)].result() for notebook in notebooks]
+        return [
+            _publish(files[fmt], self.out_dir / f"{Path(notebook).stem}.{fmt}")
+            for notebook, files in zip(notebooks, made, strict=True)
+            for fmt in self.formats
+        ]
+
+    def _submit(self, notebook: Path) -> None:
+        if quarto_path():
+            work = Path(self._work.name) / notebook.stem
+            self._made[notebook] = self._worker.submit(_quarto_one, notebook, work, self.formats)
+        else:
+            self._made[notebook] = self._worker.submit(self._render, notebook)
+
+    def _render(self, notebook: Path) -> dict[str, Path]:
+        html = _html_page(notebook, Path(self._work.name))
+        return {"html": html} | ({"pdf": self._print(html)} if "pdf" in self.formats else {})
+
+    def _print(self, html: Path) -> Path:
+        """``html`` to PDF in the shared session; after a session failure, one Chromium per
+        page (whose error names the report)."""
+        pdf, chromium = html.with_suffix(".pdf"), str(chromium_path())
+        if not self._per_page:
+            try:
+                if self._browser is None:
+                    self._browser = _Browser(chromium, Path(self._work.name) / "profile")
+                pdf.write_bytes(self._browser.print_page(html.as_uri()))
+                return pdf
+            except (OSError, ValueError, DevToolsError, subprocess.TimeoutExpired):
+                self._per_page = True
+        profile = Path(self._work.name) / f"profile-{html.stem}"
+        _run(chromium_command(chromium, html, pdf, profile), html.parent, html.stem, PER_PAGE)
+        return pdf
+
+
+def quarto_command(quarto: str, notebook: Path, fmt: str) -> list[str]:
+    """The Quarto command line for one notebook and format (run inside the notebook's folder)."""
+    return [quarto, "render", notebook.name, "--to", "typst" if fmt == "pdf" else "html"]
+
+
+def chromium_command(chromium: str, html: Path, pdf: Path, profile: Path) -> list[str]:
+    """The headless Chromium command that prints ``html`` to ``pdf`` with a fresh profile."""
+    return [
+        chromium,
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={profile}",
+        f"--print-to-pdf={pdf}",
+        html.as_uri(),
+    ]
+
+
+def notebook_html(notebook: Path, brand_color: str | None = None) -> str:
+    """The executed notebook as one self-contained HTML page (code hidden, charts inline SVG)."""
+    book = nbformat.read(notebook, as_version=4)
+    exporter = _html_exporter()
+    resources: dict[str, Any] = {
+        "report_title": _front_matter(book).get("pagetitle", notebook.stem),
+        "brand_color": brand_color or _brand_color(book),
+    }
+    body, _ = exporter.from_notebook_node(book, resources=resources)
+    return body
+
+
+def _html_exporter() -> Any:
+    """This thread's nbconvert exporter with the drawdown template. Building one finds, loads and
+    compiles the templates (about 0.1 s), so each thread keeps its own for every page."""
+    if not hasattr(_exporters, "html"):
+        from nbconvert import HTMLExporter
+
+        _exporters.html = HTMLExporter(
+            template_name="drawdown",
+            extra_template_basedirs=[str(REPORTS_DIR / "nbconvert")],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+        )
+    return _exporters.html
+
+
+_exporters = threading.local()
+
+
+def _quarto_one(notebook: Path, workdir: Path, formats: list[str]) -> dict[str, Path]:
+    """``notebook`` rendered by Quarto in each format, inside ``workdir``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    return {fmt: _quarto_render(notebook, workdir, fmt) for fmt in formats}
+
+
+def _html_page(notebook: Path, workdir: Path) -> Path:
+    html = workdir / f"{notebook.stem}.html"
+    try:
+        html.write_text(notebook_html(notebook), encoding="utf-8")
+    except Exception as exc:
+        raise StepFailed(f"rendering report {notebook.stem} to HTML failed: {exc}") from exc
+    return html
+
+
+class DevToolsError(RuntimeError):
+    """The browser session answered with an error, or ended."""
+
+
+PRINT_OPTIONS = {"printBackground": True, "preferCSSPageSize": True}
+"""Page.printToPDF: backgrounds kept, the page size of the stylesheet's ``@page`` (A4); no
+header or footer (the protocol's default)."""
+
+
+class _Browser:
+    """One headless Chromium driven over the DevTools pipe: Chromium reads commands from fd 3
+    and writes replies and events to fd 4, each a JSON message ended by NUL."""
+
+    def __init__(self, chromium: str, profile: Path) -> None:
+        commands_read, commands_write = os.pipe()
+        replies_read, replies_write = os.pipe()
+        command = [
+            chromium,
+            *[flag for flag in CHROMIUM_FLAGS if flag != "--no-pdf-header-footer"],
+            "--remote-debugging-pipe",
+            f"--user-data-dir={profile}",
+            "about:blank",
+        ]
+        try:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(3, 4),
+                preexec_fn=lambda: _as_fds_3_and_4(commands_read, replies_write),
+            )
+        finally:
+            os.close(commands_read)
+            os.close(replies_write)
+        self._devtools = _DevTools(os.fdopen(commands_write, "wb"), os.fdopen(replies_read, "rb"))
+
+    def print_page(self, url: str) -> bytes:
+        """The page at ``url`` as PDF: open a target, attach, navigate, wait for the load
+        event, ``Page.printToPDF``, close the target."""
+        return self._devtools.print_page(url)
+
+    def close(self) -> None:
+        self._devtools.close()
+        self._process.terminate()
+        self._process.wait(timeout=TIMEOUT_SECONDS)
+
+
+def _as_fds_3_and_4(commands: int, replies: int) -> None:
+    """In the child before exec: ``commands`` becomes fd 3, ``replies`` fd 4 (via fds ≥ 10, so
+    neither overwrites the other)."""
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (commands, replies)]
+    for target, fd in zip((3, 4), high, strict=True):
+        os.dup2(fd, target)
+
+
+class _DevTools:
+    """A minimal DevTools protocol client over Chromium's pipe."""
+
+    def __init__(self, commands: Any, replies: Any) -> None:
+        self._commands, self._replies = commands, replies
+        self._next_id = 0
+        self._buffer = b""
+        self._events: list[dict[str, Any]] = []
+        self._session: str | None = None
+
+    def print_page(self, url: str) -> bytes:
+        """Navigate the session's page to ``url``, wait for its load event, print it. One page
+        (target) serves every report: opening a new one costs more than a navigation."""
+        if self._session is None:
+            target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+            self._session = self.call(
+                "Target.attachToTarget", {"targetId": target, "flatten": True}
+            )["sessionId"]
+            self.call("Page.enable", {}, self._session)
+        self.call("Page.navigate", {"url": url}, self._session)
+        self.wait_for("Page.loadEventFired", self._session)
+        return base64.b64decode(self.call("Page.printToPDF", PRINT_OPTIONS, self._session)["data"])
+
+    def call(self, method: str, params: dict[str, Any], session: str | None = None) -> Any:
+        self._next_id += 1
+        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = session
+        self._commands.write(json.dumps(message).encode() + b"\0")
+        self._commands.flush()
+        while True:
+            reply = self._read()
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise DevToolsError(f"{method}: {reply['error'].get('message')}")
+                return reply.get("result", {})
+            self._events.append(reply)
+
+    def wait_for(self, event: str, session: str) -> None:
+        while True:
+            for index, message in enumerate(self._events):
+                if message.get("method") == event and message.get("sessionId") == session:
+                    del self._events[: index + 1]
+                    return
+            self._events.append(self._read())
+
+    def _read(self) -> dict[str, Any]:
+        while b"\0" not in self._buffer:
+            if not select.select([self._replies], [], [], TIMEOUT_SECONDS)[0]:
+                raise DevToolsError(f"the browser did not answer in {TIMEOUT_SECONDS} s")
+            chunk = os.read(self._replies.fileno(), 1 << 20)
+            if not chunk:
+                raise DevToolsError("the browser closed the DevTools pipe")
+            self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def close(self) -> None:
+        self._commands.close()
+        self._replies.close()
+
+
+def _quarto_render(notebook: Path, workdir: Path, fmt: str) -> Path:
+    folder = workdir / fmt
+    folder.mkdir()
+    for name in QUARTO_FILES:
+        shutil.copy2(REPORTS_DIR / name, folder / name)
+    target = folder / notebook.name
+    shutil.copy2(notebook, target)
+    _run(
+        quarto_command(str(quarto_path()), target, fmt), folder, notebook.stem, f"quarto --to {fmt}"
+    )
+    return target.with_suffix(f".{fmt}")
+
+
+def _run(command: list[str], cwd: Path, report: str, what: str) -> None:
+    try:
+        done = subprocess.run(
+            command, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise StepFailed(f"rendering report {report} with {what} failed: {exc}") from exc
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip()[-2000:]
+        raise StepFailed(
+            f"rendering report {report} with {what} failed (exit {done.returncode}): {tail}"
+        )
+
+
+def _publish(made: Path, final: Path) -> Path:
+    if not made.is_file() or made.stat().st_size == 0:
+        raise StepFailed(f"rendering report {final.stem} produced no {final.suffix} file")
+    partial = final.with_name(f".{final.name}.partial")
+    shutil.copyfile(made, partial)
+    partial.replace(final)
+    return final
+
+
+def _front_matter(book: nbformat.NotebookNode) -> dict[str, Any]:
+    first = book.cells[0] if book.cells else None
+    if first is None or first.cell_type != "raw" or not first.source.startswith("---"):
+        return {}
+    loaded = yaml.safe_load(first.source.strip().strip("-"))
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _brand_color(book: nbformat.NotebookNode) -> str | None:
+    params = book.metadata.get("papermill", {}).get("parameters", {}).get("params", {})
+    color = (
+        params.get("report", {}).get("brand", {}).get("primary_color")
+        if isinstance(params, dict)
+        else None
+    )
+    return color if isinstance(color, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", color) else None

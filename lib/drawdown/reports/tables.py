@@ -1,0 +1,489 @@
+"""great_tables builders for the reports, and the house table style.
+
+Every builder takes a collected frame and returns an unrendered ``GT``; none writes files or
+changes its input. great_tables escapes cell text, so account names and owners render as text.
+Apply the house style with ``table.pipe(table_theme, brand)``.
+
+The list tables (accounts, cases, burn, warnings) show at most ``report_data.LIST_ROWS`` rows, in
+the order given (the report_data views sort the largest first), and say in a note how many there
+are and which file of the run folder holds them all.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+from great_tables import GT, loc, style
+
+from drawdown.params import Brand
+from drawdown.reports.charts import BAND_COLORS, BAND_LABELS, FONT
+from drawdown.reports.data import ACCOUNTS_FILE, CASES_FILE, CRM_FILE, LIST_ROWS
+
+MISSING = "—"
+STATUS_SYMBOLS = {
+    "done": "✓ done",
+    "on_track": "◔ on track",
+    "late": "✗ late",
+    "not_started": "○ not started",
+}
+STATUS_COLORS = {
+    "done": "#2e8b57",
+    "on_track": "#5b7db1",
+    "late": "#c0392b",
+    "not_started": "#7f8c8d",
+}
+
+
+def table_theme(table: GT, brand: Brand | None = None) -> GT:
+    """The house table look: the report font, a brand-coloured heading rule, compact rows."""
+    primary = (brand or Brand()).primary_color
+    return (
+        table.opt_table_font(font=[font.strip() for font in FONT.split(",")], add=False)
+        .tab_options(
+            table_font_size="12px",
+            heading_title_font_size="15px",
+            heading_align="left",
+            heading_border_bottom_color=primary,
+            column_labels_border_bottom_color=primary,
+            column_labels_font_weight="bold",
+            table_border_top_color=primary,
+            data_row_padding="3px",
+            table_width="100%",
+        )
+        .sub_missing(missing_text=MISSING)
+    )
+
+
+def headline_table(figures: pl.DataFrame, *, currency: str = "USD") -> GT:
+    """Headline figures against last month (from ``report_data.headline_figures``)."""
+    money = ["commit_total", "consumed_to_date_total", "overage_amount"]
+    shares = ["share_healthy", "share_under", "share_over", "grr", "nrr"]
+    table = (
+        GT(figures, rowname_col="label")
+        .cols_hide("measure")
+        .cols_label(current="This month", previous="Last month", change="Change")
+    )
+    for measures, fmt in (
+        (money, "money"),
+        (shares, "share"),
+        (["accounts", "cases_conversation"], "count"),
+    ):
+        rows = [i for i, measure in enumerate(figures["measure"]) if measure in measures]
+        table = _fmt(table, ["current", "previous"], fmt, currency, rows)
+        if fmt == "share":
+            table = table.fmt_number(
+                "change", rows=rows, scale_by=100, decimals=0, force_sign=True, pattern="{x} pts"
+            )
+        else:
+            table = _fmt(table, ["change"], fmt, currency, rows)
+    return table.tab_header("Headline figures", "This month against last month")
+
+
+def accounts_table(
+    accounts: pl.DataFrame, *, title: str, currency: str = "USD", rows: int = LIST_ROWS
+) -> GT:
+    """The first ``rows`` accounts with band, utilization, projection, pacing and value; a
+    ``reason`` column and a ``spend_trend`` list column (nanoplot) are shown when present."""
+    columns = [
+        "account_name",
+        "segment",
+        "csm_owner",
+        "band",
+        "utilization",
+        "projected_utilization",
+        "pacing_index",
+        "account_value",
+    ]
+    optional = [column for column in ("spend_trend", "reason") if column in accounts.columns]
+    data = _band_labels(accounts.head(rows).select(*columns, *optional))
+    table = (
+        GT(data)
+        .tab_header(title)
+        .cols_label(
+            **{
+                column: label
+                for column, label in {
+                    "account_name": "Account",
+                    "segment": "Segment",
+                    "csm_owner": "CSM",
+                    "band": "Band",
+                    "utilization": "Used",
+                    "projected_utilization": "Projected",
+                    "pacing_index": "Pacing",
+                    "account_value": "Annual value",
+                    "spend_trend": "Spend, last 6 months",
+                    "reason": "Why",
+                }.items()
+                if column in data.columns
+            }
+        )
+        .fmt_percent(["utilization", "projected_utilization"], decimals=0)
+        .fmt_number("pacing_index", decimals=2)
+        .fmt_currency("account_value", currency=currency, decimals=0)
+    )
+    if "spend_trend" in optional:
+        table = table.fmt_nanoplot("spend_trend", plot_type="bar")
+    table = _capped(
+        _color_bands(table, data), data.height, accounts.height, "annual value", ACCOUNTS_FILE
+    )
+    return _empty_note(table, data.height)
+
+
+def cases_table(
+    cases: pl.DataFrame,
+    *,
+    currency: str = "USD",
+    title: str = "Overconsumption cases",
+    rows: int = LIST_ROWS,
+    empty: str = "No account is over its contractual limits.",
+) -> GT:
+    """The first ``rows`` ranked overconsumption cases: pattern, meter, owners per step, value
+    past the line; ``empty`` is the note shown when there is no case."""
+    owners = ["owner_detect", "owner_first_conversation", "owner_expansion"]
+    shown = cases.head(rows)
+    data = shown.select(
+        "rank",
+        "account_name",
+        "meter",
+        "pattern",
+        "pct_over",
+        "months_over",
+        "overage_amount",
+        "priority_score",
+        "triage",
+        *owners,
+        pl.col("status").str.replace_all("_", " "),
+    ).with_columns(pl.col(owners).fill_null("⚠ unowned"))
+    table = (
+        GT(data)
+        .tab_header(title, "Ranked by priority (account value × share over the limit)")
+        .tab_spanner("Owners", owners)
+        .cols_label(
+            rank="#",
+            account_name="Account",
+            meter="Meter",
+            pattern="Pattern",
+            pct_over="Over limit",
+            months_over="Months over",
+            overage_amount="Value past the line",
+            priority_score="Priority",
+            triage="Triage",
+            owner_detect="Detect",
+            owner_first_conversation="First conversation",
+            owner_expansion="Expansion",
+            status="Status",
+        )
+        .fmt_percent("pct_over", decimals=0, force_sign=True)
+        .fmt_currency(["overage_amount", "priority_score"], currency=currency, decimals=0)
+    )
+    for column in owners:
+        if unowned := [i for i, owner in enumerate(shown[column]) if owner is None]:
+            table = table.tab_style(
+                style.text(color="#c0392b", weight="bold"), loc.body(columns=column, rows=unowned)
+            )
+    where = f"{CASES_FILE} (those earning a conversation also in {CRM_FILE})"
+    table = _capped(table, data.height, cases.height, "priority", where)
+    return _empty_note(table, data.height, empty)
+
+
+def burn_table(
+    burning: pl.DataFrame, *, title: str, currency: str = "USD", rows: int = LIST_ROWS
+) -> GT:
+    """The first ``rows`` accounts burning too slow or too fast with the action each maps to
+    (``burn_actions``)."""
+    data = burning.head(rows).select(
+        "account_name",
+        "segment",
+        "csm_owner",
+        "pacing_index",
+        "utilization",
+        pl.col("adoption_stage").str.replace_all("_", " ").alias("stage"),
+        "account_value",
+        "action",
+    )
+    return (
+        GT(data)
+        .tab_header(title)
+        .cols_label(
+            account_name="Account",
+            segment="Segment",
+            csm_owner="CSM",
+            pacing_index="Pacing",
+            utilization="Used",
+            stage="Adoption stage",
+            account_value="Annual value",
+            action="Action",
+        )
+        .fmt_number("pacing_index", decimals=2)
+        .fmt_percent("utilization", decimals=0)
+        .fmt_currency("account_value", currency=currency, decimals=0)
+        .tab_style(style.text(weight="bold"), loc.body(columns="action"))
+        .pipe(_capped, data.height, burning.height, "annual value", ACCOUNTS_FILE)
+        .pipe(_empty_note, data.height)
+    )
+
+
+def segment_table(segments: pl.DataFrame, *, currency: str = "USD") -> GT:
+    """Per segment: accounts, commit, consumed, healthy/over shares, TTFBE, GRR and NRR."""
+    data = segments.select(
+        "segment",
+        "accounts",
+        "commit_total",
+        "consumed_to_date_total",
+        "share_healthy",
+        "share_over",
+        "median_ttfbe_days",
+        "overage_amount",
+        "cases_conversation",
+        "grr",
+        "nrr",
+    )
+    return (
+        GT(data, rowname_col="segment")
+        .tab_header("Segments")
+        .cols_label(
+            accounts="Accounts",
+            commit_total="Commit",
+            consumed_to_date_total="Consumed",
+            share_healthy="Healthy",
+            share_over="Over",
+            median_ttfbe_days="Median TTFBE (days)",
+            overage_amount="Value past the line",
+            cases_conversation="Conversations",
+            grr="GRR",
+            nrr="NRR",
+        )
+        .fmt_currency(
+            ["commit_total", "consumed_to_date_total", "overage_amount"],
+            currency=currency,
+            decimals=0,
+        )
+        .fmt_percent(["share_healthy", "share_over", "grr", "nrr"], decimals=0)
+        .fmt_number("median_ttfbe_days", decimals=0)
+    )
+
+
+def warnings_table(warnings: pl.DataFrame, *, currency: str = "USD", rows: int = LIST_ROWS) -> GT:
+    """The first ``rows`` early warnings, one row per (account, warning)
+    (``report_data.early_warning_list``)."""
+    data = warnings.head(rows).select(
+        "account_name",
+        "segment",
+        "csm_owner",
+        pl.col("warning").str.replace_all("_", " "),
+        "band",
+        "account_value",
+    )
+    data = _band_labels(data)
+    table = (
+        GT(data)
+        .tab_header("Early warnings")
+        .cols_label(
+            account_name="Account",
+            segment="Segment",
+            csm_owner="CSM",
+            warning="Warning",
+            band="Band",
+            account_value="Annual value",
+        )
+        .fmt_currency("account_value", currency=currency, decimals=0)
+    )
+    table = _capped(
+        _color_bands(table, data), data.height, warnings.height, "annual value", ACCOUNTS_FILE
+    )
+    return _empty_note(table, data.height, "No early warnings.")
+
+
+def reset_table(tracker: pl.DataFrame) -> GT:
+    """The 60-day reset as a week-by-week checklist with status (shares as percentages)."""
+    data = tracker.select(
+        pl.format("Week {}", pl.col("week")).alias("week"),
+        "item",
+        "due_date",
+        "measured_as",
+        _share_or_count("measured"),
+        _share_or_count("target"),
+        pl.col("status")
+        .replace_strict(STATUS_SYMBOLS, default=pl.col("status"))
+        .alias("status_label"),
+        "status",
+    )
+    table = (
+        GT(data, groupname_col="week")
+        .tab_header("60-day reset tracker", "Week by week: measured against target")
+        .cols_label(
+            item="Item",
+            due_date="Due",
+            measured_as="Measured as",
+            measured="Measured",
+            target="Target",
+            status_label="Status",
+        )
+        .fmt_date("due_date", date_style="day_m_year")
+        .cols_hide("status")
+        .cols_align("right", ["measured", "target"])
+    )
+    for status, color in STATUS_COLORS.items():
+        if rows := _rows_equal(data["status"], status):
+            table = table.tab_style(
+                style.text(color=color, weight="bold"), loc.body(columns="status_label", rows=rows)
+            )
+    return table
+
+
+def reset_comparison_table(
+    comparison: pl.DataFrame, *, start: date | None = None, currency: str = "USD"
+) -> GT:
+    """The reset's before/after: each measure at start_date and at as_of, formatted by its kind
+    (shares as percent, amounts as money, days whole, cv to two decimals)."""
+    measures = comparison["measure"].to_list()
+    table = (
+        GT(
+            comparison.with_columns(pl.col("measure").str.replace_all("_", " ")),
+            rowname_col="measure",
+        )
+        .tab_header("Reset: where we started and where we are")
+        .cols_label(at_start=f"At start{f' ({start:%d %b %Y})' if start else ''}", at_as_of="Now")
+        .sub_missing(missing_text="—")
+    )
+    for kind, rows in _measure_rows(measures).items():
+        table = (
+            table.fmt_number(["at_start", "at_as_of"], rows=rows, decimals=2)
+            if kind == "ratio"
+            else _fmt(table, ["at_start", "at_as_of"], kind, currency, rows)
+        )
+    return table
+
+
+def _measure_rows(measures: list[str]) -> dict[str, list[int]]:
+    """Row indices by display kind, from the measure's name."""
+    kinds: dict[str, list[int]] = {}
+    for index, measure in enumerate(measures):
+        kind = (
+            "share"
+            if measure.startswith("share")
+            else "money"
+            if measure.endswith("amount")
+            else "days"
+            if measure.endswith("days")
+            else "ratio"
+        )
+        kinds.setdefault(kind, []).append(index)
+    return kinds
+
+
+def quarter_table(quarter: pl.DataFrame, *, currency: str = "USD") -> GT:
+    """This quarter against the previous one (``report_data.quarter_comparison``)."""
+    table = (
+        GT(quarter, rowname_col="measure")
+        .tab_header(
+            "The quarter against the previous quarter", "Last three months against the three before"
+        )
+        .cols_label(
+            previous_quarter="Previous quarter", this_quarter="This quarter", change="Change"
+        )
+        .fmt_percent("change", decimals=0, force_sign=True)
+    )
+    table = _fmt(table, ["previous_quarter", "this_quarter"], "money", currency, [0])
+    return _fmt(table, ["previous_quarter", "this_quarter"], "count", currency, [1, 2])
+
+
+def meters_table(meters: pl.DataFrame, *, currency: str = "USD") -> GT:
+    """Meters against their limits month by month, with the month's mark (``meter_marks``)."""
+    data = meters.select(
+        "meter",
+        pl.col("month").dt.strftime("%b %Y"),
+        "limit",
+        "usage",
+        "pct_over",
+        "overage_amount",
+        "mark",
+    )
+    return (
+        GT(data, groupname_col="meter")
+        .tab_header("Meters against their limits")
+        .cols_label(
+            month="Month",
+            limit="Limit",
+            usage="Usage",
+            pct_over="Against limit",
+            overage_amount="Value past the line",
+            mark="Mark",
+        )
+        .fmt_number(["limit", "usage"], decimals=0)
+        .fmt_percent("pct_over", decimals=0, force_sign=True)
+        .fmt_currency("overage_amount", currency=currency, decimals=0)
+    )
+
+
+def scenarios_table(scenarios: pl.DataFrame, *, currency: str = "USD") -> GT:
+    """Renewal scenarios with the commit and the cost over the next term (``renewal_scenarios``)."""
+    return (
+        GT(scenarios, rowname_col="scenario")
+        .tab_header("Renewal scenarios", "Cost over the next term at the current run-rate")
+        .cols_label(commit="Commit", cost="Cost next term", change="Against today's commit")
+        .fmt_currency(["commit", "cost"], currency=currency, decimals=0)
+        .fmt_currency("change", currency=currency, decimals=0, force_sign=True)
+    )
+
+
+def funnel_table(funnel: pl.DataFrame) -> GT:
+    """The adoption funnel by segment: accounts and share of contract starts at each step."""
+    wide = funnel.with_columns(
+        pl.format(
+            "{} ({}%)", pl.col("accounts"), (pl.col("share") * 100).round(0).cast(pl.Int64)
+        ).alias("cell")
+    ).pivot(on="step", index="segment", values="cell", sort_columns=False)
+    return GT(wide, rowname_col="segment").tab_header(
+        "Adoption funnel", "Accounts reaching each step (share of contract starts)"
+    )
+
+
+def _share_or_count(column: str) -> pl.Expr:
+    """A reset value as text: a percentage when the item's target is a share (≤ 1), else a count."""
+    value = pl.col(column)
+    percent = pl.format("{}%", (value * 100).round(0).cast(pl.Int64))
+    count = value.round(1).cast(pl.String).str.strip_suffix(".0")
+    return pl.when(pl.col("target") <= 1).then(percent).otherwise(count).alias(column)
+
+
+def _capped(table: GT, shown: int, total: int, by: str, where: str) -> GT:
+    """A note when the table shows ``shown`` rows of ``total``: how many, by what, and the file
+    of the run folder that holds them all."""
+    if shown >= total:
+        return table
+    return table.tab_source_note(
+        f"Showing the {shown} largest of {total:,} by {by}; "
+        f"all {total:,} are in the run folder's {where}."
+    )
+
+
+def _empty_note(table: GT, rows: int, text: str = "None at this date.") -> GT:
+    return table.tab_source_note(text) if rows == 0 else table
+
+
+def _band_labels(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(pl.col("band").replace_strict(BAND_LABELS, default=pl.col("band")))
+
+
+def _color_bands(table: GT, data: pl.DataFrame) -> GT:
+    for band, label in BAND_LABELS.items():
+        if rows := _rows_equal(data["band"], label):
+            table = table.tab_style(
+                [style.fill(color=BAND_COLORS[band]), style.text(color="white", weight="bold")],
+                loc.body(columns="band", rows=rows),
+            )
+    return table
+
+
+def _rows_equal(values: pl.Series, value: str) -> list[int]:
+    return [i for i, item in enumerate(values) if item == value]
+
+
+def _fmt(table: GT, columns: list[str], kind: str, currency: str, rows: list[int]) -> GT:
+    if kind == "money":
+        return table.fmt_currency(columns, rows=rows, currency=currency, decimals=0)
+    if kind == "share":
+        return table.fmt_percent(columns, rows=rows, decimals=0)
+    return table.fmt_number(columns, rows=rows, decimals=0)

@@ -1,0 +1,169 @@
+"""report_data.py: loading a run folder and the views the reports show."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from _report_run import AS_OF, write_run
+from drawdown.reports import data as report_data
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> report_data.RunData:
+    return report_data.load_run(write_run(tmp_path_factory.mktemp("run")))
+
+
+def test_as_of_is_read_from_the_artifacts(run: report_data.RunData) -> None:
+    assert run.as_of == AS_OF
+
+
+def test_previous_folders_and_reset_are_optional(tmp_path: Path) -> None:
+    bare = report_data.load_run(write_run(tmp_path, reset=False, previous=False))
+    assert (
+        bare.previous_month is None
+        and bare.previous_week is None
+        and bare.get("reset_tracker") is None
+    )
+    assert report_data.headline_figures(bare)["previous"].null_count() == 10
+    assert report_data.new_cases(bare) is None
+
+
+def test_an_account_slice_holds_that_accounts_rows_and_the_same_account_data(
+    run: report_data.RunData,
+) -> None:
+    sliced = report_data.load_run(run.run_dir, run.as_of, account_id="A2")
+    for name, frame in sliced.tables.items():
+        if "account_id" in frame.columns:
+            assert set(frame["account_id"]) <= {"A2"}, name
+        else:
+            assert frame.equals(run[name]), name
+    whole, alone = report_data.account_data(run, "A2"), report_data.account_data(sliced, "A2")
+    assert alone.health == whole.health and alone.case == whole.case
+    assert alone.daily.height > 0 and alone.daily.equals(whole.daily)
+    assert alone.meters.equals(whole.meters) and alone.months.equals(whole.months)
+
+
+def test_scoped_keeps_one_segment(run: report_data.RunData) -> None:
+    mid = report_data.scoped(run, "Mid-Market")
+    assert (
+        set(mid["account_health"]["segment"]) == {"Mid-Market"} and mid["overage_cases"].height == 0
+    )
+    assert mid["segment_summary"]["segment"].to_list() == ["Mid-Market"]
+    assert set(mid["daily_spend"]["account_id"]) == {"A3", "A4"}
+
+
+def test_headline_compares_with_last_month(run: report_data.RunData) -> None:
+    row = (
+        report_data.headline_figures(run)
+        .filter(pl.col("measure") == "consumed_to_date_total")
+        .row(0, named=True)
+    )
+    # consumed 185000 now, 0.9 x 185000 = 166500 last month
+    assert (row["current"], row["previous"], row["change"]) == (185000.0, 166500.0, 18500.0)
+
+
+@pytest.mark.parametrize(
+    ("burn", "account_id", "action"),
+    [
+        ("too_slow", "A3", "Automate the second workflow"),
+        ("too_slow", "A5", report_data.TOO_SLOW_ACTIONS["not_live"]),
+        ("too_fast", "A2", report_data.TOO_FAST_SPIKY),
+    ],
+)
+def test_burn_maps_to_action(
+    run: report_data.RunData, burn: str, account_id: str, action: str
+) -> None:
+    actions = report_data.burn_actions(run["account_health"], burn)
+    assert actions.filter(pl.col("account_id") == account_id)["action"].item() == action
+
+
+def test_briefing_groups(run: report_data.RunData) -> None:
+    groups = report_data.briefing_groups(run["account_health"], run["overage_cases"])
+    assert dict(groups.select("account_id", "group").iter_rows()) == {
+        "A1": "watch",
+        "A2": "action_required",
+        "A3": "action_required",
+        "A4": "healthy",
+        "A5": "watch",
+    }
+
+
+def test_new_cases_since_last_week(run: report_data.RunData) -> None:
+    # last week only A1 had a case
+    assert report_data.new_cases(run)["account_id"].to_list() == ["A2"]
+
+
+def test_funnel_shares_of_contract_starts(run: report_data.RunData) -> None:
+    funnel = report_data.adoption_funnel(run["account_health"]).filter(pl.col("segment") == "All")
+    assert funnel["accounts"].to_list() == [5, 4, 2, 1] and funnel["share"].to_list() == [
+        1.0,
+        0.8,
+        0.4,
+        0.2,
+    ]
+
+
+def test_burnup_ends_at_consumed_and_projects_to_term_end(run: report_data.RunData) -> None:
+    burnup = report_data.burnup(report_data.account_data(run, "A1"))
+    consumed = burnup.filter(pl.col("series") == "consumed")
+    projection = burnup.filter(pl.col("series") == "projection")
+    # projection = 100000 + 330 x 61 days
+    assert consumed["amount"].last() == 100000.0 and projection["amount"].last() == pytest.approx(
+        120130.0
+    )
+    assert projection["date"].last() == date(2026, 6, 30)
+
+
+def test_burnup_is_empty_for_paygo(run: report_data.RunData) -> None:
+    assert report_data.burnup(report_data.account_data(run, "A4")).height == 0
+
+
+def test_quarter_comparison_uses_the_last_three_months(run: report_data.RunData) -> None:
+    quarter = report_data.quarter_comparison(report_data.account_data(run, "A1").months, run.as_of)
+    # Feb-Apr 2026: 10200 + 10500 + 10800; Nov-Jan: 9300 + 9600 + 9900
+    assert quarter["this_quarter"][0] == 31500.0 and quarter["previous_quarter"][0] == 28800.0
+
+
+def test_renewal_scenarios_for_an_over_account(run: report_data.RunData) -> None:
+    scenarios = report_data.renewal_scenarios(report_data.account_data(run, "A2"))
+    # usage = 260 x 365 = 94900; overage price ratio 2.0 -> 60000 + 34900 x 2
+    assert scenarios["cost"].to_list() == [129800.0, 94900.0, 129800.0]
+
+
+def test_renewal_scenarios_reduce_scope_for_an_under_account(run: report_data.RunData) -> None:
+    # usage = 20 x 365 = 7300 against a 30000 commit
+    assert (
+        report_data.renewal_scenarios(report_data.account_data(run, "A3"))["cost"].to_list()[2]
+        == 7300.0
+    )
+
+
+def test_unknown_account_is_named(run: report_data.RunData) -> None:
+    with pytest.raises(KeyError, match="NOPE"):
+        report_data.account_data(run, "NOPE")
+
+
+def test_spend_predictability_skips_the_ramp_up_month_and_the_partial_current_month():
+    # spend starts mid-August (ramp-up, left out); September 100 -> October 110 is +10 %;
+    # November is partial at as_of 2026-11-15 and left out.
+    months = pl.DataFrame(
+        {
+            "month": [date(2026, m, 1) for m in (7, 8, 9, 10, 11)],
+            "amount": [0.0, 20.0, 100.0, 110.0, 50.0],
+        }
+    )
+    steady = report_data.spend_predictability(months, date(2026, 11, 15))
+    assert steady["month"].to_list() == [date(2026, 9, 1), date(2026, 10, 1)]
+    assert steady["change"][1] == pytest.approx(0.10)
+
+
+def test_daily_lines_fill_the_last_days_of_the_shown_accounts(run: report_data.RunData) -> None:
+    top = report_data.top_accounts(run["account_health"], 2)
+    lines = report_data.daily_lines(run["daily_spend"], top, run.as_of, days=30)
+    # 2 accounts x 30 days, zeros where the account drew nothing
+    assert lines.height == 60 and set(lines["account_id"]) == set(top["account_id"])
+    assert lines["usage_date"].min() == date(2026, 4, 1) and lines["amount"].null_count() == 0

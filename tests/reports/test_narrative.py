@@ -1,0 +1,110 @@
+"""narrative.py: sentences from the numbers, and every data string escaped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from _report_run import EVIL_NAME, write_run
+from drawdown.params import Brand, Guidelines
+from drawdown.reports import data as report_data
+from drawdown.reports import narrative
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> report_data.RunData:
+    return report_data.load_run(write_run(tmp_path_factory.mktemp("run")))
+
+
+def test_escape_turns_html_into_text() -> None:
+    assert "<" not in narrative.escape(EVIL_NAME) and "&lt;script&gt;" in narrative.escape(
+        EVIL_NAME
+    )
+
+
+@pytest.mark.parametrize("text", ["*bold*", "[link](x)", "# head", "a_b"])
+def test_escape_neutralises_markdown(text: str) -> None:
+    assert all(f"\\{char}" in narrative.escape(text) for char in "*[#_" if char in text)
+
+
+@pytest.mark.parametrize(("value", "text"), [(1234.5, "$1,234"), (-20.0, "-$20"), (None, "—")])
+def test_money(value: float | None, text: str) -> None:
+    assert narrative.money(value) == text
+
+
+def test_money_in_another_currency() -> None:
+    assert narrative.money(1000.0, "EUR") == "1,000 EUR"
+
+
+def test_executive_summary_states_the_artifact_numbers(run: report_data.RunData) -> None:
+    text = narrative.executive_summary(
+        report_data.headline_figures(run), run["overage_cases"], run["account_health"]
+    ).text
+    # All row: 5 accounts, commit 234000, consumed 185000, NRR 1.05; cases 1200 + 50 past the line
+    assert "5 accounts" in text and "$234,000" in text and "$185,000" in text
+    assert "$1,250 past the line" in text and "105%" in text
+    assert 3 <= text.count(". ") + 1 <= 5
+
+
+def test_header_escapes_the_title(run: report_data.RunData) -> None:
+    text = narrative.header(f"Review: {EVIL_NAME}", Brand(), run.as_of).text
+    assert "<script>" not in text and "30 April 2026" in text
+
+
+def test_header_inlines_a_local_logo(tmp_path: Path, run: report_data.RunData) -> None:
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(b"\x89PNG")
+    assert (
+        'src="data:image/png;base64,'
+        in narrative.header("T", Brand(logo=str(logo)), run.as_of).text
+    )
+
+
+def test_talking_points_lead_with_outcomes(run: report_data.RunData) -> None:
+    account = report_data.account_data(run, "A1")
+    quarter = report_data.quarter_comparison(account.months, run.as_of)
+    text = narrative.talking_points(account, quarter, Guidelines(lead_with="outcomes")).text
+    assert text.startswith("- Outcomes this quarter: 3,750")
+
+
+def test_talking_points_raise_overage_and_escape_the_meter(run: report_data.RunData) -> None:
+    account = report_data.account_data(run, "A2")
+    quarter = report_data.quarter_comparison(account.months, run.as_of)
+    text = narrative.talking_points(account, quarter, Guidelines(avoid="<b>x</b>")).text
+    assert "api\\_calls ran +50% over its limit" in text and "&lt;b&gt;" in text
+
+
+def test_next_action_for_a_conversation_case(run: report_data.RunData) -> None:
+    assert (
+        "overconsumption conversation (Dana)"
+        in narrative.next_action(report_data.account_data(run, "A2")).text
+    )
+
+
+@pytest.mark.parametrize(("account_id", "words"), [("A4", "Pay-as-you-go"), ("A5", "Not live yet")])
+def test_commit_status_handles_paygo_and_not_live(
+    run: report_data.RunData, account_id: str, words: str
+) -> None:
+    assert narrative.commit_status(report_data.account_data(run, account_id)).text.startswith(words)
+
+
+def test_unowned_steps_escape_the_account(run: report_data.RunData) -> None:
+    text = narrative.unowned_steps(report_data.unowned_cases(run["overage_cases"])).text
+    assert "&lt;script&gt;" in text and "no owner for expansion" in text
+
+
+def test_markdown_is_shown_as_markdown_only() -> None:
+    assert narrative.note("x")._repr_mimebundle_() == {"text/markdown": "*x*"}
+
+
+def test_unowned_steps_list_the_first_and_count_the_rest(run: report_data.RunData) -> None:
+    unowned = report_data.unowned_cases(run["overage_cases"])
+    many = pl.concat([unowned] * 40).with_columns(
+        pl.format("Account {}", pl.int_range(pl.len())).alias("account_name")
+    )
+    text = narrative.unowned_steps(many, rows=25).text
+    # 40 unowned cases, 25 listed: Account 0 .. Account 24, then a line for the other 15
+    assert "**Account 24**" in text and "Account 25" not in text
+    assert "and 15 more" in text and "artifacts/overage_cases.parquet" in text

@@ -1,0 +1,95 @@
+"""End to end: execute the report notebooks with Papermill on a tiny run folder, render HTML."""
+
+from __future__ import annotations
+
+import re
+
+import papermill as pm
+import pytest
+
+from _report_run import write_run
+from drawdown.params import Params
+from drawdown.reports import render
+
+pytestmark = pytest.mark.slow
+
+REPORTS = render.REPORTS_DIR
+PARAMS = Params.model_validate({"reset": {"start_date": "2026-03-09"}}).to_notebook()
+EXTERNAL = re.compile(
+    r"""(?:src|href)\s*=\s*["']?\s*https?://|url\(\s*["']?https?://""", re.IGNORECASE
+)
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Each report executed on the tiny run and rendered to HTML: stem -> page text."""
+    root = tmp_path_factory.mktemp("reports")
+    run_dir = write_run(root / "run")
+    executed = []
+    for stem, extra in (
+        ("executive_review", {}),
+        ("usage_clinic", {}),
+        ("account_review", {"account_id": "A2"}),
+    ):
+        target = root / "notebooks" / f"{stem}.ipynb"
+        target.parent.mkdir(exist_ok=True)
+        pm.execute_notebook(
+            REPORTS / f"{stem}.ipynb",
+            target,
+            parameters={"run_dir": str(run_dir), "params": PARAMS, **extra},
+            kernel_name="drawdown",
+            progress_bar=False,
+        )
+        executed.append(target)
+    written = render.render_reports(executed, root / "out", ["html"])
+    return {path.stem: path.read_text(encoding="utf-8") for path in written}
+
+
+@pytest.mark.parametrize("stem", ["executive_review", "usage_clinic", "account_review"])
+def test_report_references_nothing_online(pages: dict[str, str], stem: str) -> None:
+    assert not EXTERNAL.search(pages[stem])
+
+
+@pytest.mark.parametrize(
+    ("stem", "charts"), [("executive_review", 4), ("usage_clinic", 1), ("account_review", 3)]
+)
+def test_every_chart_is_inline_svg(pages: dict[str, str], stem: str, charts: int) -> None:
+    assert pages[stem].count('class="jp-RenderedSVG') == charts
+    assert "<img" not in pages[stem].replace('<img src="data:', "")
+
+
+@pytest.mark.parametrize("stem", ["executive_review", "usage_clinic", "account_review"])
+def test_no_code_is_shown(pages: dict[str, str], stem: str) -> None:
+    assert "report_data.load_run" not in pages[stem] and "Traceback" not in pages[stem]
+
+
+def test_executive_numbers_equal_the_artifacts(pages: dict[str, str]) -> None:
+    page = pages["executive_review"]
+    # segment_summary All: 5 accounts, commit 234000, consumed 185000, NRR 105%; cases 1200 + 50
+    assert "5 accounts are under contract with $234,000 committed" in page
+    assert "$185,000 has been consumed" in page and "$1,250 past the line" in page
+    assert "Net revenue retention is 105%" in page
+
+
+def test_account_numbers_equal_the_artifacts(pages: dict[str, str]) -> None:
+    page = pages["account_review"]
+    # A2: 70000 of 60000 -> 117%; projected (70000 + 260 x 61) / 60000 -> 143%
+    assert "117% of $60,000 used" in page and "143%" in page and "02 Mar 2026" in page
+
+
+@pytest.mark.parametrize("stem", ["executive_review", "usage_clinic", "account_review"])
+def test_script_account_name_renders_as_text(pages: dict[str, str], stem: str) -> None:
+    assert "<script>alert(1)</script>" not in pages[stem]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[stem]
+    assert "<script" not in pages[stem]
+
+
+def test_reset_tracker_is_a_checklist(pages: dict[str, str]) -> None:
+    assert (
+        "60-day reset tracker" in pages["executive_review"]
+        and "✓ done" in pages["executive_review"]
+    )
+
+
+def test_executive_review_says_where_every_account_is(pages: dict[str, str]) -> None:
+    assert "artifacts/account_health.parquet" in pages["executive_review"]

@@ -1,0 +1,121 @@
+"""tables.py: builders return new GT objects, format numbers and escape data text."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from great_tables import GT
+
+from _report_run import EVIL_NAME, write_run
+from drawdown.reports import data as report_data
+from drawdown.reports import tables
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> report_data.RunData:
+    return report_data.load_run(write_run(tmp_path_factory.mktemp("run")))
+
+
+def test_cases_table_escapes_names_and_formats_money(run: report_data.RunData) -> None:
+    cases = run["overage_cases"]
+    before = cases.clone()
+    html = tables.cases_table(cases).as_raw_html()
+    assert EVIL_NAME not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "$1,200" in html and "+50%" in html and "unowned" in html
+    assert cases.equals(before)
+
+
+def test_accounts_table_colours_bands_and_draws_sparklines(run: report_data.RunData) -> None:
+    accounts = report_data.with_spend_trend(run["account_health"], run["account_months"])
+    html = tables.accounts_table(accounts, title="All").as_raw_html()
+    assert "#2E8B57" in html.upper() and "<svg" in html and "83%" in html
+
+
+def test_empty_table_says_so(run: report_data.RunData) -> None:
+    html = tables.burn_table(
+        report_data.burn_actions(run["account_health"].head(0), "too_fast"), title="x"
+    ).as_raw_html()
+    assert "None at this date." in html
+
+
+def test_table_theme_returns_a_new_table(run: report_data.RunData) -> None:
+    table = tables.headline_table(report_data.headline_figures(run))
+    themed = table.pipe(tables.table_theme)
+    assert isinstance(themed, GT) and themed is not table
+
+
+def test_reset_table_shows_shares_as_percent_and_counts_as_numbers(
+    run: report_data.RunData,
+) -> None:
+    html = tables.reset_table(run["reset_tracker"]).as_raw_html()
+    assert "60%" in html and ">3<" in html and "✗ late" in html and "Week 5-8" in html
+
+
+def test_scenarios_table_signs_the_change(run: report_data.RunData) -> None:
+    scenarios = report_data.renewal_scenarios(report_data.account_data(run, "A3"))
+    assert "$22,700" in tables.scenarios_table(scenarios).as_raw_html()
+
+
+def test_funnel_table_shows_counts_and_shares(run: report_data.RunData) -> None:
+    html = tables.funnel_table(report_data.adoption_funnel(run["account_health"])).as_raw_html()
+    assert "4 (80%)" in html
+
+
+def test_meters_table_marks_sustained(run: report_data.RunData) -> None:
+    meters = report_data.meter_marks(report_data.account_data(run, "A2"), sustained_months=2)
+    assert "sustained" in tables.meters_table(meters).as_raw_html()
+    assert isinstance(meters, pl.DataFrame)
+
+
+def _copies(frame: pl.DataFrame, n: int) -> pl.DataFrame:
+    """``n`` copies of the frame's first row named ``Account 0`` .. ``Account n-1``, in order."""
+    return pl.concat([frame.head(1)] * n).with_columns(
+        pl.format("Account {}", pl.int_range(pl.len())).alias("account_name")
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "view", "where"),
+    [
+        ("accounts_table", "account_health", "artifacts/account_health.parquet"),
+        ("burn_table", "too_fast", "artifacts/account_health.parquet"),
+        ("warnings_table", "warnings", "artifacts/account_health.parquet"),
+        ("cases_table", "overage_cases", "artifacts/overage_cases.parquet"),
+    ],
+)
+def test_a_list_of_40_shows_25_and_says_where_the_rest_are(
+    run: report_data.RunData, table: str, view: str, where: str
+) -> None:
+    health = run["account_health"]
+    frames = {
+        "account_health": health,
+        "too_fast": report_data.burn_actions(health, "too_fast"),
+        "warnings": report_data.early_warning_list(health),
+        "overage_cases": run["overage_cases"],
+    }
+    rows = _copies(frames[view], 40)
+    before = rows.clone()
+    options = {"title": "x"} if table in ("accounts_table", "burn_table") else {}
+    html = getattr(tables, table)(rows, rows=25, **options).as_raw_html()
+    # 40 rows, cap 25: Account 0 .. Account 24 shown, Account 25 .. Account 39 not
+    assert "Account 24<" in html and "Account 25<" not in html
+    assert "the 25 largest of 40 by" in html and where in html
+    assert rows.equals(before)
+
+
+def test_a_list_under_the_cap_has_no_note(run: report_data.RunData) -> None:
+    html = tables.accounts_table(run["account_health"], title="All", rows=5).as_raw_html()
+    assert "largest of" not in html and "Newco" in html
+
+
+def test_cases_table_marks_unowned_steps_of_the_shown_cases_only(run: report_data.RunData) -> None:
+    # the fixture's first case (A2) has no expansion owner; 40 copies capped at 3
+    cases = _copies(run["overage_cases"], 40)
+    html = tables.cases_table(cases, rows=3).as_raw_html()
+    assert html.count("⚠ unowned") == 3 and "the 3 largest of 40 by priority" in html
+    assert "exports/overconsumption_cases.csv" in html
+
+
+def test_cases_table_says_what_an_empty_list_means(run: report_data.RunData) -> None:
+    html = tables.cases_table(run["overage_cases"].head(0), empty="No new case.").as_raw_html()
+    assert "No new case." in html and "contractual limits" not in html

@@ -1,0 +1,148 @@
+"""cache.py: the key changes with the inputs, the metric parameters and the code, not with
+report-only parameters; entries are complete or absent."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from drawdown.params import load_params
+from drawdown.resources import REPORTS_DIR
+from drawdown.run import cache
+from drawdown.run.kernels import Step
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    folder = tmp_path / "book"
+    folder.mkdir()
+    (folder / "usage.csv").write_text("account_id,meter,usage_date,quantity\na,m,2026-01-01,1\n")
+    return folder
+
+
+@pytest.fixture
+def notebook(tmp_path: Path) -> Path:
+    path = tmp_path / "usage_health.ipynb"
+    path.write_text("{}")
+    return path
+
+
+def _key(book: Path, notebook: Path, **overrides: object) -> str | None:
+    return cache.cache_key(load_params(overrides={"source": str(book), **overrides}), [notebook])
+
+
+def test_report_only_parameters_keep_the_key(book: Path, notebook: Path) -> None:
+    plain = _key(book, notebook)
+    assert plain == _key(book, notebook, report={"brand": {"vendor_name": "Other"}})
+    assert plain == _key(book, notebook, report={"formats": ["html"]}, scope={"segment": "smb"})
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"bands": {"band_low": 0.8}},
+        {"as_of": "2026-01-01"},
+        {"report": {"top_accounts": 5}},  # the reset comparison reads it
+    ],
+)
+def test_metric_parameters_change_the_key(
+    book: Path, notebook: Path, overrides: dict[str, object]
+) -> None:
+    assert _key(book, notebook) != _key(book, notebook, **overrides)
+
+
+def test_input_content_changes_the_key(book: Path, notebook: Path) -> None:
+    before = _key(book, notebook)
+    (book / "usage.csv").write_text("account_id,meter,usage_date,quantity\na,m,2026-01-01,2\n")
+    assert _key(book, notebook) != before
+
+
+def test_compute_notebook_changes_the_key(book: Path, notebook: Path) -> None:
+    before = _key(book, notebook)
+    notebook.write_text('{"cells": []}')
+    assert _key(book, notebook) != before
+
+
+def test_a_database_source_is_not_cached(notebook: Path) -> None:
+    params = load_params(overrides={"source": "postgresql://u@h/db"})
+    assert cache.cache_key(params, [notebook]) is None
+    assert cache.lookup(Path("/nonexistent"), None) is None
+
+
+def test_store_then_lookup_and_restore(tmp_path: Path) -> None:
+    stage = tmp_path / "runs" / ".first.staging"
+    for name in ("work/book/usage.parquet", "artifacts/a.parquet", "notebooks/n.ipynb"):
+        (stage / name).parent.mkdir(parents=True, exist_ok=True)
+        (stage / name).write_text(name)
+    (stage / "notebooks" / "reports").mkdir()
+    (stage / "notebooks" / "reports" / "r.ipynb").write_text("report")
+    runs = tmp_path / "runs"
+    cache.store(runs, "k1", stage, date(2026, 11, 15), runs / "first")
+
+    entry = cache.lookup(runs, "k1")
+    assert entry is not None and entry.as_of == date(2026, 11, 15)
+    target = tmp_path / "next"
+    cache.restore(entry, target)
+    assert (target / "artifacts" / "a.parquet").read_text() == "artifacts/a.parquet"
+    assert (target / "notebooks" / "n.ipynb").is_file()
+    assert not (target / "notebooks" / "reports").exists()
+
+
+def test_an_incomplete_entry_is_a_miss(tmp_path: Path) -> None:
+    folder = tmp_path / cache.CACHE_FOLDER / "k1"
+    folder.mkdir(parents=True)
+    assert cache.lookup(tmp_path, "k1") is None
+    (folder / "entry.json").write_text(json.dumps({"as_of": "2026-11-15"}))
+    assert cache.lookup(tmp_path, "k1") is None
+
+
+def test_only_the_most_recent_entries_are_kept(tmp_path: Path) -> None:
+    stage = tmp_path / "stage"
+    for name in cache.CACHED:
+        (stage / name).mkdir(parents=True)
+    for n in range(cache.KEEP + 2):
+        cache.store(tmp_path, f"k{n}", stage, date(2026, 1, 1), tmp_path / "run")
+    kept = sorted(path.name for path in (tmp_path / cache.CACHE_FOLDER).iterdir())
+    assert len(kept) == cache.KEEP and f"k{cache.KEEP + 1}" in kept
+
+
+def _step(tmp_path: Path, run_dir: str = "/runs/a", **parameters: object) -> Step:
+    return Step(
+        "account_review:A1",
+        REPORTS_DIR / "account_review.ipynb",
+        tmp_path / "out.ipynb",
+        {"run_dir": run_dir, "params": {"report": {"brand": "x"}}, **parameters},
+    )
+
+
+def test_report_key_ignores_the_run_folder_but_not_parameters_formats_or_renderer(
+    tmp_path: Path,
+) -> None:
+    reports = cache.ReportCache.of(tmp_path, "k1")
+    key = reports.key(_step(tmp_path, account_id="A1"), ["html"], "nbconvert")
+    assert key == reports.key(_step(tmp_path, "/runs/b", account_id="A1"), ["html"], "nbconvert")
+    assert key != reports.key(_step(tmp_path, account_id="A2"), ["html"], "nbconvert")
+    assert key != reports.key(_step(tmp_path, account_id="A1"), ["html", "pdf"], "nbconvert")
+    assert key != reports.key(_step(tmp_path, account_id="A1"), ["html"], "quarto")
+
+
+def test_no_report_is_cached_without_a_metric_entry(tmp_path: Path) -> None:
+    reports = cache.ReportCache.of(tmp_path, None)
+    assert reports.key(_step(tmp_path), ["html"], "nbconvert") is None
+    assert reports.lookup(None, ["html"]) is None
+
+
+def test_a_stored_report_is_found_with_every_format_it_was_stored_with(tmp_path: Path) -> None:
+    notebook, html = tmp_path / "r.ipynb", tmp_path / "r.html"
+    notebook.write_text("{}")
+    html.write_text("<p>r</p>")
+    reports = cache.ReportCache.of(tmp_path / "runs", "k1")
+    reports.store("r1", {"notebook": notebook, "html": html})
+    found = reports.lookup("r1", ["html"])
+    assert found is not None and found["html"].read_text() == "<p>r</p>"
+    assert found["notebook"].read_text() == "{}"
+    assert reports.lookup("r1", ["html", "pdf"]) is None
+    assert reports.lookup("r2", ["html"]) is None

@@ -1,0 +1,176 @@
+"""Faults a run survives: a killed kernel, a cell that raises, a failing renderer, a full disk, two
+runs into one folder.
+
+Each test starts from a copy of one published run (``runs/good``, ``runs/latest`` -> good) and
+runs into ``runs/next``. In every case: a non-zero exit with a clear one-line reason (never a
+traceback as the only output), ``runs/good`` and ``runs/latest`` untouched, no ``runs/next`` (no
+partial run where a complete one is expected), and the same run succeeds once the fault is gone.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from typer.testing import CliRunner, Result
+
+from drawdown.cli import app
+from drawdown.run import folders, pipeline, steps
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+
+def _run(book: Path, out: Path, *extra: str) -> Result:
+    return runner.invoke(
+        app, ["run", "--data", str(book), "--out", str(out), "--format", "none", *extra]
+    )
+
+
+def _fingerprint(folder: Path) -> dict[str, str]:
+    """Every file of ``folder`` with the sha256 of its bytes."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def published(small_book: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A runs folder holding one successful run ``good`` (and its metric cache)."""
+    runs = tmp_path_factory.mktemp("published") / "runs"
+    result = _run(small_book, runs / "good")
+    assert result.exit_code == 0, result.output
+    return runs
+
+
+@pytest.fixture
+def runs(published: Path, tmp_path: Path) -> Path:
+    """A private copy of the published runs folder."""
+    copy = tmp_path / "runs"
+    shutil.copytree(published, copy, symlinks=True)
+    return copy
+
+
+def _assert_failed_cleanly(result: Result, runs: Path, before: dict[str, str], reason: str):
+    """Non-zero exit naming ``reason``, no traceback; good and latest intact; no runs/next."""
+    assert result.exit_code != 0
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    assert reason in result.output, result.output
+    assert (runs / "latest").resolve() == (runs / "good").resolve()
+    assert _fingerprint(runs / "good") == before
+    assert not (runs / "next").exists()
+
+
+def _broken_notebooks(tmp_path: Path, source: str) -> Path:
+    """A copy of the compute notebooks whose portfolio notebook ends with a cell ``source``."""
+    broken = tmp_path / "broken_notebooks"
+    shutil.copytree(pipeline.COMPUTE_NOTEBOOKS, broken)
+    notebook = nbformat.read(broken / "portfolio.ipynb", as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(source))
+    nbformat.write(notebook, broken / "portfolio.ipynb")
+    return broken
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "portfolio.ipynb"),
+        ('raise RuntimeError("boom")', "portfolio.ipynb failed in cell"),
+    ],
+    ids=["kernel_killed", "cell_raises"],
+)
+def test_a_failing_notebook_leaves_the_published_run_and_a_rerun_succeeds(
+    small_book: Path,
+    runs: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cell: str,
+    reason: str,
+):
+    before = _fingerprint(runs / "good")
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "COMPUTE_NOTEBOOKS", _broken_notebooks(tmp_path, cell))
+        result = _run(small_book, runs / "next")
+    _assert_failed_cleanly(result, runs, before, reason)
+    assert (runs / "next.failed" / "manifest.json").is_file()
+    rerun = _run(small_book, runs / "next")
+    assert rerun.exit_code == 0, rerun.output
+    assert (runs / "latest").resolve() == (runs / "next").resolve()
+    assert not (runs / "next.failed").exists()
+
+
+def test_a_failing_renderer_leaves_no_partial_reports_and_a_rerun_succeeds(
+    small_book: Path, runs: Path, monkeypatch: pytest.MonkeyPatch
+):
+    before = _fingerprint(runs / "good")
+
+    def _chromium_crashed(*args, **kwargs):
+        raise RuntimeError("chromium exited with status 139")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(steps, "render", _chromium_crashed)
+        result = _run(small_book, runs / "next", "--format", "html", "--top", "0")
+    _assert_failed_cleanly(result, runs, before, "chromium exited with status 139")
+    assert not list((runs / "next.failed").glob("reports/*.html"))
+    rerun = _run(small_book, runs / "next", "--format", "html", "--top", "0")
+    assert rerun.exit_code == 0, rerun.output
+    assert sorted(p.name for p in (runs / "next" / "reports").iterdir()) == [
+        "executive_review.html",
+        "usage_clinic.html",
+    ]
+
+
+def _disk_full(write_json, failures: int):
+    """``steps.write_json`` that raises ENOSPC for its first ``failures`` calls, then writes."""
+    calls = []
+
+    def write(path: Path, payload: dict) -> None:
+        calls.append(path)
+        if len(calls) <= failures:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        write_json(path, payload)
+
+    return write
+
+
+@pytest.mark.parametrize(
+    "failures",
+    [
+        1,
+        10**6,
+    ],
+    ids=["disk_full_then_freed", "disk_stays_full"],
+)
+def test_a_full_disk_fails_with_its_reason_and_a_rerun_succeeds(
+    small_book: Path, runs: Path, monkeypatch: pytest.MonkeyPatch, failures: int
+):
+    before = _fingerprint(runs / "good")
+    with monkeypatch.context() as patch:
+        patch.setattr(steps, "write_json", _disk_full(steps.write_json, failures))
+        result = _run(small_book, runs / "next", "--set", "as_of=2026-11-01")
+    _assert_failed_cleanly(result, runs, before, "No space left on device")
+    rerun = _run(small_book, runs / "next", "--set", "as_of=2026-11-01")
+    assert rerun.exit_code == 0, rerun.output
+
+
+def test_a_second_run_into_a_locked_folder_refuses_and_leaves_the_first_alone(
+    small_book: Path, runs: Path
+):
+    before = _fingerprint(runs / "good")
+    with folders.run_lock(runs / "good"):
+        result = _run(small_book, runs / "good")
+        assert result.exit_code == 1
+        assert isinstance(result.exception, SystemExit)
+        assert "another drawdown run is writing" in result.output
+        assert "Traceback" not in result.output
+        assert _fingerprint(runs / "good") == before
+        assert (runs / "latest").resolve() == (runs / "good").resolve()
+    rerun = _run(small_book, runs / "good")
+    assert rerun.exit_code == 0, rerun.output

@@ -1,0 +1,139 @@
+"""`drawdown run` end to end on a small sample book (reports skipped with --format none)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from drawdown.cli import app
+from drawdown.errors import StepFailed
+from drawdown.params import load_params
+from drawdown.run import pipeline
+from drawdown.run.pipeline import RunRequest
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+ARTIFACTS = (
+    "account_health",
+    "overage_cases",
+    "segment_summary",
+    "ttfbe_cohorts",
+    "daily_spend",
+    "meter_months",
+    "account_months",
+)
+
+
+def _run(book: Path, out: Path, *extra: str):
+    return runner.invoke(
+        app, ["run", "--data", str(book), "--out", str(out), "--format", "none", *extra]
+    )
+
+
+@pytest.fixture(scope="module")
+def first_run(small_book: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "first"
+    result = _run(small_book, out, "--set", "reset.start_date=2026-10-05")
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_run_writes_every_artifact_export_notebook_and_the_manifest(first_run: Path):
+    for name in (*ARTIFACTS, "reset_tracker", "reset_comparison"):
+        assert (first_run / "artifacts" / f"{name}.parquet").is_file(), name
+    assert (first_run / "artifacts" / "data_quality.json").is_file()
+    assert (first_run / "artifacts" / "previous_month" / "segment_summary.parquet").is_file()
+    assert (first_run / "artifacts" / "previous_week" / "overage_cases.parquet").is_file()
+    assert (first_run / "exports" / "overconsumption_cases.csv").is_file()
+    assert (first_run / "exports" / "alert_digest.md").is_file()
+    executed = sorted(p.stem for p in (first_run / "notebooks").glob("*.ipynb"))
+    assert executed == ["history", "overconsumption", "portfolio", "reset_tracker", "usage_health"]
+    manifest = json.loads((first_run / "manifest.json").read_text())
+    assert manifest["status"] == "succeeded"
+    assert manifest["as_of"] == "2026-11-15"
+    assert set(manifest["timings_seconds"]) >= {"validate", "usage_health", "exports"}
+    assert manifest["inputs"]["usage.csv"]
+
+
+def test_executed_notebooks_record_the_parameters_they_ran_with(first_run: Path):
+    notebook = nbformat.read(first_run / "notebooks" / "usage_health.ipynb", as_version=4)
+    injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and '"start_date": "2026-10-05"' in injected[0].source
+
+
+def test_latest_points_at_the_published_run(first_run: Path):
+    assert (first_run.parent / "latest").resolve() == first_run.resolve()
+
+
+def test_set_moves_accounts_between_bands(small_book: Path, first_run: Path, tmp_path: Path):
+    result = _run(
+        small_book, tmp_path / "wide", "--set", "bands.band_low=0.0", "--set", "bands.band_high=100"
+    )
+    assert result.exit_code == 0, result.output
+    before = pl.read_parquet(first_run / "artifacts" / "account_health.parquet")["band"]
+    after = pl.read_parquet(tmp_path / "wide" / "artifacts" / "account_health.parquet")["band"]
+    assert before.is_in(["under", "over"]).sum() > 0
+    assert after.is_in(["under", "over"]).sum() == 0
+
+
+def test_two_identical_runs_give_byte_identical_artifacts_and_exports(
+    small_book: Path, first_run: Path, tmp_path: Path
+):
+    again = tmp_path / "again"
+    assert _run(small_book, again, "--set", "reset.start_date=2026-10-05").exit_code == 0
+    for folder in ("artifacts", "exports"):
+        for path in sorted((first_run / folder).rglob("*")):
+            if path.is_file():
+                twin = again / path.relative_to(first_run)
+                assert twin.read_bytes() == path.read_bytes(), path.relative_to(first_run)
+
+
+def test_an_earlier_as_of_reproduces_the_month_earlier_view(
+    small_book: Path, first_run: Path, tmp_path: Path
+):
+    result = _run(small_book, tmp_path / "october", "--set", "as_of=2026-10-15")
+    assert result.exit_code == 0, result.output
+    earlier = pl.read_parquet(tmp_path / "october" / "artifacts" / "segment_summary.parquet")
+    recorded = pl.read_parquet(
+        first_run / "artifacts" / "previous_month" / "segment_summary.parquet"
+    )
+    assert earlier.equals(recorded)
+
+
+def test_an_unknown_parameter_exits_2_naming_it(small_book: Path, tmp_path: Path):
+    result = _run(small_book, tmp_path / "bad", "--set", "bands.band_lo=0.8")
+    assert result.exit_code == 2
+    assert "bands.band_lo" in result.output and "band_low" in result.output
+    assert not (tmp_path / "bad").exists()
+
+
+def test_a_failing_notebook_exits_1_and_leaves_latest_untouched(
+    small_book: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    good = tmp_path / "runs" / "good"
+    assert _run(small_book, good).exit_code == 0
+    broken = tmp_path / "broken_notebooks"
+    shutil.copytree(pipeline.COMPUTE_NOTEBOOKS, broken)
+    notebook = nbformat.read(broken / "portfolio.ipynb", as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell('raise RuntimeError("boom")'))
+    nbformat.write(notebook, broken / "portfolio.ipynb")
+    monkeypatch.setattr(pipeline, "COMPUTE_NOTEBOOKS", broken)
+
+    target = tmp_path / "runs" / "next"
+    params = load_params(overrides={"source": str(small_book)})
+    with pytest.raises(
+        StepFailed, match=r"portfolio.ipynb failed in cell \d+ \(RuntimeError: boom\)"
+    ):
+        pipeline.run(params, RunRequest(out=target, formats=()))
+    assert not target.exists()
+    assert (tmp_path / "runs" / "next.failed" / "notebooks" / "portfolio.ipynb").is_file()
+    assert (tmp_path / "runs" / "latest").resolve() == good.resolve()
+    failed_manifest = json.loads((tmp_path / "runs" / "next.failed" / "manifest.json").read_text())
+    assert failed_manifest["status"] == "failed"
