@@ -1,4 +1,4 @@
-"""Security (SPEC section 7): data is escaped in every report, account ids never leave the run
+"""Security (docs/data-contract.md#errors-and-bad-input): data is escaped in every report, account ids never leave the run
 folder as file names, and secrets never reach notebooks, reports, logs, manifests or messages."""
 
 from __future__ import annotations

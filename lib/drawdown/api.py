@@ -13,7 +13,7 @@ from drawdown.params import Params, load_params
 
 def compute_all(data: str | Path, params: Params | dict[str, Any] | None = None) -> Artifacts:
     """Validate ``data`` (a folder of CSV/Parquet files or a database URI) and compute every
-    artifact of SPEC section 4.
+    artifact of docs/outputs.md#artifacts.
 
     ``params`` is a ``Params`` or a dict of overrides on the defaults, e.g.
     ``{"as_of": "2026-09-15", "bands": {"band_low": 0.8}}``. Structural input errors raise

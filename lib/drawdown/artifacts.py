@@ -1,4 +1,4 @@
-"""The metric artifacts of a run (SPEC section 4): their columns, dtypes and how they are written.
+"""The metric artifacts of a run (docs/outputs.md#artifacts): their columns, dtypes and how they are written.
 
 ``SCHEMAS`` is the contract between the metrics (which must produce exactly these columns, in this
 order) and the reports (which read only these files). Extra tables beyond the spec's list
@@ -18,7 +18,7 @@ _S, _F, _I, _D, _B = pl.String(), pl.Float64(), pl.Int64(), pl.Date(), pl.Boolea
 _LIST_S = pl.List(pl.String())
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    # one row per account with a contract covering as_of; SPEC 3.1 and 3.2
+    # one row per account with a contract covering as_of; docs/metrics.md#commit-utilization-and-bands and docs/metrics.md#usage-health
     "account_health": {
         "account_id": _S,
         "account_name": _S,
@@ -59,7 +59,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "adoption_stage": _S,
         "early_warnings": _LIST_S,
     },
-    # one row per overconsumption case, in rank order; SPEC 3.3
+    # one row per overconsumption case, in rank order; docs/metrics.md#overconsumption-against-contractual-limits
     "overage_cases": {
         "rank": _I,
         "account_id": _S,
@@ -81,7 +81,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "missing_owners": _LIST_S,
         "status": _S,
     },
-    # one row per segment, then one row "All"; SPEC 3.5
+    # one row per segment, then one row "All"; docs/metrics.md#segment-summary
     "segment_summary": {
         "segment": _S,
         "accounts": _I,
@@ -99,7 +99,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "grr": _F,
         "nrr": _F,
     },
-    # one row per (segment, month of first_contract_start); SPEC 3.2
+    # one row per (segment, month of first_contract_start); docs/metrics.md#usage-health
     "ttfbe_cohorts": {
         "segment": _S,
         "cohort_month": _D,
@@ -109,7 +109,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "p75_ttfbe_days": _F,
         "share_live_within_target": _F,
     },
-    # one row per reset item, in week order; SPEC 3.6 (only when reset.start_date is set)
+    # one row per reset item, in week order; docs/metrics.md#the-60-day-reset-tracker (only when reset.start_date is set)
     "reset_tracker": {
         "item_id": _S,
         "week": _S,
@@ -120,11 +120,11 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "target": _F,
         "status": _S,
     },
-    # the reset's before/after comparison: state at start_date vs at as_of; SPEC 3.6
+    # the reset's before/after comparison: state at start_date vs at as_of; docs/metrics.md#the-60-day-reset-tracker
     "reset_comparison": {"measure": _S, "at_start": _F, "at_as_of": _F},
     # rated spend per account and day (all meters), zeros not stored; for usage lines and burn-up
     "daily_spend": {"account_id": _S, "usage_date": _D, "amount": _F},
-    # per account, meter and calendar month with a limit: SPEC 3.3's monthly quantities
+    # per account, meter and calendar month with a limit: the monthly quantities of docs/metrics.md#overconsumption-against-contractual-limits
     "meter_months": {
         "account_id": _S,
         "meter": _S,

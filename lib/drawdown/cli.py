@@ -1,4 +1,4 @@
-"""The ``drawdown`` command line (SPEC section 5). Each command is a thin shell over one library call.
+"""The ``drawdown`` command line (docs/outputs.md#command-line). Each command is a thin shell over one library call.
 
 Exit statuses: 0 success, 1 a step failed, 2 bad input or bad parameters.
 """
@@ -70,7 +70,7 @@ def sample(
         int, typer.Option(help="Random seed: the same seed writes the same files.")
     ] = 7,
 ) -> None:
-    """Write a realistic sample book of business (SPEC section 2 tables)."""
+    """Write a realistic sample book of business (the tables of docs/data-contract.md)."""
     from drawdown.inputs.sample import write_sample
 
     folder = write_sample(out, accounts=accounts, days=days, seed=seed)
@@ -175,7 +175,7 @@ def load_sample(
         ),
     ] = 4,
 ) -> None:
-    """Load a book into database tables of the SPEC names (created or replaced)."""
+    """Load a book into database tables named as in the data contract (created or replaced)."""
     import tempfile
 
     from drawdown.inputs.database import hide_password, redact, write_book

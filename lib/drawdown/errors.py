@@ -1,6 +1,6 @@
 """Errors that end a drawdown command, each with the exit status the CLI returns.
 
-Exit statuses (SPEC sections 5 and 7, issue 4):
+Exit statuses (docs/outputs.md#exit-statuses):
     0  success
     1  a step failed while running (a notebook cell raised, a renderer failed)
     2  bad input or bad parameters: nothing was computed
@@ -16,7 +16,7 @@ class DrawdownError(Exception):
 
 
 class InputError(DrawdownError):
-    """A structural problem in the input data (SPEC section 7): the run stops before computing."""
+    """A structural problem in the input data (docs/data-contract.md#errors-and-bad-input): the run stops before computing."""
 
     exit_code = 2
 

@@ -34,7 +34,7 @@ class BandLimits(_Strict):
 
 
 class Bands(_Strict):
-    """Commit-utilization bands and burn (SPEC 3.1)."""
+    """Commit-utilization bands and burn (docs/metrics.md#commit-utilization-and-bands)."""
 
     band_low: float = Field(default=0.85, ge=0)
     band_high: float = Field(default=1.10, ge=0)
@@ -64,7 +64,7 @@ class Bands(_Strict):
 
 
 class Health(_Strict):
-    """Usage-health thresholds (SPEC 3.2)."""
+    """Usage-health thresholds (docs/metrics.md#usage-health)."""
 
     smooth_cv_max: float = Field(default=0.5, ge=0)
     drop_pct: float = Field(default=0.30, ge=0, le=1)
@@ -74,7 +74,7 @@ class Health(_Strict):
 
 
 class Overconsumption(_Strict):
-    """Overconsumption against contractual limits and case triage (SPEC 3.3)."""
+    """Overconsumption against contractual limits and case triage (docs/metrics.md#overconsumption-against-contractual-limits)."""
 
     lookback_months: int = Field(default=3, ge=1)
     sustained_months: int = Field(default=2, ge=1)
@@ -92,7 +92,7 @@ class CompWeights(_Strict):
 
 
 class Reset(_Strict):
-    """The 60-day reset plan (SPEC 3.6); no tracker while start_date is null."""
+    """The 60-day reset plan (docs/metrics.md#the-60-day-reset-tracker); no tracker while start_date is null."""
 
     start_date: date | None = None
     two_workflow_share: float = Field(default=0.5, ge=0, le=1)
@@ -145,7 +145,7 @@ class Source(_Strict):
 
 
 class Params(_Strict):
-    """Every parameter of a drawdown run. Defaults are those of SPEC section 3."""
+    """Every parameter of a drawdown run. Defaults are documented in params/default.yaml."""
 
     as_of: date | None = None
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")

@@ -1,4 +1,4 @@
-"""Commit utilization, run rate, bands, burn and exhaustion (SPEC 3.1), through account_health."""
+"""Commit utilization, run rate, bands, burn and exhaustion (docs/metrics.md#commit-utilization-and-bands), through account_health."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Usage health (SPEC 3.2): first billable event, cv_28d, workflows, adoption, warnings, cohorts."""
+"""Usage health (docs/metrics.md#usage-health): first billable event, cv_28d, workflows, adoption, warnings, cohorts."""
 
 from __future__ import annotations
 

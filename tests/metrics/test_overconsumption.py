@@ -1,4 +1,4 @@
-"""Overconsumption against contractual limits (SPEC 3.3): meter months, patterns, cases, triage."""
+"""Overconsumption against contractual limits (docs/metrics.md#overconsumption-against-contractual-limits): meter months, patterns, cases, triage."""
 
 from __future__ import annotations
 

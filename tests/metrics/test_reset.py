@@ -1,4 +1,4 @@
-"""The 60-day reset tracker and its before/after comparison (SPEC 3.6)."""
+"""The 60-day reset tracker and its before/after comparison (docs/metrics.md#the-60-day-reset-tracker)."""
 
 from __future__ import annotations
 

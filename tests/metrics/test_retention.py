@@ -1,4 +1,4 @@
-"""GRR and NRR (SPEC 3.4): per segment and All, cohort of accounts with prior-window revenue."""
+"""GRR and NRR (docs/metrics.md#retention): per segment and All, cohort of accounts with prior-window revenue."""
 
 from __future__ import annotations
 

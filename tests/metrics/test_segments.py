@@ -1,4 +1,4 @@
-"""The segment summary (SPEC 3.5): per segment, then All."""
+"""The segment summary (docs/metrics.md#segment-summary): per segment, then All."""
 
 from __future__ import annotations
 

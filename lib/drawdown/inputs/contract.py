@@ -1,4 +1,4 @@
-"""The data contract (SPEC section 2): every table, column, type and rule, declared once.
+"""The data contract (docs/data-contract.md): every table, column, type and rule, declared once.
 
 ``COLUMNS`` maps each table to its columns and their Polars dtypes after validation.
 ``SCHEMAS`` holds one dataframely schema per table: the per-row rules and the keys.

@@ -1,10 +1,10 @@
-"""The database source (SPEC section 2): input tables read from PostgreSQL through ADBC.
+"""The database source (docs/data-contract.md): input tables read from PostgreSQL through ADBC.
 
 ``read_database(uri, params)`` returns the same ``dict[str, RawTable]`` as the folder reader, with
 ``row_reference="key"`` (no file rows) and the origin ``database table <name>``.
 
-Table names. ``params.source.tables`` maps SPEC names to database names (``{"usage":
-"analytics.usage_events"}``); unmapped tables use the SPEC name, found through the connection's
+Table names. ``params.source.tables`` maps the contract's table names to database names (``{"usage":
+"analytics.usage_events"}``); unmapped tables use the contract's name, found through the connection's
 search path. A name is one to three plain identifiers (``[A-Za-z_][A-Za-z0-9_]*``) joined by dots;
 anything else is refused before any SQL is built, and every part is double-quoted, so a name is
 matched exactly as written (case-sensitive) and can never inject SQL. An optional table that does
@@ -139,7 +139,7 @@ def quote_name(name: str) -> str:
 
 
 def table_names(params: Params) -> dict[str, str]:
-    """SPEC table name -> database table name: ``params.source.tables`` over the SPEC names."""
+    """Contract table name -> database table name: ``params.source.tables`` over the contract's names."""
     unknown = sorted(set(params.source.tables) - set(TABLES))
     if unknown:
         raise ParamsError(
@@ -224,7 +224,7 @@ def read_database(uri: str, params: Params) -> dict[str, RawTable]:
 def write_book(uri: str, folder: Path, events_per_day: int = 4) -> dict[str, int]:
     """Load the book in ``folder`` (CSV or Parquet per table) into the database; rows per table.
 
-    Each table is created or replaced under its SPEC name; a table absent from the folder is
+    Each table is created or replaced under its contract name; a table absent from the folder is
     dropped. With ``events_per_day`` K ≥ 1, each daily usage row becomes K ``usage_ts`` events
     (timestamptz, between ``EVENT_HOURS_UTC``) whose quantities sum exactly to the day's
     (K-1 whole parts and the remainder); K = 0 keeps the daily ``usage_date`` rows.

@@ -1,4 +1,4 @@
-"""Readers (SPEC section 2): a data source -> one ``RawTable`` per table, nothing parsed yet.
+"""Readers (docs/data-contract.md): a data source -> one ``RawTable`` per table, nothing parsed yet.
 
 A source is a folder holding ``<table>.csv`` or ``<table>.parquet`` per table (detected per
 table), or a database URI (``postgresql://...``, any ``scheme://``) read by

@@ -1,4 +1,4 @@
-"""The data-quality record of a validation (SPEC sections 4 and 7): nothing is lost silently.
+"""The data-quality record of a validation (docs/outputs.md#data-quality and docs/data-contract.md#errors-and-bad-input): nothing is lost silently.
 
 Per table: where it came from, rows read, accepted and rejected by rule (always
 ``rows_read == rows_accepted + rows_rejected``); usage rows before and after summing to daily; and
@@ -82,7 +82,7 @@ class TableQuality:
 class DataQuality:
     """The data-quality record of one validated source.
 
-    tables: one entry per SPEC table (absent optional tables with origin None and zero rows).
+    tables: one entry per contract table (absent optional tables with origin None and zero rows).
     usage_daily_rows: usage rows after summing raw rows per (account_id, meter, usage_date).
     rating_exceptions: daily usage kept but not rated, per account (columns of
         ``drawdown.inputs.rating.rating_exceptions``: account_id, rating_status, rows, quantity).

@@ -1,4 +1,4 @@
-"""Rating (SPEC section 2): price each day's usage with the contract covering that day.
+"""Rating (docs/data-contract.md): price each day's usage with the contract covering that day.
 
 Usage on day d for account a is rated with the contract of a that covers d and that contract's
 rate-card row for the meter: amount = quantity × unit_price. Usage on a day no contract covers is

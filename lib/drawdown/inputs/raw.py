@@ -20,7 +20,7 @@ the file (the header is row 1, so the first data row is row 2)."""
 class RawTable:
     """One input table as read.
 
-    name:  the SPEC table name (``accounts``, ``usage`` ...).
+    name:  the contract's table name (``accounts``, ``usage`` ...).
     origin: where it came from, safe to print: a file path, or ``database table analytics.usage``
         (never a password).
     frame: every column as read, plus ``_row`` for file-backed tables.

@@ -1,4 +1,4 @@
-"""The sample book: a realistic book of business, deterministic by seed (SPEC section 2 tables).
+"""The sample book: a realistic book of business, deterministic by seed (the tables of docs/data-contract.md).
 
 ``write_sample`` writes the eight tables (``accounts``, ``contracts``, ``rate_card``, ``usage``,
 ``workflows``, ``outcomes``, ``activities``, ``budgets``) with exactly ``schema.COLUMNS`` into a
@@ -20,7 +20,7 @@ Cohorts (archetype: what it exercises):
 - ``steady``: band healthy, burn on_pace; renewals at ±15 %; ≥ 2 workflows and a smooth draw
   make adoption_stage steady_draw.
 - ``expanding`` / ``contracting``: a 12-month renewal (mid-month, new unit prices) with the commit
-  × 1.3–1.8 / × 0.5–0.8 and usage following it: NRR above GRR, GRR below 1 (SPEC 3.4).
+  × 1.3–1.8 / × 0.5–0.8 and usage following it: NRR above GRR, GRR below 1 (docs/metrics.md#retention).
 - ``under`` (spend 0.45–0.72 of pace): band under, burn too_slow; those renewing within 90 days
   carry renewal_risk. ``over`` (1.28–1.6): band over, burn too_fast.
 - ``paygo``: evergreen, commit 0: band paygo, account_value from the last 365 days.

@@ -1,4 +1,4 @@
-"""Validation (SPEC sections 2 and 7): raw tables -> a ``Book``, its rejects and its data quality.
+"""Validation (docs/data-contract.md): raw tables -> a ``Book``, its rejects and its data quality.
 
 Three stages, each over whole tables:
 

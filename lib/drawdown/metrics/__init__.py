@@ -1,4 +1,4 @@
-"""The metrics of SPEC section 3, computed from a validated book into the run's artifacts.
+"""The metrics of docs/metrics.md, computed from a validated book into the run's artifacts.
 
 ``compute_artifacts`` is the entry point: it rates the usage once and runs the stages in order.
 The stages (``health_stage`` … ``reset_stage``) are what the compute notebooks call one by one,

@@ -1,4 +1,4 @@
-"""The account health frame: one row per account with a contract covering A (SPEC 3.1, 3.2)."""
+"""The account health frame: one row per account with a contract covering A (docs/metrics.md#commit-utilization-and-bands, docs/metrics.md#usage-health)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def account_health(
     as_of: date,
     daily: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """Every metric of SPEC 3.1 and 3.2 per account with a contract covering ``as_of``.
+    """Every metric of docs/metrics.md#commit-utilization-and-bands and docs/metrics.md#usage-health per account with a contract covering ``as_of``.
 
     ``rated`` is ``rating.rate_usage(book)``. ``daily``, when the caller already holds it, is
     ``series.daily_spend(rated, d)`` for any d ≥ as_of: it spares re-aggregating ``rated``.

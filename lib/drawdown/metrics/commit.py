@@ -1,4 +1,4 @@
-"""Commit utilization, pacing, run rate, bands, burn and exhaustion (SPEC 3.1).
+"""Commit utilization, pacing, run rate, bands, burn and exhaustion (docs/metrics.md#commit-utilization-and-bands).
 
 One row per account with a contract covering A. Stages take and return LazyFrames; each metric is
 an expression named for its output, with its definition in the docstring.
@@ -210,7 +210,7 @@ def account_value() -> pl.Expr:
 def commit_utilization(
     terms: pl.LazyFrame, daily: pl.LazyFrame, as_of: date, window_days: int
 ) -> pl.LazyFrame:
-    """Every amount and ratio of SPEC 3.1 for the accounts in ``terms`` (``covering_terms``).
+    """Every amount and ratio of docs/metrics.md#commit-utilization-and-bands for the accounts in ``terms`` (``covering_terms``).
 
     Adds term_days, elapsed_days, elapsed_fraction, consumed_to_date, utilization,
     pacing_index, run_rate, remaining_days, projected_consumption, projected_utilization,

@@ -1,7 +1,7 @@
-"""Usage health (SPEC 3.2): first billable event, volatility, workflows, adoption, warnings.
+"""Usage health (docs/metrics.md#usage-health): first billable event, volatility, workflows, adoption, warnings.
 
 ``usage_health`` adds the per-account columns to the frame of accounts covering A;
-``adoption_stage`` and ``early_warnings`` then need the band (SPEC 3.1); ``ttfbe_cohorts``
+``adoption_stage`` and ``early_warnings`` then need the band (docs/metrics.md#commit-utilization-and-bands); ``ttfbe_cohorts``
 summarizes the account health frame.
 """
 

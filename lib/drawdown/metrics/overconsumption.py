@@ -1,4 +1,4 @@
-"""Overconsumption against contractual limits (SPEC 3.3).
+"""Overconsumption against contractual limits (docs/metrics.md#overconsumption-against-contractual-limits).
 
 A meter's limit is the rate card's ``included_quantity`` per calendar month. It accrues day by day:
 on day d the daily limit is included_quantity / (days in d's month), from the contract covering d.
@@ -122,7 +122,7 @@ def overage_amount() -> pl.Expr:
 def meter_months(
     book: Book, rated: pl.LazyFrame, as_of: date, months: int = MONTHS_SHOWN
 ) -> pl.LazyFrame:
-    """Each (account, meter) with a limit against it, month by month (SPEC 3.3).
+    """Each (account, meter) with a limit against it, month by month (docs/metrics.md#overconsumption-against-contractual-limits).
 
     For the ``months`` calendar months ending with A's month, over the days of month m that are
     ≤ A and limited (covering contract with an included_quantity for the meter):
@@ -311,7 +311,7 @@ def overage_cases(
     params: Params,
     as_of: date,
 ) -> pl.LazyFrame:
-    """Overconsumption cases, one per account, in rank order (SPEC 3.3).
+    """Overconsumption cases, one per account, in rank order (docs/metrics.md#overconsumption-against-contractual-limits).
 
     A case is an account in ``health`` (a contract covering A) with ≥ 1 over month in the
     lookback. meter = the meter with the highest pct_over at its own latest over month (ties: the

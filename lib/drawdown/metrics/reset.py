@@ -1,4 +1,4 @@
-"""The 60-day reset tracker (SPEC 3.6): eight items over eight weeks from ``reset.start_date``.
+"""The 60-day reset tracker (docs/metrics.md#the-60-day-reset-tracker): eight items over eight weeks from ``reset.start_date``.
 
 Each item has a due date (the last day of its due week: start + 7 × week − 1), a measured value,
 a target and a status. Alongside, ``reset_comparison`` sets the state at start_date beside the
@@ -262,7 +262,7 @@ def reset_tracker(
     params: Params,
     as_of: date,
 ) -> pl.LazyFrame:
-    """The eight reset items of SPEC 3.6 in week order with due_date, measured, target, status.
+    """The eight reset items of docs/metrics.md#the-60-day-reset-tracker in week order with due_date, measured, target, status.
 
     ``health`` is the account-health frame at A. Targets: 1.0 for shares, ttfbe_target_days
     (at most) for the onboarding item, reset.two_workflow_share, 3 value reviews,
@@ -337,7 +337,7 @@ def reset_comparison(
     as_of: date,
     daily: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """The state at reset.start_date beside the state at A (SPEC 3.6).
+    """The state at reset.start_date beside the state at A (docs/metrics.md#the-60-day-reset-tracker).
 
     Measures: share_healthy (share of accounts with a contract covering the date in band
     ``healthy``), median_ttfbe_days (live accounts), overage_amount (Σ over the overconsumption

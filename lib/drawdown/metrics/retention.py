@@ -1,4 +1,4 @@
-"""Gross and net revenue retention (SPEC 3.4), per segment and for all accounts."""
+"""Gross and net revenue retention (docs/metrics.md#retention), per segment and for all accounts."""
 
 from __future__ import annotations
 

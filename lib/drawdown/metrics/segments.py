@@ -1,4 +1,4 @@
-"""The segment summary (SPEC 3.5): one row per segment, sorted, then one row ``All``."""
+"""The segment summary (docs/metrics.md#segment-summary): one row per segment, sorted, then one row ``All``."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ import polars as pl
 from drawdown.params import Brand, Guidelines
 from drawdown.reports.data import CASES_FILE, LIST_ROWS, NEXT_RUNG, AccountData
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Md:
 def escape(value: Any) -> str:
     """Data text made safe in Markdown and HTML: HTML entities, then Markdown specials escaped."""
     text = html.escape(str(value), quote=False)
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
 def money(value: float | None, currency: str = "USD") -> str:

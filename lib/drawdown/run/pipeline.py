@@ -1,4 +1,4 @@
-"""``drawdown run``: validate, execute the notebooks, export, render, publish (SPEC sections 4–5).
+"""``drawdown run``: validate, execute the notebooks, export, render, publish (docs/outputs.md).
 
 Order: validate the source (structural errors stop here, exit 2) → write the validated snapshot
 into a staging folder → execute the compute notebooks (independent ones concurrently) → exports →
