@@ -57,7 +57,9 @@ def test_the_wheel_ships_notebooks_reports_and_params(installed: Path) -> None:
 
 def test_an_installed_drawdown_runs_from_any_folder(installed: Path, tmp_path: Path) -> None:
     _run(installed, "sample", "--out", "book", "--accounts", "30", "--days", "400", cwd=tmp_path)
-    _run(installed, "run", "--data", "book", "--format", "none", "--out", "runs/first", cwd=tmp_path)
+    _run(
+        installed, "run", "--data", "book", "--format", "none", "--out", "runs/first", cwd=tmp_path
+    )
     run = tmp_path / "runs" / "first"
     assert json.loads((run / "manifest.json").read_text())["status"] == "succeeded"
     assert (run / "artifacts" / "account_health.parquet").is_file()
