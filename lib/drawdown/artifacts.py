@@ -137,6 +137,27 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "is_over": _B,
         "unit_price": _F,
         "overage_unit_price": _F,
+        "pattern": _S,
+    },
+    # one next action per account of account_health; docs/metrics.md#next-action
+    "account_actions": {
+        "account_id": _S,
+        "next_action": _S,
+        "owner": _S,
+        "owner_role": _S,
+        "days_to_renewal": _I,
+        "reason": _S,
+        "consumption_last_quarter": _F,
+        "consumption_prior_quarter": _F,
+        "consumption_change": _F,
+    },
+    # one row per change since the previous run; docs/metrics.md#changes-since-the-previous-run
+    "changes": {
+        "account_id": _S,
+        "change": _S,
+        "from": _S,
+        "to": _S,
+        "previous_as_of": _D,
     },
     # per account and calendar month: spend, outcomes, cost per outcome, workflows live at month end
     "account_months": {
@@ -150,6 +171,8 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
 }
 
 OPTIONAL_ARTIFACTS = ("reset_tracker", "reset_comparison")
+RUN_ARTIFACTS = ("changes",)
+"""Artifacts a run computes outside the cached metrics: they depend on the previous run."""
 
 
 def conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:

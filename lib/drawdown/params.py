@@ -83,6 +83,12 @@ class Overconsumption(_Strict):
     max_cases_per_csm: int = Field(default=5, ge=0)
 
 
+class Actions(_Strict):
+    """The next action per account (docs/metrics.md#next-action)."""
+
+    unit_cost_jump: float = Field(default=0.25, ge=0)
+
+
 class CompWeights(_Strict):
     """Share of variable pay tied to retention, adoption depth and stability."""
 
@@ -121,6 +127,7 @@ class Report(_Strict):
 
     top_accounts: int = Field(default=10, ge=0)
     accounts: list[str] = Field(default_factory=list)
+    min_group: int = Field(default=5, ge=1)
     formats: list[Literal["html", "pdf"]] = Field(default_factory=lambda: ["html", "pdf"])
     brand: Brand = Field(default_factory=Brand)
     guidelines: Guidelines = Field(default_factory=Guidelines)
@@ -151,10 +158,12 @@ class Params(_Strict):
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     timezone: str = "UTC"
     strict: bool = False
+    compare_to: Path | None = None
     source: Source = Field(default_factory=Source)
     bands: Bands = Field(default_factory=Bands)
     health: Health = Field(default_factory=Health)
     overconsumption: Overconsumption = Field(default_factory=Overconsumption)
+    actions: Actions = Field(default_factory=Actions)
     reset: Reset = Field(default_factory=Reset)
     report: Report = Field(default_factory=Report)
     scope: Scope = Field(default_factory=Scope)
@@ -167,6 +176,11 @@ class Params(_Strict):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA time zone {value!r} (e.g. UTC, Europe/Berlin)") from exc
         return value
+
+    @field_validator("compare_to")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return None if value is None else value.expanduser().resolve()
 
     @field_validator("source", mode="before")
     @classmethod

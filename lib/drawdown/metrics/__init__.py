@@ -1,13 +1,13 @@
 """The metrics of docs/metrics.md, computed from a validated book into the run's artifacts.
 
 ``compute_artifacts`` is the entry point: it rates the usage once and runs the stages in order.
-The stages (``health_stage`` … ``reset_stage``) are what the compute notebooks call one by one,
+The stages (``health_stage`` … ``changes_stage``) are what the compute notebooks call one by one,
 each from the artifacts the earlier ones wrote.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -16,8 +16,16 @@ from drawdown.errors import InputError
 from drawdown.inputs.contract import Book
 from drawdown.inputs.rating import rate_usage
 from drawdown.metrics.accounts import account_health
+from drawdown.metrics.actions import account_actions
+from drawdown.metrics.changes import changes
 from drawdown.metrics.health import ttfbe_cohorts
-from drawdown.metrics.overconsumption import MONTHS_SHOWN, meter_months, overage_cases
+from drawdown.metrics.overconsumption import (
+    MONTHS_SHOWN,
+    meter_months,
+    over_meters,
+    rank_cases,
+    with_patterns,
+)
 from drawdown.metrics.reset import reset_comparison, reset_tracker
 from drawdown.metrics.retention import retention
 from drawdown.metrics.segments import segment_summary
@@ -25,13 +33,20 @@ from drawdown.metrics.series import account_months, by_account_day, daily_spend
 from drawdown.params import Params
 
 __all__ = [
+    "WEEK_DAYS",
+    "actions_stage",
+    "changes_stage",
     "compute_artifacts",
     "health_stage",
     "overconsumption_stage",
     "portfolio_stage",
     "reset_stage",
     "resolve_as_of",
+    "seen_at",
 ]
+
+WEEK_DAYS = 7
+"""Without a previous run, what changed is measured against the book as of A − 7 days."""
 
 
 def resolve_as_of(book: Book, params: Params) -> date:
@@ -66,17 +81,64 @@ def health_stage(book: Book, params: Params, rated: pl.LazyFrame) -> dict[str, p
 def overconsumption_stage(
     book: Book, params: Params, rated: pl.LazyFrame, health: pl.DataFrame
 ) -> dict[str, pl.DataFrame]:
-    """Meters against their limits and the ranked, triaged cases: meter_months, overage_cases.
+    """Meters against their limits and the ranked, triaged cases: meter_months (with each
+    meter's pattern), overage_cases.
 
     meter_months covers twelve months, or the lookback when that is longer.
     """
     as_of = resolve_as_of(book, params)
     shown = max(MONTHS_SHOWN, params.overconsumption.lookback_months)
     months = meter_months(book, rated, as_of, shown).collect().lazy()
+    over = over_meters(months, book, params, as_of).collect().lazy()
     return _collect(
-        meter_months=months,
-        overage_cases=overage_cases(months, health.lazy(), book, params, as_of),
+        meter_months=with_patterns(months, over),
+        overage_cases=rank_cases(over, health.lazy(), book, params, as_of),
     )
+
+
+def actions_stage(
+    book: Book,
+    params: Params,
+    health: pl.DataFrame,
+    cases: pl.DataFrame,
+    months: pl.DataFrame,
+    daily: pl.DataFrame,
+) -> dict[str, pl.DataFrame]:
+    """One next action per account (account_actions), from the health, cases, account_months and
+    daily_spend artifacts."""
+    lazy = (frame.lazy() for frame in (health, cases, months, daily))
+    return _collect(
+        account_actions=account_actions(*lazy, params=params, as_of=resolve_as_of(book, params))
+    )
+
+
+def changes_stage(
+    current: dict[str, pl.DataFrame], previous: dict[str, pl.DataFrame], previous_as_of: date
+) -> dict[str, pl.DataFrame]:
+    """What changed since the previous run: ``current`` and ``previous`` hold account_health and
+    overage_cases (this run's and the previous run's, as of ``previous_as_of``)."""
+    frames = (
+        source[name].lazy()
+        for source in (current, previous)
+        for name in ("account_health", "overage_cases")
+    )
+    return _collect(changes=changes(*frames, previous_as_of=previous_as_of))
+
+
+def seen_at(
+    book: Book, params: Params, rated: pl.LazyFrame, as_of: date, with_summary: bool = False
+) -> dict[str, pl.DataFrame]:
+    """The same book as of an earlier ``as_of``, for comparisons: account_health and
+    overage_cases (and segment_summary ``with_summary``)."""
+    earlier = params.with_overrides({"as_of": as_of.isoformat()})
+    frames = health_stage(book, earlier, rated)
+    frames |= overconsumption_stage(book, earlier, rated, frames["account_health"])
+    names = ["account_health", "overage_cases"]
+    if with_summary:
+        health, cases = frames["account_health"], frames["overage_cases"]
+        frames |= portfolio_stage(book, earlier, health, cases, frames["daily_spend"])
+        names.append("segment_summary")
+    return {name: frames[name] for name in names}
 
 
 def portfolio_stage(
@@ -112,16 +174,20 @@ def compute_artifacts(
     """Every artifact of ``artifacts.SCHEMAS``, conformed, as of ``resolve_as_of``.
 
     The stages in order, the rated usage computed once (or ``rated``, ``rate_usage(book)`` as
-    the validation holds it): health, overconsumption, portfolio, and the reset
-    (reset_tracker and reset_comparison only when ``params.reset.start_date`` is set).
+    the validation holds it): health, overconsumption, actions, portfolio, the reset
+    (reset_tracker and reset_comparison only when ``params.reset.start_date`` is set), and the
+    changes since the book as of A − ``WEEK_DAYS`` days (a run compares with its previous run).
     """
     rated = (rate_usage(book).collect() if rated is None else rated).lazy()
     frames = health_stage(book, params, rated)
     frames |= overconsumption_stage(book, params, rated, frames["account_health"])
-    cases, health = frames["overage_cases"], frames["account_health"]
-    frames |= portfolio_stage(book, params, health, cases, frames["daily_spend"])
+    cases, health, daily = frames["overage_cases"], frames["account_health"], frames["daily_spend"]
+    frames |= actions_stage(book, params, health, cases, frames["account_months"], daily)
+    frames |= portfolio_stage(book, params, health, cases, daily)
     if params.reset.start_date is not None:
-        frames |= reset_stage(book, params, rated, health, cases, frames["daily_spend"])
+        frames |= reset_stage(book, params, rated, health, cases, daily)
+    week_ago = resolve_as_of(book, params) - timedelta(days=WEEK_DAYS)
+    frames |= changes_stage(frames, seen_at(book, params, rated, week_ago), week_ago)
     return {name: conform(name, frame) for name, frame in frames.items()}
 
 

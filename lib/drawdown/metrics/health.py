@@ -67,23 +67,31 @@ def usage_health(
 def _spend_facts(starts: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     """Per account: first_billable_date (first day ≥ first_contract_start with c > 0, ≤ A),
     _zero_days_at_as_of, _recent_28d and _prior_28d (see ``usage_health``)."""
-    day, amount = pl.col("usage_date"), pl.col("amount")
-    recent_start = as_of - timedelta(days=CV_WINDOW_DAYS - 1)
-    prior_start = as_of - timedelta(days=2 * CV_WINDOW_DAYS - 1)
+    day = pl.col("usage_date")
     return (
         starts.select("account_id", "first_contract_start")
         .join(daily, on="account_id")
-        .filter(amount > 0)
+        .filter(pl.col("amount") > 0)
         .group_by("account_id")
         .agg(
             day.filter(day >= pl.col("first_contract_start")).min().alias("first_billable_date"),
-            (pl.lit(as_of) - day.max()).dt.total_days().alias("_zero_days_at_as_of"),
-            exact_sum(amount.filter(day >= recent_start)).alias("_recent_28d"),
-            exact_sum(amount.filter((day >= prior_start) & (day < recent_start))).alias(
-                "_prior_28d"
-            ),
+            *warning_sums(as_of),
         )
     )
+
+
+def warning_sums(as_of: date) -> list[pl.Expr]:
+    """Aggregations over an account's daily spend rows with c > 0 (days up to A), the numbers the
+    usage_drop and zero_streak warnings test: _recent_28d (Σ c over [A−27, A]), _prior_28d
+    (Σ c over [A−55, A−28]) and _zero_days_at_as_of (A − the last day with c > 0)."""
+    day, amount = pl.col("usage_date"), pl.col("amount")
+    recent_start = as_of - timedelta(days=CV_WINDOW_DAYS - 1)
+    prior_start = as_of - timedelta(days=2 * CV_WINDOW_DAYS - 1)
+    return [
+        (pl.lit(as_of) - day.max()).dt.total_days().alias("_zero_days_at_as_of"),
+        exact_sum(amount.filter(day >= recent_start)).alias("_recent_28d"),
+        exact_sum(amount.filter((day >= prior_start) & (day < recent_start))).alias("_prior_28d"),
+    ]
 
 
 def ttfbe_days() -> pl.Expr:

@@ -17,6 +17,7 @@ from drawdown.artifacts import SCHEMAS
 from drawdown.exact import exact_sum
 from drawdown.inputs.contract import Book
 from drawdown.inputs.rating import contract_prices
+from drawdown.metrics.periods import shift_months
 from drawdown.params import Params
 
 MONTHS_SHOWN = 12
@@ -40,9 +41,14 @@ _KEY = ["account_id", "meter"]
 _MONTH_KEY = [*_KEY, "month"]
 
 
-def artifact_columns(name: str) -> list[pl.Expr]:
-    """The artifact's columns of ``SCHEMAS[name]``, in order and cast to their dtypes."""
-    return [pl.col(column).cast(dtype) for column, dtype in SCHEMAS[name].items()]
+def artifact_columns(name: str, without: tuple[str, ...] = ()) -> list[pl.Expr]:
+    """The artifact's columns of ``SCHEMAS[name]`` (but ``without``), in order and cast to their
+    dtypes."""
+    return [
+        pl.col(column).cast(dtype)
+        for column, dtype in SCHEMAS[name].items()
+        if column not in without
+    ]
 
 
 def first_month(as_of: date, months: int) -> date:
@@ -51,8 +57,7 @@ def first_month(as_of: date, months: int) -> date:
     ``first_month(date(2024, 3, 10), 3)`` is 2024-01-01: a window of ``months`` calendar months
     ending with A's month.
     """
-    index = as_of.year * 12 + as_of.month - 1 - (months - 1)
-    return date(index // 12, index % 12 + 1, 1)
+    return shift_months(as_of.replace(day=1), -(months - 1))
 
 
 def _limited_spans(book: Book, as_of: date, since: date) -> pl.LazyFrame:
@@ -132,8 +137,8 @@ def meter_months(
     overage_amount = over_units × overage_unit_price; unit_price and overage_unit_price (null =
     unit_price) are those of the contract covering the month's last limited day. The current
     month counts to A, so its limit is pro rata. Months without a limited day have no row.
-    Columns ``SCHEMAS['meter_months']``, sorted by account_id, meter, month. ``months`` must
-    cover the overconsumption lookback.
+    Columns ``SCHEMAS['meter_months']`` but ``pattern`` (``with_patterns`` adds it), sorted by
+    account_id, meter, month. ``months`` must cover the overconsumption lookback.
     """
     since = first_month(as_of, months)
     usage = (
@@ -156,6 +161,17 @@ def meter_months(
         .with_columns(pl.col("usage").fill_null(0.0))
         .with_columns(over_units(), pct_over(), is_over())
         .with_columns(overage_amount())
+        .select(artifact_columns("meter_months", without=("pattern",)))
+        .sort(_MONTH_KEY)
+    )
+
+
+def with_patterns(meter_months: pl.LazyFrame, over: pl.LazyFrame) -> pl.LazyFrame:
+    """The meter_months artifact: each row with its meter's ``pattern`` over the lookback
+    (``over_meters``; null for a meter with no over month in the lookback), so every output
+    marks a meter spike / emerging / sustained exactly as its case does."""
+    return (
+        meter_months.join(over.select(*_KEY, "pattern"), on=_KEY, how="left")
         .select(artifact_columns("meter_months"))
         .sort(_MONTH_KEY)
     )
@@ -228,7 +244,7 @@ def over_meters(
     )
 
 
-def _named(column: str) -> pl.Expr:
+def named_owner(column: str) -> pl.Expr:
     """The owner's name, null when empty or blank."""
     return (
         pl.when(pl.col(column).str.strip_chars() != "").then(pl.col(column)).otherwise(None)
@@ -311,7 +327,15 @@ def overage_cases(
     params: Params,
     as_of: date,
 ) -> pl.LazyFrame:
-    """Overconsumption cases, one per account, in rank order (docs/metrics.md#overconsumption-against-contractual-limits).
+    """Overconsumption cases, one per account, in rank order (docs/metrics.md#overconsumption-against-contractual-limits):
+    ``rank_cases`` of the ``over_meters`` of ``meter_months``."""
+    return rank_cases(over_meters(meter_months, book, params, as_of), health, book, params, as_of)
+
+
+def rank_cases(
+    over: pl.LazyFrame, health: pl.LazyFrame, book: Book, params: Params, as_of: date
+) -> pl.LazyFrame:
+    """The cases of the over meters ``over`` (``over_meters``), ranked and triaged.
 
     A case is an account in ``health`` (a contract covering A) with ≥ 1 over month in the
     lookback. meter = the meter with the highest pct_over at its own latest over month (ties: the
@@ -328,8 +352,7 @@ def overage_cases(
     severity = pl.col("pattern").replace_strict(_SEVERITY, return_dtype=pl.Int64)
     by_case_meter = [pl.col("pct_over"), pl.col("meter")]
     accounts = (
-        over_meters(meter_months, book, params, as_of)
-        .group_by("account_id")
+        over.group_by("account_id")
         .agg(
             pl.col("meter").sort_by(by_case_meter, descending=[True, False]).first(),
             pl.col("pct_over").sort_by(by_case_meter, descending=[True, False]).first(),
@@ -344,8 +367,8 @@ def overage_cases(
         "account_id",
         "account_name",
         "segment",
-        _named("csm_owner"),
-        _named("ae_owner"),
+        named_owner("csm_owner"),
+        named_owner("ae_owner"),
         "account_value",
     )
     return (

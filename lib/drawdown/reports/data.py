@@ -1,8 +1,10 @@
 """What the reports read: a run's artifacts, loaded once, and the small views the reports show.
 
 The report notebooks read only the artifacts of ``drawdown.artifacts.SCHEMAS`` from
-``<run_dir>/artifacts/`` (plus the optional ``previous_month/`` and ``previous_week/`` folders).
-Every view here is a pure function of collected frames: the notebooks call one function per cell.
+``<run_dir>/artifacts/`` (plus the optional ``previous_month/`` folder). Every view here is a pure
+function of collected frames: the notebooks call one function per cell. Recommendations come from
+``account_actions`` and nowhere else; every period compared is one of
+``drawdown.metrics.periods`` (complete months, named).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 
 import polars as pl
 
-from drawdown.artifacts import OPTIONAL_ARTIFACTS, SCHEMAS
+from drawdown.artifacts import OPTIONAL_ARTIFACTS, RUN_ARTIFACTS, SCHEMAS
+from drawdown.metrics import periods
 
 LIST_ROWS = 15
 """The most rows a report list (accounts, cases, warnings, unowned steps) shows: the largest first.
@@ -23,27 +26,32 @@ The full lists stay in the run folder (``ACCOUNTS_FILE``, ``CASES_FILE``, ``CRM_
 ACCOUNTS_FILE = "artifacts/account_health.parquet"
 CASES_FILE = "artifacts/overage_cases.parquet"
 CRM_FILE = "exports/overconsumption_cases.csv"
+CHANGES_FILE = "artifacts/changes.parquet"
 
 PREVIOUS_MONTH = ("account_health", "segment_summary", "overage_cases")
-PREVIOUS_WEEK = ("overage_cases",)
 
-TOO_SLOW_ACTIONS = {
-    "not_live": "Unblock data: get the first billable event flowing",
-    "first_billable": "Unblock data: put the first workflow in production",
-    "one_workflow": "Automate the second workflow",
-    "multi_workflow": "In-product guidance to deepen use",
-    "steady_draw": "In-product guidance to deepen use",
+ACTION_LABELS = {
+    "rescue": "Rescue",
+    "activate": "Activate",
+    "verify_usage": "Verify the usage",
+    "open_conversation": "Open the conversation",
+    "expansion": "Expansion",
+    "cost_review": "Cost review",
+    "unblock": "Unblock",
+    "second_workflow": "Second workflow",
+    "keep_steady": "Keep steady",
 }
-TOO_FAST_SPIKY = "Review rate limits (uneven daily draw)"
-TOO_FAST_SMOOTH = "Caching and routing to a cheaper path"
-
-NEXT_RUNG = {
-    "not_live": "First billable event",
-    "first_billable": "First workflow in production",
-    "one_workflow": "A second workflow (two-workflow adoption)",
-    "multi_workflow": "Steady draw: healthy band and a smooth daily line",
-    "steady_draw": "Top rung reached: keep it steady and look for expansion",
+"""The next actions of ``account_actions`` in the words a report uses, in ladder order."""
+ROLE_LABELS = {"csm": "CSM", "ae": "AE", "technical_counterpart": "technical counterpart"}
+CHANGE_LABELS = {
+    "new_case": "new cases",
+    "escalated": "escalated",
+    "resolved": "resolved",
+    "went_live": "went live",
+    "band_change": "band changes",
+    "burn_change": "burn changes",
 }
+"""The kinds of ``changes``, as the clinic and the digest count them."""
 
 HEADLINE_MEASURES = {
     "accounts": "Accounts under contract",
@@ -61,9 +69,9 @@ HEADLINE_MEASURES = {
 
 @dataclass(frozen=True)
 class RunData:
-    """A run's artifacts: ``tables`` by artifact name, the as-of date and the optional comparisons.
+    """A run's artifacts: ``tables`` by artifact name, the as-of date and the optional comparison.
 
-    ``previous_month`` / ``previous_week`` are None when the pipeline did not write them.
+    ``previous_month`` is None when the pipeline did not write it.
     """
 
     run_dir: Path
@@ -71,14 +79,13 @@ class RunData:
     tables: dict[str, pl.DataFrame]
     data_quality: dict[str, Any]
     previous_month: dict[str, pl.DataFrame] | None
-    previous_week: dict[str, pl.DataFrame] | None
     segment: str | None = None
 
     def __getitem__(self, name: str) -> pl.DataFrame:
         return self.tables[name]
 
     def get(self, name: str) -> pl.DataFrame | None:
-        """An optional artifact (``reset_tracker``, ``reset_comparison``) or None."""
+        """An optional artifact (``reset_tracker``, ``reset_comparison``, ``changes``) or None."""
         return self.tables.get(name)
 
 
@@ -97,7 +104,8 @@ def load_run(
     tables = {
         name: _read_artifact(folder / f"{name}.parquet", account_id)
         for name in SCHEMAS
-        if name not in OPTIONAL_ARTIFACTS or (folder / f"{name}.parquet").exists()
+        if name not in (*OPTIONAL_ARTIFACTS, *RUN_ARTIFACTS)
+        or (folder / f"{name}.parquet").exists()
     }
     quality_file = folder / "data_quality.json"
     quality = json.loads(quality_file.read_text(encoding="utf-8")) if quality_file.exists() else {}
@@ -108,7 +116,6 @@ def load_run(
         tables=tables,
         data_quality=quality,
         previous_month=_read_optional(folder / "previous_month", PREVIOUS_MONTH),
-        previous_week=_read_optional(folder / "previous_week", PREVIOUS_WEEK),
     )
 
 
@@ -131,7 +138,6 @@ def scoped(run: RunData, segment: str | None) -> RunData:
         run,
         tables=narrow(run.tables),
         previous_month=narrow(run.previous_month) if run.previous_month else None,
-        previous_week=narrow(run.previous_week) if run.previous_week else None,
         segment=segment,
     )
 
@@ -178,41 +184,55 @@ def band_mix(summary: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def burn_actions(health: pl.DataFrame, burn: str) -> pl.DataFrame:
-    """Accounts whose burn is ``burn`` (too_slow / too_fast) with the action it maps to.
-
-    Too slow maps by adoption stage (unblock data, automate the second workflow, in-product
-    guidance); too fast by the daily line (uneven: review rate limits; smooth: caching and routing
-    to a cheaper path). Largest accounts first.
-    """
-    if burn == "too_slow":
-        action = pl.col("adoption_stage").replace_strict(
-            TOO_SLOW_ACTIONS, default=TOO_SLOW_ACTIONS["multi_workflow"]
-        )
-    else:
-        action = (
-            pl.when(pl.col("is_smooth").fill_null(False))
-            .then(pl.lit(TOO_FAST_SMOOTH))
-            .otherwise(pl.lit(TOO_FAST_SPIKY))
-        )
-    return (
-        health.filter(pl.col("burn") == burn)
-        .with_columns(action.alias("action"))
-        .sort(["account_value", "account_id"], descending=[True, False])
+def burn_actions(health: pl.DataFrame, actions: pl.DataFrame, burn: str) -> pl.DataFrame:
+    """Accounts whose burn is ``burn`` (too_slow / too_fast) with their next action, owner and
+    reason (``with_actions``), largest accounts first."""
+    return with_actions(health.filter(pl.col("burn") == burn), actions).sort(
+        ["account_value", "account_id"], descending=[True, False]
     )
 
 
-def briefing_groups(health: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
-    """Every account with its portfolio-briefing group and the reason, most valuable first.
+def with_actions(accounts: pl.DataFrame, actions: pl.DataFrame) -> pl.DataFrame:
+    """``accounts`` with their row of ``account_actions`` (next_action, owner, owner_role,
+    reason, days_to_renewal) and ``action``: the next action in words with its owner."""
+    joined = accounts.join(
+        actions.select(
+            "account_id", "next_action", "owner", "owner_role", "reason", "days_to_renewal"
+        ),
+        on="account_id",
+        how="left",
+        maintain_order="left",
+    )
+    return joined.with_columns(action_text().alias("action"))
 
-    ``action_required``: a case to take up now (triage conversation or unassigned) or a renewal /
-    breakage risk. ``watch``: any other case, a band off target or an early warning. ``healthy``:
-    the rest.
+
+def action_text() -> pl.Expr:
+    """ "Open the conversation (Kim Lee, CSM)"; "(no CSM named)" when the step has no owner."""
+    label = pl.col("next_action").replace_strict(ACTION_LABELS, default=pl.col("next_action"))
+    role = pl.col("owner_role").replace_strict(ROLE_LABELS, default=pl.col("owner_role"))
+    owner = (
+        pl.when(pl.col("owner").is_not_null())
+        .then(pl.format("{}, {}", pl.col("owner"), role))
+        .otherwise(pl.format("no {} named", role))
+    )
+    return pl.format("{} ({})", label, owner)
+
+
+def briefing_groups(
+    health: pl.DataFrame, cases: pl.DataFrame, actions: pl.DataFrame
+) -> pl.DataFrame:
+    """Every account with its portfolio-briefing group, the reason and its next action
+    (``with_actions``), most valuable first.
+
+    ``action_required``: an open case to take up now (triage conversation or unassigned; a case
+    closed by a scope reduction is not) or a renewal / breakage risk. ``watch``: any other case,
+    a band off target or an early warning. ``healthy``: the rest.
     """
-    triage = cases.select("account_id", "triage", "pattern")
+    triage = cases.select("account_id", "triage", "pattern", "status")
     joined = health.join(triage, on="account_id", how="left")
     warnings = pl.col("early_warnings").fill_null([])
-    urgent_case = pl.col("triage").is_in(["conversation", "unassigned"])
+    closed = pl.col("status").fill_null("") == "scope_reduction"
+    urgent_case = pl.col("triage").is_in(["conversation", "unassigned"]) & ~closed
     risk = warnings.list.contains("renewal_risk") | warnings.list.contains("breakage_risk")
     off_band = pl.col("band").is_in(["under", "over", "not_live"])
     group = (
@@ -229,17 +249,23 @@ def briefing_groups(health: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
         pl.when(off_band).then(pl.format("band {}", pl.col("band"))).otherwise(None),
         warnings.list.join(", ").replace("", None),
     ).list.drop_nulls()
+    grouped = joined.with_columns(group.alias("group"), reasons.list.join("; ").alias("why"))
     return (
-        joined.with_columns(group.alias("group"), reasons.list.join("; ").alias("reason"))
-        .drop("triage", "pattern")
+        with_actions(grouped.drop("triage", "pattern", "status"), actions)
+        .drop("reason")
+        .rename({"why": "reason"})
         .sort(["account_value", "account_id"], descending=[True, False], nulls_last=True)
     )
 
 
-def with_spend_trend(accounts: pl.DataFrame, months: pl.DataFrame, n: int = 6) -> pl.DataFrame:
-    """``accounts`` with ``spend_trend``: the list of its last ``n`` monthly amounts (oldest first)."""
+def with_spend_trend(
+    accounts: pl.DataFrame, months: pl.DataFrame, as_of: date, n: int = 6
+) -> pl.DataFrame:
+    """``accounts`` with ``spend_trend``: the list of its last ``n`` complete monthly amounts
+    (oldest first; A's month, incomplete, is left out)."""
     trend = (
-        months.sort("month")
+        months.filter(pl.col("month") <= periods.last_complete_month(as_of))
+        .sort("month")
         .group_by("account_id")
         .agg(pl.col("amount").tail(n).alias("spend_trend"))
     )
@@ -331,12 +357,37 @@ def adoption_funnel(health: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def new_cases(run: RunData) -> pl.DataFrame | None:
-    """Cases whose account had no case a week earlier; None when previous_week is missing."""
-    if run.previous_week is None:
+def change_counts(changes: pl.DataFrame | None) -> dict[str, int] | None:
+    """How many changes of each kind since the previous run (``CHANGE_LABELS`` order, zeros
+    included); None without a changes artifact."""
+    if changes is None:
         return None
-    known = run.previous_week["overage_cases"]["account_id"]
-    return run["overage_cases"].filter(~pl.col("account_id").is_in(known.implode()))
+    counts = dict(changes.group_by("change").len().iter_rows())
+    return {kind: int(counts.get(kind, 0)) for kind in CHANGE_LABELS}
+
+
+def previous_as_of(changes: pl.DataFrame | None) -> date | None:
+    """The as-of date of the run the changes compare with (None without changes or rows)."""
+    if changes is None or changes.height == 0:
+        return None
+    return changes["previous_as_of"][0]
+
+
+def changed_accounts(
+    changes: pl.DataFrame, health: pl.DataFrame, kinds: tuple[str, ...]
+) -> pl.DataFrame:
+    """The changes of ``kinds`` with the account's name, segment and CSM (accounts that left
+    the book keep their id), in ``kinds`` order, then by account_value."""
+    order = pl.col("change").replace_strict({kind: i for i, kind in enumerate(kinds)})
+    names = health.select("account_id", "account_name", "segment", "csm_owner", "account_value")
+    return (
+        changes.filter(pl.col("change").is_in(kinds))
+        .join(names, on="account_id", how="left")
+        .with_columns(pl.col("account_name").fill_null(pl.col("account_id")))
+        .sort(
+            [order, "account_value", "account_id"], descending=[False, True, False], nulls_last=True
+        )
+    )
 
 
 # --- the account review ---
@@ -344,10 +395,12 @@ def new_cases(run: RunData) -> pl.DataFrame | None:
 
 @dataclass(frozen=True)
 class AccountData:
-    """One account's slice of the run: its health row, its case (or None) and its series."""
+    """One account's slice of the run: its health row, its next action (``account_actions``),
+    its case (or None) and its series."""
 
     account_id: str
     health: dict[str, Any]
+    action: dict[str, Any]
     case: dict[str, Any] | None
     daily: pl.DataFrame
     meters: pl.DataFrame
@@ -357,14 +410,15 @@ class AccountData:
 
 def account_data(run: RunData, account_id: str) -> AccountData:
     """The account's rows of every artifact. Raises KeyError naming an unknown account_id."""
-    health = run["account_health"].filter(pl.col("account_id") == account_id)
+    mine = pl.col("account_id") == account_id
+    health = run["account_health"].filter(mine)
     if health.height == 0:
         raise KeyError(f"account {account_id!r} has no row in account_health")
-    case = run["overage_cases"].filter(pl.col("account_id") == account_id)
-    mine = pl.col("account_id") == account_id
+    case = run["overage_cases"].filter(mine)
     return AccountData(
         account_id=account_id,
         health=health.row(0, named=True),
+        action=run["account_actions"].filter(mine).row(0, named=True),
         case=case.row(0, named=True) if case.height else None,
         daily=run["daily_spend"].filter(mine).sort("usage_date"),
         meters=run["meter_months"].filter(mine).sort(["meter", "month"]),
@@ -373,35 +427,74 @@ def account_data(run: RunData, account_id: str) -> AccountData:
     )
 
 
-def quarter_comparison(months: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """The last three calendar months (ending with as_of's month) against the three before:
-    consumption, outcomes and workflows live at the end of each quarter.
+def quarter_comparison(account: AccountData) -> tuple[periods.Comparison, pl.DataFrame]:
+    """The last three complete months before as_of's month against the three before
+    (``periods.quarter_comparison``): consumption (from ``account_actions``), outcomes and
+    workflows live at the end of each quarter.
 
-    Columns: measure, previous_quarter, this_quarter, change (relative; null without a base).
+    Returns the comparison (its periods and label) and a frame: measure, previous, current,
+    change (relative; null without a base).
     """
-    this_start = _months_back(as_of.replace(day=1), 2)
-    previous_start = _months_back(this_start, 3)
+    comparison = periods.quarter_comparison(account.as_of)
+    months = account.months
 
-    def totals(first: date, last: date) -> list[float | None]:
-        rows = months.filter(pl.col("month").is_between(first, last))
+    def totals(period: periods.Period) -> list[float | None]:
+        rows = months.filter(period.holds("month"))
         outcomes = rows["outcome_count"].drop_nulls()
         return [
-            float(rows["amount"].sum()) if rows.height else None,
             float(outcomes.sum()) if outcomes.len() else None,
             _float(rows["workflows_live"].last()) if rows.height else None,
         ]
 
-    return pl.DataFrame(
+    action = account.action
+    frame = pl.DataFrame(
         {
             "measure": ["Consumption", "Outcomes", "Workflows live"],
-            "previous_quarter": totals(previous_start, this_start - timedelta(days=1)),
-            "this_quarter": totals(this_start, as_of),
+            "previous": [action["consumption_prior_quarter"], *totals(comparison.previous)],
+            "current": [action["consumption_last_quarter"], *totals(comparison.current)],
         },
-        schema={"measure": pl.String, "previous_quarter": pl.Float64, "this_quarter": pl.Float64},
+        schema={"measure": pl.String, "previous": pl.Float64, "current": pl.Float64},
     ).with_columns(
-        pl.when(pl.col("previous_quarter") != 0)
-        .then(pl.col("this_quarter") / pl.col("previous_quarter") - 1)
+        pl.when(pl.col("previous") != 0)
+        .then(pl.col("current") / pl.col("previous") - 1)
         .alias("change")
+    )
+    return comparison, frame
+
+
+def month_to_date(account: AccountData) -> dict[str, Any]:
+    """As-of's month, shown only as month-to-date beside its projection (never compared):
+    label, amount (Σ c over the month to as_of), days_left, projection (amount + run_rate ×
+    days left)."""
+    period = periods.month_to_date(account.as_of)
+    amount = float(account.daily.filter(period.holds())["amount"].sum())
+    days_left = periods.days_left_in_month(account.as_of)
+    run_rate = account.health["run_rate"] or 0.0
+    return {
+        "label": period.label,
+        "month": f"{account.as_of:%B %Y}",
+        "amount": amount,
+        "days_left": days_left,
+        "projection": amount + run_rate * days_left,
+    }
+
+
+def monthly_consumption(daily: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Consumption of the last complete month, the month before and the same month a year
+    before (``periods``: complete months only). Columns: period, label, amount."""
+    shown = {
+        "last_month": periods.complete_months(as_of, 1),
+        "month_before": periods.complete_months(as_of, 1, skip=1),
+        "year_before": periods.complete_months(as_of, 1, skip=12),
+    }
+    return pl.DataFrame(
+        {
+            "period": list(shown),
+            "label": [period.label for period in shown.values()],
+            "amount": [
+                float(daily.filter(period.holds())["amount"].sum()) for period in shown.values()
+            ],
+        }
     )
 
 
@@ -448,11 +541,12 @@ def burnup(account: AccountData) -> pl.DataFrame:
 
 def spend_predictability(months: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """Month-to-month change of spend over complete months of steady use: after the first month
-    with spend (a ramp-up month is partial) and before as_of's month (unless it ends on as_of).
+    with spend (a ramp-up month is partial) and before as_of's month (never complete: it is
+    only shown as month-to-date, docs/metrics.md#periods-compared-in-reports).
     Columns: month, amount, change (relative to the month before)."""
     first_spend = months.filter(pl.col("amount") > 0)["month"].min()
     steady = months.filter(
-        (pl.col("month") <= _last_complete_month(as_of))
+        (pl.col("month") <= periods.last_complete_month(as_of))
         & (pl.col("month") > first_spend if first_spend is not None else pl.lit(False))
     )
     return steady.select("month", "amount").with_columns(
@@ -502,20 +596,6 @@ def _overage_ratio(meters: pl.DataFrame) -> float:
     return float(over_value / list_value) if list_value else 1.0
 
 
-def _months_back(first_of_month: date, months: int) -> date:
-    index = first_of_month.year * 12 + first_of_month.month - 1 - months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _last_complete_month(as_of: date) -> date:
-    first = as_of.replace(day=1)
-    return (
-        first
-        if (as_of + timedelta(days=1)).day == 1
-        else (first - timedelta(days=1)).replace(day=1)
-    )
-
-
 def _as_of_from(health: pl.DataFrame) -> date:
     as_of = health.select(
         (pl.col("term_start") + pl.duration(days=pl.col("elapsed_days") - 1)).max()
@@ -546,23 +626,19 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def meter_marks(account: AccountData, sustained_months: int, months: int = 12) -> pl.DataFrame:
-    """The account's meter months (the last ``months``) with ``mark``: ``within`` the limit, else
-    the case pattern on the case's meter, else ``sustained`` (over in at least
-    ``sustained_months`` months shown) or ``over``."""
-    first = _months_back(account.as_of.replace(day=1), months - 1)
-    shown = account.meters.filter(pl.col("month") >= first)
-    case_meter, pattern = (
-        (account.case["meter"], account.case["pattern"]) if account.case else (None, None)
-    )
-    over_months = pl.col("is_over").sum().over("meter")
+def meter_marks(account: AccountData, lookback_months: int, months: int = 12) -> pl.DataFrame:
+    """The account's meter months (the last ``months``) with ``mark``: ``within`` the limit;
+    an over month of the lookback is marked with its meter's pattern from meter_months (spike,
+    emerging, sustained: docs/metrics.md#overconsumption-against-contractual-limits, exactly as
+    the case); an over month before the lookback is ``over``."""
+    this_month = account.as_of.replace(day=1)
+    first = periods.shift_months(this_month, -(months - 1))
+    lookback = periods.shift_months(this_month, -(lookback_months - 1))
     mark = (
         pl.when(~pl.col("is_over"))
         .then(pl.lit("within"))
-        .when(pl.col("meter") == pl.lit(case_meter, dtype=pl.String))
-        .then(pl.lit(pattern, dtype=pl.String))
-        .when(over_months >= sustained_months)
-        .then(pl.lit("sustained"))
+        .when((pl.col("month") >= lookback) & pl.col("pattern").is_not_null())
+        .then(pl.col("pattern"))
         .otherwise(pl.lit("over"))
     )
-    return shown.with_columns(mark.alias("mark"))
+    return account.meters.filter(pl.col("month") >= first).with_columns(mark.alias("mark"))

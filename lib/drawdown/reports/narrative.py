@@ -18,8 +18,16 @@ from typing import Any
 
 import polars as pl
 
+from drawdown.metrics import periods
 from drawdown.params import Brand, Guidelines
-from drawdown.reports.data import CASES_FILE, LIST_ROWS, NEXT_RUNG, AccountData
+from drawdown.reports.data import (
+    ACTION_LABELS,
+    CASES_FILE,
+    CHANGE_LABELS,
+    LIST_ROWS,
+    ROLE_LABELS,
+    AccountData,
+)
 
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -81,10 +89,16 @@ def note(text: str) -> Md:
 
 
 def executive_summary(
-    figures: pl.DataFrame, cases: pl.DataFrame, health: pl.DataFrame, currency: str = "USD"
+    figures: pl.DataFrame,
+    cases: pl.DataFrame,
+    health: pl.DataFrame,
+    currency: str = "USD",
+    consumption: pl.DataFrame | None = None,
 ) -> Md:
-    """Three to five sentences from the headline figures (``report_data.headline_figures``), the
-    cases and the accounts: the book, the band mix against last month, the cases, retention."""
+    """Three to six sentences from the headline figures (``report_data.headline_figures``), the
+    monthly consumption (``report_data.monthly_consumption``: complete months only), the cases
+    and the accounts: the book, consumption, the band mix against a month earlier, the cases,
+    retention."""
     value = {row["measure"]: row for row in figures.iter_rows(named=True)}
 
     def now(measure: str) -> float | None:
@@ -96,19 +110,23 @@ def executive_summary(
             return ""
         points = (now(measure) - previous) * 100
         return (
-            f" ({points:+.0f} points on last month)"
+            f" ({points:+.0f} points on a month earlier)"
             if round(points)
-            else " (unchanged on last month)"
+            else " (unchanged on a month earlier)"
         )
 
     accounts = int(now("accounts") or 0)
     sentences = [
         f"{accounts} accounts are under contract with {money(now('commit_total'), currency)} committed, "
         f"of which {money(now('consumed_to_date_total'), currency)} has been consumed.",
+    ]
+    if consumption is not None:
+        sentences.append(consumption_sentence(consumption, currency))
+    sentences.append(
         f"{pct(now('share_healthy'))} of accounts are in the healthy band{change('share_healthy')}, "
         f"{pct(now('share_over'))} are over{change('share_over')} and "
-        f"{pct(now('share_under'))} under{change('share_under')}.",
-    ]
+        f"{pct(now('share_under'))} under{change('share_under')}."
+    )
     if cases.height:
         unowned = int((cases["missing_owners"].list.len() > 0).sum())
         talk = int((cases["triage"] == "conversation").sum())
@@ -128,22 +146,54 @@ def executive_summary(
         sentences.append(
             f"{warned} account{'s show' if warned != 1 else ' shows'} an early warning."
         )
-    return Md(" ".join(sentences[:5]))
+    return Md(" ".join(sentences[:6]))
 
 
-def ttfbe_verdict(trend: pl.DataFrame) -> Md:
-    """Is time to first billable event getting shorter? Latest cohort against the average of the
-    ones before (``report_data.ttfbe_trend``)."""
-    if trend.height < 2:
+def consumption_sentence(consumption: pl.DataFrame, currency: str = "USD") -> str:
+    """The last complete month's consumption against the month before and a year before
+    (``report_data.monthly_consumption``), each change against a non-zero base only."""
+    row = {item["period"]: item for item in consumption.iter_rows(named=True)}
+    last = row["last_month"]
+
+    def against(key: str) -> str | None:
+        base = row[key]
+        if not base["amount"]:
+            return None
+        return f"{pct(last['amount'] / base['amount'] - 1, signed=True)} on {base['label']}"
+
+    changes = [text for text in (against("month_before"), against("year_before")) if text]
+    return f"Consumption in {last['label']} was {money(last['amount'], currency)}" + (
+        f", {' and '.join(changes)}." if changes else "."
+    )
+
+
+def ttfbe_verdict(trend: pl.DataFrame, as_of: date, min_group: int) -> Md:
+    """Is time to first billable event getting shorter? The latest complete cohort month against
+    the cohorts before it (``report_data.ttfbe_trend``), claimed on only when the cohort has at
+    least ``min_group`` live accounts (and is compared only with such cohorts); a smaller one is
+    shown with its n and nothing is claimed (docs/metrics.md#periods-compared-in-reports)."""
+    complete = trend.filter(pl.col("cohort_month") <= periods.last_complete_month(as_of))
+    if complete.height == 0:
+        return note("No complete cohort month has a live account yet.")
+    latest = complete.row(-1, named=True)
+    month, members = f"{latest['cohort_month']:%B %Y}", latest["live_accounts"]
+    if not periods.claimable(members, min_group):
         return note(
-            "Not enough live cohorts yet to tell whether time to first billable event is falling."
+            f"The {month} cohort has {members} live account{'s' if members != 1 else ''}: "
+            f"too few (under {min_group}) to say whether time to first billable event is falling."
         )
-    latest = trend.row(-1, named=True)
-    earlier = float(trend.head(trend.height - 1)["median_ttfbe_days"].mean())
-    direction = "shorter" if latest["median_ttfbe_days"] < earlier else "not shorter"
+    earlier = complete.head(complete.height - 1).filter(pl.col("live_accounts") >= min_group)
+    if earlier.height == 0:
+        return note(
+            f"The {month} cohort took a median {latest['median_ttfbe_days']:.0f} days "
+            f"({members} live accounts); no earlier cohort is large enough to compare with."
+        )
+    before = float(earlier["median_ttfbe_days"].mean())
+    direction = "shorter" if latest["median_ttfbe_days"] < before else "not shorter"
     return Md(
-        f"Time to first billable event is **{direction}**: the {latest['cohort_month']:%B %Y} cohort took a "
-        f"median {latest['median_ttfbe_days']:.0f} days against {earlier:.0f} for the cohorts before."
+        f"Time to first billable event is **{direction}**: the {month} cohort ({members} live "
+        f"accounts) took a median {latest['median_ttfbe_days']:.0f} days against {before:.0f} for "
+        f"the {earlier.height} cohorts before with at least {min_group} live accounts."
     )
 
 
@@ -162,41 +212,37 @@ def smoothness(lines: pl.DataFrame, health: pl.DataFrame, smooth_cv_max: float) 
 
 
 def next_action(account: AccountData) -> Md:
-    """The one recommended next action for the account, from its case, band, burn and stage."""
-    health, case = account.health, account.case
-    if case and case["triage"] in ("conversation", "unassigned"):
-        owner = escape(case["owner_first_conversation"] or "an owner to be named")
-        action = (
-            f"Open the overconsumption conversation ({owner}): {escape(case['meter'])} is "
-            f"{pct(case['pct_over'], signed=True)} over its limit, a {escape(case['pattern'])} pattern."
-        )
-    elif health["band"] == "not_live":
-        action = "Unblock data: get the first billable event flowing."
-    elif health["band"] == "paygo":
-        action = (
-            f"Propose a commit sized to the run-rate of {money(health['run_rate'] * 365)} a year."
-        )
-    elif health["burn"] == "too_slow" or health["band"] == "under":
-        action = f"Close the gap to commit: {NEXT_RUNG[health['adoption_stage']].lower()}."
-    elif health["burn"] == "too_fast" or health["band"] == "over":
-        action = "Raise the expansion before the commit runs out; review rate limits and caching."
-    else:
-        action = f"Keep the course and take the next rung: {NEXT_RUNG[health['adoption_stage']].lower()}."
-    return Md(f"**Recommended next action.** {action}")
+    """The account's next action (``account_actions``): the action, its owner and the reason,
+    and the days to renewal."""
+    action = account.action
+    role = ROLE_LABELS.get(action["owner_role"], action["owner_role"])
+    owner = f"{escape(action['owner'])}, {role}" if action["owner"] else f"no {role} named"
+    renewal = action["days_to_renewal"]
+    return Md(
+        f"**Next action: {ACTION_LABELS[action['next_action']]}** ({owner}). "
+        f"{escape(action['reason'])}"
+        + (f" Renewal in {renewal} days." if renewal is not None else "")
+    )
 
 
 def talking_points(
-    account: AccountData, quarter: pl.DataFrame, guidelines: Guidelines, currency: str = "USD"
+    account: AccountData,
+    comparison: periods.Comparison,
+    quarter: pl.DataFrame,
+    guidelines: Guidelines,
+    currency: str = "USD",
 ) -> Md:
     """Three to five talking points for the CSM, ordered by ``guidelines.lead_with`` (outcomes or
-    usage first), avoiding what ``guidelines.avoid`` names, with the tone as a reminder."""
+    usage first), avoiding what ``guidelines.avoid`` names, with the tone as a reminder. Quarters
+    are the complete ones of ``comparison`` (``report_data.quarter_comparison``), named."""
     health, case = account.health, account.case
     by_measure = {row["measure"]: row for row in quarter.iter_rows(named=True)}
+    current, previous = comparison.current.label, comparison.previous.label
     outcomes = by_measure["Outcomes"]
     points: dict[str, str] = {}
-    if outcomes["this_quarter"] is not None:
-        points["outcomes"] = f"Outcomes this quarter: {outcomes['this_quarter']:,.0f}" + (
-            f" ({pct(outcomes['change'], signed=True)} on the quarter before)."
+    if outcomes["current"] is not None:
+        points["outcomes"] = f"Outcomes in {current}: {outcomes['current']:,.0f}" + (
+            f" ({pct(outcomes['change'], signed=True)} on {previous})."
             if outcomes["change"] is not None
             else "."
         )
@@ -209,7 +255,12 @@ def talking_points(
         )
     else:
         points["usage"] = (
-            f"Pay-as-you-go: {money(consumption['this_quarter'], currency)} spent over the last three months."
+            f"Pay-as-you-go: {money(consumption['current'], currency)} spent in {current}"
+            + (
+                f" ({pct(consumption['change'], signed=True)} on {previous})."
+                if consumption["change"] is not None
+                else "."
+            )
         )
     if case:
         points["overage"] = (
@@ -217,7 +268,8 @@ def talking_points(
             f"{pct(case['pct_over'], signed=True)} over its limit ({money(case['overage_amount'], currency)} past the line)."
         )
     points["adoption"] = (
-        f"{health['workflows_live']} workflow(s) live; next rung: {NEXT_RUNG[health['adoption_stage']].lower()}."
+        f"{health['workflows_live']} workflow(s) live; stage "
+        f"{escape(health['adoption_stage'].replace('_', ' '))}."
     )
     lead = "outcomes" if guidelines.lead_with.strip().lower().startswith("outcome") else "usage"
     ordered = [points.pop(lead)] if lead in points else []
@@ -262,14 +314,33 @@ def account_line(account: AccountData) -> str:
     )
 
 
-def ladder(account: AccountData) -> Md:
-    """Where the account stands on the adoption ladder and the next rung."""
+def adoption(account: AccountData) -> Md:
+    """Where the account stands on the adoption ladder (the recommendation is the next action's)."""
     health = account.health
     stage = escape(health["adoption_stage"].replace("_", " "))
+    return Md(f"**Adoption:** {health['workflows_live']} workflow(s) live, stage *{stage}*.")
+
+
+def month_to_date(mtd: dict[str, Any], currency: str = "USD") -> Md:
+    """As-of's month so far beside its projection (``report_data.month_to_date``): never
+    compared with a complete month."""
+    if not mtd["days_left"]:
+        return Md(f"**{mtd['month']}** ({mtd['label']}): {money(mtd['amount'], currency)}.")
     return Md(
-        f"**Adoption:** {health['workflows_live']} workflow(s) live, stage *{stage}*. "
-        f"**Next rung:** {escape(NEXT_RUNG[health['adoption_stage']])}."
+        f"**{mtd['month']} so far** ({mtd['label']}): {money(mtd['amount'], currency)}; at the "
+        f"current run rate, {money(mtd['projection'], currency)} by the month's end "
+        f"({mtd['days_left']} days left)."
     )
+
+
+def changes_summary(counts: dict[str, int] | None, since: date | None) -> Md:
+    """What changed since the previous run, in counts (``report_data.change_counts``): the line
+    the clinic and the digest lead with."""
+    if counts is None:
+        return note("No comparison with a previous run is available for this run.")
+    when = f" (as of {since:%d %b %Y})" if since else ""
+    parts = [f"{counts[kind]} {label}" for kind, label in CHANGE_LABELS.items()]
+    return Md(f"**Since the previous run{when}:** " + ", ".join(parts) + ".")
 
 
 def commit_status(account: AccountData, currency: str = "USD") -> Md:

@@ -16,9 +16,17 @@ from datetime import date
 import polars as pl
 from great_tables import GT, loc, style
 
+from drawdown.metrics.periods import Comparison
 from drawdown.params import Brand
 from drawdown.reports.charts import BAND_COLORS, BAND_LABELS, FONT
-from drawdown.reports.data import ACCOUNTS_FILE, CASES_FILE, CRM_FILE, LIST_ROWS
+from drawdown.reports.data import (
+    ACCOUNTS_FILE,
+    CASES_FILE,
+    CHANGE_LABELS,
+    CHANGES_FILE,
+    CRM_FILE,
+    LIST_ROWS,
+)
 
 MISSING = "—"
 STATUS_SYMBOLS = {
@@ -84,7 +92,8 @@ def accounts_table(
     accounts: pl.DataFrame, *, title: str, currency: str = "USD", rows: int = LIST_ROWS
 ) -> GT:
     """The first ``rows`` accounts with band, utilization, projection, pacing and value; a
-    ``reason`` column and a ``spend_trend`` list column (nanoplot) are shown when present."""
+    ``spend_trend`` list column (nanoplot), a ``reason`` and an ``action`` column (the next
+    action, ``report_data.with_actions``) are shown when present."""
     columns = [
         "account_name",
         "segment",
@@ -95,7 +104,9 @@ def accounts_table(
         "pacing_index",
         "account_value",
     ]
-    optional = [column for column in ("spend_trend", "reason") if column in accounts.columns]
+    optional = [
+        column for column in ("spend_trend", "reason", "action") if column in accounts.columns
+    ]
     data = _band_labels(accounts.head(rows).select(*columns, *optional))
     table = (
         GT(data)
@@ -114,6 +125,7 @@ def accounts_table(
                     "account_value": "Annual value",
                     "spend_trend": "Spend, last 6 months",
                     "reason": "Why",
+                    "action": "Next action",
                 }.items()
                 if column in data.columns
             }
@@ -190,8 +202,8 @@ def cases_table(
 def burn_table(
     burning: pl.DataFrame, *, title: str, currency: str = "USD", rows: int = LIST_ROWS
 ) -> GT:
-    """The first ``rows`` accounts burning too slow or too fast with the action each maps to
-    (``burn_actions``)."""
+    """The first ``rows`` accounts burning too slow or too fast with their next action and its
+    owner (``burn_actions``)."""
     data = burning.head(rows).select(
         "account_name",
         "segment",
@@ -213,7 +225,7 @@ def burn_table(
             utilization="Used",
             stage="Adoption stage",
             account_value="Annual value",
-            action="Action",
+            action="Next action",
         )
         .fmt_number("pacing_index", decimals=2)
         .fmt_percent("utilization", decimals=0)
@@ -373,20 +385,19 @@ def _measure_rows(measures: list[str]) -> dict[str, list[int]]:
     return kinds
 
 
-def quarter_table(quarter: pl.DataFrame, *, currency: str = "USD") -> GT:
-    """This quarter against the previous one (``report_data.quarter_comparison``)."""
+def quarter_table(quarter: pl.DataFrame, comparison: Comparison, *, currency: str = "USD") -> GT:
+    """The last complete quarter against the one before, each named
+    (``report_data.quarter_comparison``)."""
     table = (
-        GT(quarter, rowname_col="measure")
-        .tab_header(
-            "The quarter against the previous quarter", "Last three months against the three before"
-        )
+        GT(quarter.select("measure", "previous", "current", "change"), rowname_col="measure")
+        .tab_header("The last complete quarter", comparison.label)
         .cols_label(
-            previous_quarter="Previous quarter", this_quarter="This quarter", change="Change"
+            previous=comparison.previous.label, current=comparison.current.label, change="Change"
         )
         .fmt_percent("change", decimals=0, force_sign=True)
     )
-    table = _fmt(table, ["previous_quarter", "this_quarter"], "money", currency, [0])
-    return _fmt(table, ["previous_quarter", "this_quarter"], "count", currency, [1, 2])
+    table = _fmt(table, ["previous", "current"], "money", currency, [0])
+    return _fmt(table, ["previous", "current"], "count", currency, [1, 2])
 
 
 def meters_table(meters: pl.DataFrame, *, currency: str = "USD") -> GT:
@@ -426,6 +437,31 @@ def scenarios_table(scenarios: pl.DataFrame, *, currency: str = "USD") -> GT:
         .fmt_currency(["commit", "cost"], currency=currency, decimals=0)
         .fmt_currency("change", currency=currency, decimals=0, force_sign=True)
     )
+
+
+def changes_table(changed: pl.DataFrame, *, title: str, empty: str, rows: int = LIST_ROWS) -> GT:
+    """The first ``rows`` changes since the previous run (``report_data.changed_accounts``):
+    account, what changed, from and to."""
+    data = changed.head(rows).select(
+        "account_name",
+        "segment",
+        "csm_owner",
+        pl.col("change").replace_strict(CHANGE_LABELS, default=pl.col("change")),
+        *(pl.col(column).str.replace_all("_", " ") for column in ("from", "to")),
+    )
+    table = (
+        GT(data)
+        .tab_header(title)
+        .cols_label(
+            account_name="Account",
+            segment="Segment",
+            csm_owner="CSM",
+            change="Change",
+            **{"from": "Then", "to": "Now"},
+        )
+    )
+    table = _capped(table, data.height, changed.height, "annual value", CHANGES_FILE)
+    return _empty_note(table, data.height, empty)
 
 
 def funnel_table(funnel: pl.DataFrame) -> GT:

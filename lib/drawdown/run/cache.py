@@ -11,8 +11,9 @@ database source is never cached: its content has no hash.
 
 Under it, ``reports/<report key>/`` holds one report: its executed notebook and its rendered
 files (:class:`ReportCache`). The report key adds the report notebook's parameters (all but the
-run folder), the report notebooks and their rendering files in ``reports/``, the formats and the
-renderer. Changing the brand re-renders every report; asking for one more account review renders
+run folder), the report notebooks and their rendering files in ``reports/``, the formats, the
+renderer and the run's ``changes`` artifact (computed outside the cache: it depends on the
+previous run). Changing the brand re-renders every report; asking for one more account review renders
 only that one.
 
 Entries are written to a temporary folder and renamed into place, so a half-written entry is
@@ -34,6 +35,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from drawdown.artifacts import RUN_ARTIFACTS
 from drawdown.params import Params
 from drawdown.resources import PACKAGE_DIR, REPORTS_DIR
 from drawdown.run.kernels import Step
@@ -43,11 +45,14 @@ CACHE_FOLDER = ".cache"
 CACHED = ("work", "artifacts", "notebooks")
 """What an entry holds of a run folder (``notebooks`` without ``notebooks/reports``)."""
 REPORT_ONLY = {
-    "report": ("accounts", "formats", "brand", "guidelines"),
+    "report": ("accounts", "formats", "brand", "guidelines", "min_group"),
     "scope": ("segment",),
 }
 """Parameters only the report notebooks read: changing them keeps the cached metrics.
 ``report.top_accounts`` is not among them: the reset comparison reads it."""
+OUTSIDE_METRICS = ("compare_to",)
+"""Parameters of the steps that run after the cached metrics (the changes since the previous
+run): changing them keeps the cached metrics too."""
 KEEP = 4
 KEEP_REPORTS = 500
 REPORTS = "reports"
@@ -79,8 +84,10 @@ def cache_key(params: Params, notebooks: Sequence[Path]) -> str | None:
 
 
 def metric_params(params: Params) -> dict[str, Any]:
-    """The parameters the metrics read: all but ``REPORT_ONLY``, JSON-able."""
+    """The parameters the metrics read: all but ``REPORT_ONLY`` and ``OUTSIDE_METRICS``."""
     dumped = params.to_notebook()
+    for name in OUTSIDE_METRICS:
+        dumped.pop(name)
     for section, names in REPORT_ONLY.items():
         dumped[section] = {k: v for k, v in dumped[section].items() if k not in names}
     return dumped
@@ -149,15 +156,18 @@ class ReportCache:
     """The rendered reports kept under one metric entry (``folder`` None: nothing is cached)."""
 
     folder: Path | None
+    stage: Path | None = None
 
     @classmethod
-    def of(cls, runs: Path, key: str | None) -> ReportCache:
-        """The report cache of the metric entry ``key`` under ``runs``."""
-        return cls(None if key is None else runs / CACHE_FOLDER / key / REPORTS)
+    def of(cls, runs: Path, key: str | None, stage: Path | None = None) -> ReportCache:
+        """The report cache of the metric entry ``key`` under ``runs``, for the run being staged
+        in ``stage`` (whose uncached artifacts join the key)."""
+        return cls(None if key is None else runs / CACHE_FOLDER / key / REPORTS, stage)
 
     def key(self, step: Step, formats: Sequence[str], renderer: str) -> str | None:
         """What shapes ``step``'s report beyond the metrics: its parameters (the run folder
-        aside), the report notebooks and rendering files, the formats and the renderer."""
+        aside), the report notebooks and rendering files, the formats, the renderer and the
+        changes since the previous run."""
         if self.folder is None:
             return None
         parameters = {name: value for name, value in step.parameters.items() if name != "run_dir"}
@@ -168,8 +178,17 @@ class ReportCache:
                 "reports": self._reports_hash,
                 "formats": list(formats),
                 "renderer": renderer,
+                "run_artifacts": self._run_artifacts_hash,
             }
         )
+
+    @cached_property
+    def _run_artifacts_hash(self) -> str | None:
+        """The artifacts of the run computed outside the cached metrics (``RUN_ARTIFACTS``)."""
+        if self.stage is None:
+            return None
+        folder = self.stage / "artifacts"
+        return _files_hash([folder / f"{name}.parquet" for name in RUN_ARTIFACTS])
 
     @cached_property
     def _reports_hash(self) -> str:

@@ -66,8 +66,11 @@ def build_manifest(
     inputs: dict[str, str],
     outputs: dict[str, Any],
     message: str | None = None,
+    compared_with: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The manifest as a JSON-able dict. ``params`` must already carry a redacted source URI."""
+    """The manifest as a JSON-able dict. ``params`` must already carry a redacted source URI;
+    ``compared_with`` names what the changes compare with (a run folder, or null for the book at
+    its own earlier as_of, and that as_of)."""
     return {
         "status": status,
         "message": message,
@@ -80,6 +83,7 @@ def build_manifest(
         "git_revision": git_revision(),
         "timings_seconds": {name: round(seconds, 3) for name, seconds in timings.items()},
         "outputs": outputs,
+        "compared_with": compared_with,
     }
 
 

@@ -1,16 +1,18 @@
 """``drawdown run``: validate, execute the notebooks, export, render, publish (docs/outputs.md).
 
 Order: validate the source (structural errors stop here, exit 2) → write the validated snapshot
-into a staging folder → execute the compute notebooks (independent ones concurrently) → exports →
-report notebooks → render → manifest → publish the folder and point ``latest`` at it. Any failure
+into a staging folder → execute the compute notebooks (independent ones concurrently) → the
+changes since the previous run → exports → report notebooks → render → manifest → publish the
+folder and point ``latest`` at it. Any failure
 keeps the staging folder as ``<run>.failed`` and leaves the previous run and ``latest`` untouched.
 
 All notebooks of a run execute on one pool of warm kernels (``execute.KernelPool``); each report
 is rendered (``render.ReportRenderer``) as soon as its notebook has run. When the
 inputs, the metric parameters and the code are those of a cached run (``drawdown.run.cache``), the
 validation and the compute notebooks are skipped: their snapshot, artifacts and executed notebooks
-are reused, and only exports, reports and rendering run; a report whose own parameters are those of
-a cached one is reused too (its executed notebook and rendered files).
+are reused, and only the changes, exports, reports and rendering run; a report whose own parameters
+and changes are those of a cached one is reused too (its executed notebook and rendered files).
+The changes are never cached: they depend on the run ``latest`` pointed at before this one.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
     validated = None if cached else steps.validate_source(params)
     as_of = cached.as_of if cached else steps.resolve_as_of(validated.book, params)
     params = params.with_overrides({"as_of": as_of.isoformat()})
+    previous = steps.previous_run(runs, params, as_of)
     run_dir = (request.out or Path("runs") / params.as_of.isoformat()).resolve()
     with run_lock(run_dir):
         stage = staging_dir(run_dir)
@@ -79,8 +82,12 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
                     validated = None  # the notebooks read the snapshot; the book is GBs at L
                     _compute(stage, params, pool, progress)
                     cache.store(runs, key, stage, params.as_of, run_dir)
-                reports = cache.ReportCache.of(runs, key)
-                result = _report(stage, run_dir, params, request, pool, progress, started, reports)
+                with progress.step("changes"):
+                    steps.changes_step(stage, previous)
+                reports = cache.ReportCache.of(runs, key, stage)
+                result = _report(
+                    stage, run_dir, params, request, pool, progress, started, reports, previous
+                )
         except Exception as exc:
             failure = exc if isinstance(exc, DrawdownError) else _internal_error(exc)
             failed = keep_failed(stage, run_dir)
@@ -116,6 +123,7 @@ def _report(
     progress: RunProgress,
     started: str,
     reports_cache: cache.ReportCache,
+    previous: steps.PreviousRun,
 ) -> list[Path]:
     """Exports, report notebooks, rendering and the manifest; returns the rendered reports."""
     with progress.step("exports"):
@@ -149,7 +157,8 @@ def _report(
                     fmt: stage / "reports" / f"{step.output.stem}.{fmt}" for fmt in renderer.formats
                 }
                 reports_cache.store(keys[step.name], {"notebook": step.output} | rendered)
-    _write_manifest(stage, params, "succeeded", started, progress.timings, _outputs(stage, reports))
+    outputs = _outputs(stage, reports)
+    _write_manifest(stage, params, "succeeded", started, progress.timings, outputs, previous)
     log.info("run published to %s", run_dir)
     return reports
 
@@ -178,6 +187,7 @@ def compute_steps(stage: Path, params: Params) -> list[Step]:
         ("usage_health", ()),
         ("history", ()),
         ("overconsumption", ("usage_health",)),
+        ("actions", ("usage_health", "overconsumption")),
         ("portfolio", ("usage_health", "overconsumption")),
     ]
     if params.reset.start_date is not None:
@@ -260,6 +270,7 @@ def _write_manifest(
     started: str,
     timings: dict[str, float],
     outputs: dict[str, list[str]],
+    previous: steps.PreviousRun | None = None,
     message: str | None = None,
 ) -> None:
     manifest = build_manifest(
@@ -271,6 +282,7 @@ def _write_manifest(
         inputs=file_hashes(params.source.uri),
         outputs=outputs,
         message=message,
+        compared_with=previous.describe() if previous else None,
     )
     steps.write_json(folder / "manifest.json", manifest)
 
@@ -281,7 +293,7 @@ def _record_failure(
     """Best effort: the failed run's manifest and log line; a full disk must not hide the
     original failure behind an error about recording it."""
     try:
-        _write_manifest(failed, params, "failed", started, timings, {}, str(failure))
+        _write_manifest(failed, params, "failed", started, timings, {}, message=str(failure))
     except OSError as exc:
         log.error("the failed run's manifest could not be written: %s", exc.strerror)
     log.error("run failed: %s", failure)

@@ -7,31 +7,41 @@ opened in JupyterLab with its default parameters builds the snapshot from ``data
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from drawdown.artifacts import conform, write_json, write_rejects
+from drawdown.errors import ParamsError
 from drawdown.inputs.contract import TABLES, Book
 from drawdown.inputs.validate import ValidatedBook, load_book
 from drawdown.metrics import (
+    WEEK_DAYS,
+    actions_stage,
+    changes_stage,
     health_stage,
     overconsumption_stage,
     portfolio_stage,
     reset_stage,
     resolve_as_of,
+    seen_at,
 )
+from drawdown.metrics.actions import LADDER
 from drawdown.params import Params
 from drawdown.reports.exports import write_exports
+from drawdown.run.folders import LATEST
 
 if TYPE_CHECKING:
     from drawdown.reports.render import ReportRenderer
 
 __all__ = [
     "ValidatedBook",
+    "actions_stage",
     "ensure_artifacts",
     "export",
     "health_stage",
@@ -53,6 +63,7 @@ RATED = Path("work") / "rated_usage.parquet"
 ARTIFACTS = Path("artifacts")
 PREVIOUS_MONTH = ARTIFACTS / "previous_month"
 PREVIOUS_WEEK = ARTIFACTS / "previous_week"
+CHANGES_READS = ("account_health", "overage_cases")
 
 
 def validate_source(params: Params) -> ValidatedBook:
@@ -93,27 +104,19 @@ def history_step(
     book: Book, params: Params, rated: pl.LazyFrame
 ) -> dict[str, dict[str, pl.DataFrame]]:
     """The same book seen earlier, for comparisons: at as_of minus one month (account_health,
-    segment_summary, overage_cases) and at as_of minus seven days (overage_cases)."""
+    overage_cases, segment_summary) and at as_of minus seven days (account_health,
+    overage_cases: what ``changes`` compares with when there is no previous run)."""
     as_of = resolve_as_of(book, params)
     month_ago = pl.select(pl.lit(as_of).dt.offset_by("-1mo")).item()
-    week_ago = pl.select(pl.lit(as_of).dt.offset_by("-7d")).item()
     return {
-        "previous_month": _seen_at(book, params, rated, month_ago, with_summary=True),
-        "previous_week": _seen_at(book, params, rated, week_ago, with_summary=False),
+        "previous_month": seen_at(book, params, rated, month_ago, with_summary=True),
+        "previous_week": seen_at(book, params, rated, week_ago(as_of)),
     }
 
 
-def _seen_at(
-    book: Book, params: Params, rated: pl.LazyFrame, as_of: date, with_summary: bool
-) -> dict[str, pl.DataFrame]:
-    earlier = params.with_overrides({"as_of": as_of.isoformat()})
-    frames = health_stage(book, earlier, rated)
-    frames |= overconsumption_stage(book, earlier, rated, frames["account_health"])
-    if not with_summary:
-        return {"overage_cases": frames["overage_cases"]}
-    health, cases = frames["account_health"], frames["overage_cases"]
-    frames |= portfolio_stage(book, earlier, health, cases, frames["daily_spend"])
-    return {name: frames[name] for name in ("account_health", "segment_summary", "overage_cases")}
+def week_ago(as_of: date) -> date:
+    """A − 7 days: the book "what changed" compares with when there is no previous run."""
+    return as_of - timedelta(days=WEEK_DAYS)
 
 
 def write_artifacts(
@@ -133,6 +136,67 @@ def write_artifacts(
 def read_artifacts(run_dir: str | Path, *names: str) -> dict[str, pl.DataFrame]:
     """Read artifacts written by earlier steps."""
     return {name: pl.read_parquet(Path(run_dir) / ARTIFACTS / f"{name}.parquet") for name in names}
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    """What a run's changes compare with: a run folder, or (``folder`` None) the same book as of
+    A − 7 days (``artifacts/previous_week``); ``as_of`` is that run's as-of date."""
+
+    folder: Path | None
+    as_of: date
+
+    def describe(self) -> dict[str, str | None]:
+        """For the manifest: the folder compared with (null: the book at as_of) and its as_of."""
+        return {"run": None if self.folder is None else str(self.folder), "as_of": str(self.as_of)}
+
+
+def previous_run(runs: Path, params: Params, as_of: date) -> PreviousRun:
+    """The run this run's changes compare with (docs/metrics.md#changes-since-the-previous-run).
+
+    ``params.compare_to`` when set (a drawdown run folder, else ParamsError); else the run
+    ``<runs>/latest`` points at when it is of an earlier as-of date (a re-run of the same date
+    or a back-fill does not compare with it); else the book as of A − 7 days.
+    """
+    if params.compare_to is not None:
+        found = run_as_of(params.compare_to)
+        if found is None:
+            raise ParamsError(
+                f"compare_to: {params.compare_to} is not a drawdown run folder (a succeeded run "
+                f"with manifest.json and artifacts/{CHANGES_READS[0]}.parquet, "
+                f"{CHANGES_READS[1]}.parquet)"
+            )
+        return PreviousRun(params.compare_to, found)
+    latest = runs / LATEST
+    found = run_as_of(latest)
+    if found is not None and found < as_of:
+        return PreviousRun(latest.resolve(), found)
+    return PreviousRun(None, week_ago(as_of))
+
+
+def run_as_of(folder: Path) -> date | None:
+    """The as-of date of a succeeded drawdown run folder holding what ``changes`` reads; else
+    None."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        for name in CHANGES_READS:
+            pl.read_parquet_schema(folder / ARTIFACTS / f"{name}.parquet")
+        if manifest["status"] != "succeeded":
+            return None
+        return date.fromisoformat(manifest["as_of"])
+    except (OSError, ValueError, KeyError, TypeError, pl.exceptions.PolarsError):
+        return None
+
+
+def changes_step(run_dir: Path, previous: PreviousRun) -> list[Path]:
+    """``artifacts/changes.parquet``: this run's account_health and overage_cases against
+    ``previous``'s. Runs after the cached metrics (it depends on the previous run), into a fresh
+    file (never through a link into the cache)."""
+    source = previous.folder / ARTIFACTS if previous.folder else run_dir / PREVIOUS_WEEK
+    before = {name: pl.read_parquet(source / f"{name}.parquet") for name in CHANGES_READS}
+    frames = changes_stage(read_artifacts(run_dir, *CHANGES_READS), before, previous.as_of)
+    (run_dir / ARTIFACTS / "changes.parquet").unlink(missing_ok=True)
+    return write_artifacts(frames, run_dir)
 
 
 def export(run_dir: Path, params: Params) -> list[Path]:
@@ -204,6 +268,12 @@ def burn_watchlist(health: pl.DataFrame, limit: int = 15) -> pl.DataFrame:
         )
         .head(limit)
     )
+
+
+def actions_summary(actions: pl.DataFrame) -> pl.DataFrame:
+    """Accounts per next action, in ladder order."""
+    order = pl.col("next_action").replace_strict({name: i for i, name in enumerate(LADDER)})
+    return actions.group_by("next_action").agg(pl.len().alias("accounts")).sort(order)
 
 
 CASE_COLUMNS = (
