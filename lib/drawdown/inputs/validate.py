@@ -2,7 +2,7 @@
 
 Three stages, each over whole tables:
 
-1. parse: every column into its contract type (``schema.COLUMNS``). A value that does not parse
+1. parse: every column into its contract type (``contract.COLUMNS``). A value that does not parse
    (``'12/03/2026'`` in a date column) is a *structural* ``wrong_type`` error; so is a missing
    column. ``usage_ts`` becomes ``usage_date`` in ``params.timezone``; an absent or empty
    ``is_strategic`` is false.
