@@ -1,11 +1,18 @@
 """A tiny hand-made run folder for the report tests: five accounts, every artifact of SCHEMAS.
 
-as_of 2026-04-30. Accounts (commit terms 2025-07-01 .. 2026-06-30, 365 days, 304 elapsed):
-  A1 Acme Corp          Enterprise  commit 120000, consumed 100000, healthy, on pace, outcomes
-  A2 <script>...        Enterprise  commit  60000, consumed  70000, over, too fast, sustained case
+as_of 2026-04-30 (the last day of April: April is still only month-to-date, so the last complete
+quarter is Jan–Mar 2026 against Oct–Dec 2025). Accounts (commit terms 2025-07-01 .. 2026-06-30,
+365 days, 304 elapsed), with their next action:
+  A1 Acme Corp          Enterprise  commit 120000, consumed 100000, healthy, on pace, outcomes,
+                                    spike case with a conversation recorded -> expansion (Lee, AE)
+  A2 <script>...        Enterprise  commit  60000, consumed  70000, over, too fast, sustained
+                                    case to take up -> open_conversation (Dana, CSM)
   A3 Bolt & Co          Mid-Market  commit  30000, consumed  10000, under, too slow, warnings
-  A4 Paygo Ltd          Mid-Market  pay-as-you-go
-  A5 Newco              Mid-Market  commit  24000 from 2026-03-01, not live
+                                    -> rescue (Kim, CSM)
+  A4 Paygo Ltd          Mid-Market  pay-as-you-go, one workflow -> second_workflow (no CSM)
+  A5 Newco              Mid-Market  commit  24000 from 2026-03-01, not live -> activate (Kim)
+Changes since the previous run (as of 2026-04-23, when only A1 had a case): A2 new case, A9
+(no longer in the book) resolved, A3 band healthy -> under and burn on_pace -> too_slow.
 """
 
 from __future__ import annotations
@@ -290,6 +297,7 @@ def _meter_months() -> pl.DataFrame:
                     usage > 1000,
                     1.0,
                     2.0,
+                    {"A1": "spike", "A2": "sustained"}[account],
                 )
             )
     return pl.DataFrame(rows, schema=conform_columns("meter_months"), orient="row")
@@ -313,6 +321,35 @@ def _account_months() -> pl.DataFrame:
         rows.append(("A3", month, 1500.0 - 100 * i, None, None, 1))
         rows.append(("A4", month, 450.0, None, None, 1))
     return pl.DataFrame(rows, schema=conform_columns("account_months"), orient="row")
+
+
+def _actions() -> pl.DataFrame:
+    rows = [
+        ("A1", "expansion", "Lee", "ae", 61, "api_calls is 5% past its limit.", 30600.0, 27900.0),
+        ("A2", "open_conversation", "Dana", "csm", 61, "api_calls is 50% past.", 28500.0, 21000.0),
+        ("A3", "rescue", "Kim", "csm", 61, "Early warning: usage drop.", 3600.0, 4500.0),
+        ("A4", "second_workflow", None, "csm", 61, "One workflow in production.", 1350.0, 1350.0),
+        ("A5", "activate", "Kim", "csm", 304, "Not live 60 days after the start.", 0.0, 0.0),
+    ]
+    frame = pl.DataFrame(rows, schema=conform_columns("account_actions")[:-1], orient="row")
+    prior = pl.col("consumption_prior_quarter")
+    return frame.with_columns(
+        consumption_change=pl.when(prior != 0).then(pl.col("consumption_last_quarter") / prior - 1)
+    )
+
+
+PREVIOUS_AS_OF = date(2026, 4, 23)
+
+
+def _changes() -> pl.DataFrame:
+    rows = [
+        ("A2", "new_case", None, "sustained"),
+        ("A9", "resolved", "sustained", None),
+        ("A3", "band_change", "healthy", "under"),
+        ("A3", "burn_change", "on_pace", "too_slow"),
+    ]
+    frame = pl.DataFrame(rows, schema=conform_columns("changes")[:-1], orient="row")
+    return frame.with_columns(previous_as_of=pl.lit(PREVIOUS_AS_OF))
 
 
 def _cohorts() -> pl.DataFrame:
@@ -427,7 +464,8 @@ def _reset() -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def write_run(run_dir: Path, *, reset: bool = True, previous: bool = True) -> Path:
-    """Write ``<run_dir>/artifacts/`` with every artifact (reset_* and previous_* optional)."""
+    """Write ``<run_dir>/artifacts/`` with every artifact (reset_*, and previous_month/ and
+    changes, the comparisons, optional)."""
     folder = run_dir / "artifacts"
     folder.mkdir(parents=True, exist_ok=True)
     tables = {
@@ -438,21 +476,22 @@ def write_run(run_dir: Path, *, reset: bool = True, previous: bool = True) -> Pa
         "daily_spend": _daily(),
         "meter_months": _meter_months(),
         "account_months": _account_months(),
+        "account_actions": _actions(),
     }
     if reset:
         tables["reset_tracker"], tables["reset_comparison"] = _reset()
+    if previous:
+        tables["changes"] = _changes()
     for name, frame in tables.items():
         conform(name, frame).write_parquet(folder / f"{name}.parquet")
     (folder / "data_quality.json").write_text(json.dumps({"tables": {}}), encoding="utf-8")
     if previous:
-        month, week = folder / "previous_month", folder / "previous_week"
+        month = folder / "previous_month"
         month.mkdir()
-        week.mkdir()
         conform("account_health", tables["account_health"]).write_parquet(
             month / "account_health.parquet"
         )
         conform("segment_summary", _summary(0.9)).write_parquet(month / "segment_summary.parquet")
         previous_cases = conform("overage_cases", tables["overage_cases"].tail(1))
         previous_cases.write_parquet(month / "overage_cases.parquet")
-        previous_cases.write_parquet(week / "overage_cases.parquet")
     return run_dir

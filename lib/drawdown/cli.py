@@ -94,12 +94,22 @@ def run(
     format_: Annotated[
         str | None, typer.Option("--format", help="Report formats: html,pdf | html | pdf | none.")
     ] = None,
+    compare_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare-to",
+            help="A run folder to report the changes against (default: the run `latest` "
+            "pointed at, else the book as of A - 7 days).",
+        ),
+    ] = None,
 ) -> None:
     """Validate, execute the notebooks with Papermill, export and render the reports."""
     from drawdown.run.pipeline import RunRequest
     from drawdown.run.pipeline import run as run_pipeline
 
     resolved = _load_params(params, set_, data)
+    if compare_to is not None:
+        resolved = resolved.with_overrides({"compare_to": str(compare_to)})
     request = RunRequest(
         out=out,
         accounts=tuple(_split(accounts)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -21,15 +22,11 @@ def test_as_of_is_read_from_the_artifacts(run: report_data.RunData) -> None:
     assert run.as_of == AS_OF
 
 
-def test_previous_folders_and_reset_are_optional(tmp_path: Path) -> None:
+def test_comparisons_and_reset_are_optional(tmp_path: Path) -> None:
     bare = report_data.load_run(write_run(tmp_path, reset=False, previous=False))
-    assert (
-        bare.previous_month is None
-        and bare.previous_week is None
-        and bare.get("reset_tracker") is None
-    )
+    assert bare.previous_month is None and bare.get("reset_tracker") is None
     assert report_data.headline_figures(bare)["previous"].null_count() == 10
-    assert report_data.new_cases(bare) is None
+    assert bare.get("changes") is None and report_data.change_counts(bare.get("changes")) is None
 
 
 def test_an_account_slice_holds_that_accounts_rows_and_the_same_account_data(
@@ -43,6 +40,7 @@ def test_an_account_slice_holds_that_accounts_rows_and_the_same_account_data(
             assert frame.equals(run[name]), name
     whole, alone = report_data.account_data(run, "A2"), report_data.account_data(sliced, "A2")
     assert alone.health == whole.health and alone.case == whole.case
+    assert alone.action == whole.action and alone.action["next_action"] == "open_conversation"
     assert alone.daily.height > 0 and alone.daily.equals(whole.daily)
     assert alone.meters.equals(whole.meters) and alone.months.equals(whole.months)
 
@@ -69,20 +67,29 @@ def test_headline_compares_with_last_month(run: report_data.RunData) -> None:
 @pytest.mark.parametrize(
     ("burn", "account_id", "action"),
     [
-        ("too_slow", "A3", "Automate the second workflow"),
-        ("too_slow", "A5", report_data.TOO_SLOW_ACTIONS["not_live"]),
-        ("too_fast", "A2", report_data.TOO_FAST_SPIKY),
+        ("too_slow", "A3", "Rescue (Kim, CSM)"),
+        ("too_slow", "A5", "Activate (Kim, CSM)"),
+        ("too_fast", "A2", "Open the conversation (Dana, CSM)"),
     ],
 )
-def test_burn_maps_to_action(
+def test_burn_lists_carry_the_next_action_of_the_artifact(
     run: report_data.RunData, burn: str, account_id: str, action: str
 ) -> None:
-    actions = report_data.burn_actions(run["account_health"], burn)
-    assert actions.filter(pl.col("account_id") == account_id)["action"].item() == action
+    listed = report_data.burn_actions(run["account_health"], run["account_actions"], burn)
+    assert listed.filter(pl.col("account_id") == account_id)["action"].item() == action
+
+
+def test_an_action_without_an_owner_says_so(run: report_data.RunData) -> None:
+    listed = report_data.with_actions(run["account_health"], run["account_actions"])
+    assert listed.filter(pl.col("account_id") == "A4")["action"].item() == (
+        "Second workflow (no CSM named)"
+    )
 
 
 def test_briefing_groups(run: report_data.RunData) -> None:
-    groups = report_data.briefing_groups(run["account_health"], run["overage_cases"])
+    groups = report_data.briefing_groups(
+        run["account_health"], run["overage_cases"], run["account_actions"]
+    )
     assert dict(groups.select("account_id", "group").iter_rows()) == {
         "A1": "watch",
         "A2": "action_required",
@@ -90,11 +97,37 @@ def test_briefing_groups(run: report_data.RunData) -> None:
         "A4": "healthy",
         "A5": "watch",
     }
+    assert groups.filter(pl.col("account_id") == "A1")["action"].item() == "Expansion (Lee, AE)"
 
 
-def test_new_cases_since_last_week(run: report_data.RunData) -> None:
-    # last week only A1 had a case
-    assert report_data.new_cases(run)["account_id"].to_list() == ["A2"]
+def test_a_case_closed_by_a_scope_reduction_is_not_action_required(
+    run: report_data.RunData,
+) -> None:
+    closed = run["overage_cases"].with_columns(status=pl.lit("scope_reduction"))
+    groups = report_data.briefing_groups(run["account_health"], closed, run["account_actions"])
+    assert groups.filter(pl.col("account_id") == "A2")["group"].item() == "watch"
+
+
+def test_change_counts_name_every_kind(run: report_data.RunData) -> None:
+    assert report_data.change_counts(run["changes"]) == {
+        "new_case": 1,
+        "escalated": 0,
+        "resolved": 1,
+        "went_live": 0,
+        "band_change": 1,
+        "burn_change": 1,
+    }
+    assert report_data.previous_as_of(run["changes"]) == date(2026, 4, 23)
+
+
+def test_changed_accounts_keep_an_account_that_left_the_book(run: report_data.RunData) -> None:
+    cases = report_data.changed_accounts(
+        run["changes"], run["account_health"], ("new_case", "escalated", "resolved")
+    )
+    assert cases.select("account_name", "change").rows() == [
+        ("<script>alert(1)</script>", "new_case"),
+        ("A9", "resolved"),
+    ]
 
 
 def test_funnel_shares_of_contract_starts(run: report_data.RunData) -> None:
@@ -122,10 +155,58 @@ def test_burnup_is_empty_for_paygo(run: report_data.RunData) -> None:
     assert report_data.burnup(report_data.account_data(run, "A4")).height == 0
 
 
-def test_quarter_comparison_uses_the_last_three_months(run: report_data.RunData) -> None:
-    quarter = report_data.quarter_comparison(report_data.account_data(run, "A1").months, run.as_of)
-    # Feb-Apr 2026: 10200 + 10500 + 10800; Nov-Jan: 9300 + 9600 + 9900
-    assert quarter["this_quarter"][0] == 31500.0 and quarter["previous_quarter"][0] == 28800.0
+def test_quarter_comparison_uses_complete_months_even_on_a_month_end(
+    run: report_data.RunData,
+) -> None:
+    comparison, quarter = report_data.quarter_comparison(report_data.account_data(run, "A1"))
+    # as_of 2026-04-30: April is month-to-date, so Jan-Mar 2026 against Oct-Dec 2025
+    assert comparison.label == "Jan–Mar 2026 against Oct–Dec 2025"
+    by_measure = {row["measure"]: row for row in quarter.iter_rows(named=True)}
+    # consumption from account_actions; outcomes Jan-Mar 1150 + 1200 + 1250, Oct-Dec 1000 + 1050 + 1100
+    assert (by_measure["Consumption"]["current"], by_measure["Consumption"]["previous"]) == (
+        30600.0,
+        27900.0,
+    )
+    assert (by_measure["Outcomes"]["current"], by_measure["Outcomes"]["previous"]) == (
+        3600.0,
+        3150.0,
+    )
+
+
+def test_month_to_date_is_shown_with_its_projection(run: report_data.RunData) -> None:
+    # A1's daily spend in April 2026 (30 days); as_of is the month's last day: 0 days left
+    mtd = report_data.month_to_date(report_data.account_data(run, "A1"))
+    april = run["daily_spend"].filter(
+        pl.col("account_id") == "A1", pl.col("usage_date") >= date(2026, 4, 1)
+    )
+    assert mtd["label"] == "Apr 2026" and mtd["days_left"] == 0
+    assert mtd["amount"] == mtd["projection"] == pytest.approx(april["amount"].sum())
+
+
+def test_month_to_date_projects_at_the_run_rate_mid_month(run: report_data.RunData) -> None:
+    # as_of 2026-04-15: 15 days left at A1's run rate of 330 a day
+    account = replace(report_data.account_data(run, "A1"), as_of=date(2026, 4, 15))
+    mtd = report_data.month_to_date(account)
+    assert mtd["days_left"] == 15
+    assert mtd["projection"] == pytest.approx(mtd["amount"] + 330.0 * 15)
+
+
+def test_monthly_consumption_compares_complete_months(run: report_data.RunData) -> None:
+    months = report_data.monthly_consumption(run["daily_spend"], run.as_of)
+    assert months["label"].to_list() == ["Mar 2026", "Feb 2026", "Mar 2025"]
+
+
+def test_meter_marks_are_the_case_patterns(run: report_data.RunData) -> None:
+    marks = report_data.meter_marks(report_data.account_data(run, "A1"), lookback_months=3)
+    # Feb 900, Mar 950 within the 1000 limit; April over: the meter's pattern, spike
+    assert marks["mark"].to_list() == ["within", "within", "spike"]
+    sustained = report_data.meter_marks(report_data.account_data(run, "A2"), lookback_months=3)
+    assert sustained["mark"].to_list() == ["sustained"] * 3
+
+
+def test_an_over_month_before_the_lookback_is_only_over(run: report_data.RunData) -> None:
+    marks = report_data.meter_marks(report_data.account_data(run, "A2"), lookback_months=1)
+    assert marks["mark"].to_list() == ["over", "over", "sustained"]
 
 
 def test_renewal_scenarios_for_an_over_account(run: report_data.RunData) -> None:

@@ -5,7 +5,9 @@ from datetime import date
 import polars as pl
 
 from drawdown.artifacts import SCHEMAS
-from drawdown.reports.exports import alert_digest, crm_cases
+from drawdown.reports.exports import CRM_COLUMNS, alert_digest, crm_cases
+
+AS_OF = date(2026, 11, 15)
 
 
 def _cases(*rows: dict) -> pl.DataFrame:
@@ -25,7 +27,6 @@ def _cases(*rows: dict) -> pl.DataFrame:
         "owner_expansion": "Bo",
         "missing_owners": [],
         "status": None,
-        "segment_": None,
     }
     full = [{**defaults, **row} for row in rows]
     return pl.DataFrame(
@@ -51,36 +52,137 @@ CASES = _cases(
         "triage": "watch",
         "pattern": "emerging",
     },
+    {
+        "rank": 4,
+        "account_id": "A4",
+        "account_name": "Dune",
+        "triage": "conversation",
+        "status": "scope_reduction",
+    },
+    {
+        "rank": 5,
+        "account_id": "A5",
+        "account_name": "Echo",
+        "triage": "conversation",
+        "meter": "storage_gb",
+        "status": "expansion_opportunity",
+        "owner_expansion": None,
+        "missing_owners": ["expansion"],
+    },
+)
+
+ACTIONS = pl.DataFrame(
+    [
+        ("A1", "open_conversation", "Ana", "csm", 90, "api_calls is 25% past its limit."),
+        ("A2", "open_conversation", None, "csm", 40, "api_calls is 25% past; no CSM."),
+        ("A3", "rescue", "Cy", "csm", 30, "Early warning: usage drop."),
+        ("A4", "cost_review", "Tess", "technical_counterpart", 200, "Burning too fast."),
+        ("A5", "expansion", None, "ae", 12, "storage_gb is 25% past its limit."),
+    ],
+    schema=list(SCHEMAS["account_actions"])[:6],
+    orient="row",
+).with_columns(
+    consumption_last_quarter=pl.lit(0.0),
+    consumption_prior_quarter=pl.lit(0.0),
+    consumption_change=pl.lit(None, dtype=pl.Float64),
+)
+
+CHANGES = pl.DataFrame(
+    {
+        "account_id": ["A5", "A9", "A3"],
+        "change": ["new_case", "resolved", "band_change"],
+        "from": [None, "spike", "healthy"],
+        "to": ["sustained", None, "under"],
+        "previous_as_of": [date(2026, 11, 8)] * 3,
+    },
+    schema=SCHEMAS["changes"],
 )
 
 
-def test_crm_file_holds_conversation_and_unassigned_cases_in_rank_order():
-    exported = crm_cases(CASES, "USD")
-    assert exported["account_id"].to_list() == ["A1", "A2"]
-    assert exported["percent_past_line"].to_list() == [25.0, 25.0]
+def _crm() -> pl.DataFrame:
+    return crm_cases(CASES, ACTIONS, AS_OF, "USD")
 
 
-def test_crm_reason_is_one_line_with_the_numbers():
-    reason = crm_cases(CASES, "USD")["reason"][0]
-    # 0.25 -> 25.0 %, 1234.5 rounds half up to 1235 (money to the unit in the sentence)
-    assert reason == (
-        "api_calls is 25.0% past its included quantity (sustained overconsumption over 2 of the "
-        "lookback months); USD 1235 past the line"
+def test_crm_file_has_the_documented_columns_in_order():
+    assert tuple(_crm().columns) == CRM_COLUMNS
+
+
+def test_crm_file_holds_open_conversation_and_unassigned_cases_in_rank_order():
+    # A3 is only watched; A4's customer reduced scope: the case is closed for this motion
+    assert _crm()["account_id"].to_list() == ["A1", "A2", "A5"]
+
+
+def test_a_scope_reduction_case_is_never_exported_whatever_its_triage():
+    closed = CASES.with_columns(status=pl.lit("scope_reduction"))
+    assert crm_cases(closed, ACTIONS, AS_OF, "USD").height == 0
+
+
+def test_crm_case_key_is_stable_account_and_meter():
+    assert _crm()["case_key"].to_list() == ["A1|api_calls", "A2|api_calls", "A5|storage_gb"]
+
+
+def test_crm_rows_carry_as_of_currency_status_and_the_next_action_of_the_artifact():
+    row = _crm().row(2, named=True)
+    assert (row["as_of"], row["currency"], row["status"]) == (AS_OF, "USD", "expansion_opportunity")
+    assert (row["next_action"], row["next_action_owner"], row["next_action_owner_role"]) == (
+        "expansion",
+        None,
+        "ae",
+    )
+    assert row["next_action_reason"] == "storage_gb is 25% past its limit."
+    assert row["days_to_renewal"] == 12
+
+
+def test_crm_names_every_step_owner_and_the_missing_ones():
+    rows = _crm().select(
+        "owner_detect", "owner_first_conversation", "owner_expansion", "missing_owners"
+    )
+    assert rows.rows() == [
+        ("system", "Ana", "Bo", ""),
+        ("system", None, "Bo", "first_conversation"),
+        ("system", "Ana", None, "expansion"),
+    ]
+
+
+def test_crm_amounts_are_numbers():
+    crm = _crm()
+    # 0.25 -> 25.0 (percent), 1234.5 stays 1234.5 (cents)
+    assert crm.schema["percent_past_line"] == pl.Float64 and crm["percent_past_line"][0] == 25.0
+    assert crm.schema["value_past_line"] == pl.Float64 and crm["value_past_line"][0] == 1234.5
+    assert crm.schema["account_value"] == pl.Float64
+
+
+def test_digest_leads_with_what_changed():
+    digest = alert_digest(CASES, ACTIONS, CHANGES, AS_OF, "USD")
+    lines = [line for line in digest.splitlines() if line]
+    assert lines[1] == (
+        "Since the previous run (as of 2026-11-08): new cases 1, escalated 0, resolved 1, "
+        "went live 0, band changes 1, burn changes 0."
+    )
+    # 5 cases x 1234.5 = 6172.5 past the line; A1, A4, A5 are triaged conversation
+    assert lines[2] == (
+        "5 open cases (+1 new, −1 resolved) carry USD 6,172 past the line; 3 ready for a first "
+        "conversation."
     )
 
 
-def test_digest_counts_new_cases_against_last_week():
-    previous = CASES.filter(pl.col("account_id") == "A1")
-    digest = alert_digest(CASES, previous, date(2026, 11, 15), "USD")
-    assert "3 open cases, 2 new since last week; 1 ready for a first conversation." in digest
+def test_digest_cases_carry_their_next_action_and_owner():
+    digest = alert_digest(CASES, ACTIONS, CHANGES, AS_OF, "USD")
+    assert "next: Open the conversation (Ana, CSM)" in digest
+    assert "next: Expansion (no AE named)" in digest
+
+
+def test_digest_without_changes_states_the_totals_only():
+    digest = alert_digest(CASES, ACTIONS, None, AS_OF, "USD")
+    assert "Since the previous run" not in digest and "5 open cases carry" in digest
 
 
 def test_digest_names_unowned_steps_without_markup():
-    digest = alert_digest(CASES, None, date(2026, 11, 15), "USD")
-    assert "Unowned steps: 1 cases lack a CSM or an AE (&lt;b&gt;Bolt&lt;/b&gt;)." in digest
+    digest = alert_digest(CASES, ACTIONS, None, AS_OF, "USD")
+    assert "Unowned steps: 2 cases lack a CSM or an AE (&lt;b&gt;Bolt&lt;/b&gt;, Echo)." in digest
     assert "<b>" not in digest
 
 
 def test_digest_stays_under_400_words_for_a_large_book():
-    many = pl.concat([CASES] * 100).with_columns(pl.int_range(1, 301).alias("rank"))
-    assert len(alert_digest(many, None, date(2026, 11, 15), "USD").split()) < 400
+    many = pl.concat([CASES] * 60).with_columns(pl.int_range(1, 301).alias("rank"))
+    assert len(alert_digest(many, ACTIONS, CHANGES, AS_OF, "USD").split()) < 400

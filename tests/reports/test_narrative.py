@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -62,25 +63,110 @@ def test_header_inlines_a_local_logo(tmp_path: Path, run: report_data.RunData) -
     )
 
 
-def test_talking_points_lead_with_outcomes(run: report_data.RunData) -> None:
+def test_talking_points_lead_with_outcomes_of_named_complete_quarters(
+    run: report_data.RunData,
+) -> None:
     account = report_data.account_data(run, "A1")
-    quarter = report_data.quarter_comparison(account.months, run.as_of)
-    text = narrative.talking_points(account, quarter, Guidelines(lead_with="outcomes")).text
-    assert text.startswith("- Outcomes this quarter: 3,750")
+    comparison, quarter = report_data.quarter_comparison(account)
+    text = narrative.talking_points(
+        account, comparison, quarter, Guidelines(lead_with="outcomes")
+    ).text
+    # Jan-Mar 2026: 1150 + 1200 + 1250 = 3600 against 3150: +14 %
+    assert text.startswith("- Outcomes in Jan–Mar 2026: 3,600 (+14% on Oct–Dec 2025).")
 
 
 def test_talking_points_raise_overage_and_escape_the_meter(run: report_data.RunData) -> None:
     account = report_data.account_data(run, "A2")
-    quarter = report_data.quarter_comparison(account.months, run.as_of)
-    text = narrative.talking_points(account, quarter, Guidelines(avoid="<b>x</b>")).text
+    comparison, quarter = report_data.quarter_comparison(account)
+    text = narrative.talking_points(account, comparison, quarter, Guidelines(avoid="<b>x</b>")).text
     assert "api\\_calls ran +50% over its limit" in text and "&lt;b&gt;" in text
 
 
-def test_next_action_for_a_conversation_case(run: report_data.RunData) -> None:
-    assert (
-        "overconsumption conversation (Dana)"
-        in narrative.next_action(report_data.account_data(run, "A2")).text
+def test_talking_points_of_a_paygo_account_name_the_quarters(run: report_data.RunData) -> None:
+    account = report_data.account_data(run, "A4")
+    comparison, quarter = report_data.quarter_comparison(account)
+    text = narrative.talking_points(account, comparison, quarter, Guidelines()).text
+    # 1350 in each quarter (account_actions): +0 %
+    assert "Pay-as-you-go: $1,350 spent in Jan–Mar 2026 (+0% on Oct–Dec 2025)." in text
+
+
+def test_next_action_is_the_artifacts_with_owner_reason_and_renewal(
+    run: report_data.RunData,
+) -> None:
+    text = narrative.next_action(report_data.account_data(run, "A2")).text
+    assert text.startswith("**Next action: Open the conversation** (Dana, CSM). api\\_calls")
+    assert text.endswith("Renewal in 61 days.")
+
+
+def test_next_action_without_an_owner_names_the_missing_role(run: report_data.RunData) -> None:
+    text = narrative.next_action(report_data.account_data(run, "A4")).text
+    assert "(no CSM named)" in text
+
+
+def test_month_to_date_is_never_compared(run: report_data.RunData) -> None:
+    mtd = {"label": "1–15 Apr 2026", "month": "April 2026", "amount": 4950.0, "days_left": 15}
+    text = narrative.month_to_date({**mtd, "projection": 9900.0}).text
+    assert text == (
+        "**April 2026 so far** (1–15 Apr 2026): $4,950; at the current run rate, $9,900 by the "
+        "month's end (15 days left)."
     )
+
+
+def test_changes_summary_counts_every_kind(run: report_data.RunData) -> None:
+    changes = run["changes"]
+    text = narrative.changes_summary(
+        report_data.change_counts(changes), report_data.previous_as_of(changes)
+    ).text
+    assert text == (
+        "**Since the previous run (as of 23 Apr 2026):** new cases 1, escalated 0, resolved 1, "
+        "went live 0, band changes 1, burn changes 1."
+    )
+
+
+def _trend(*rows: tuple) -> pl.DataFrame:
+    """rows: (cohort_month, live_accounts, median_ttfbe_days)."""
+    return pl.DataFrame(
+        rows, schema=["cohort_month", "live_accounts", "median_ttfbe_days"], orient="row"
+    )
+
+
+def test_ttfbe_verdict_claims_on_large_complete_cohorts_only(run: report_data.RunData) -> None:
+    # as_of 2026-04-30: April is not complete; March (6 live) against Jan (8) and Feb (2, too small)
+    trend = _trend(
+        (date(2026, 1, 1), 8, 20.0),
+        (date(2026, 2, 1), 2, 1.0),
+        (date(2026, 3, 1), 6, 10.0),
+        (date(2026, 4, 1), 9, 2.0),
+    )
+    text = narrative.ttfbe_verdict(trend, run.as_of, min_group=5).text
+    assert text.startswith("Time to first billable event is **shorter**: the March 2026 cohort")
+    assert "(6 live accounts) took a median 10 days against 20" in text
+
+
+def test_ttfbe_verdict_shows_a_small_cohort_with_its_n_and_claims_nothing(
+    run: report_data.RunData,
+) -> None:
+    trend = _trend((date(2026, 2, 1), 8, 20.0), (date(2026, 3, 1), 3, 5.0))
+    text = narrative.ttfbe_verdict(trend, run.as_of, min_group=5).text
+    assert "3 live accounts" in text and "shorter" not in text and "too few" in text
+
+
+def test_executive_summary_compares_complete_months(run: report_data.RunData) -> None:
+    consumption = pl.DataFrame(
+        {
+            "period": ["last_month", "month_before", "year_before"],
+            "label": ["Mar 2026", "Feb 2026", "Mar 2025"],
+            "amount": [1100.0, 1000.0, 0.0],
+        }
+    )
+    text = narrative.executive_summary(
+        report_data.headline_figures(run),
+        run["overage_cases"],
+        run["account_health"],
+        consumption=consumption,
+    ).text
+    # no base a year before: that comparison is left out
+    assert "Consumption in Mar 2026 was $1,100, +10% on Feb 2026." in text
 
 
 @pytest.mark.parametrize(("account_id", "words"), [("A4", "Pay-as-you-go"), ("A5", "Not live yet")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 import nbformat
@@ -22,6 +23,8 @@ runner = CliRunner()
 
 ARTIFACTS = (
     "account_health",
+    "account_actions",
+    "changes",
     "overage_cases",
     "segment_summary",
     "ttfbe_cohorts",
@@ -50,16 +53,26 @@ def test_run_writes_every_artifact_export_notebook_and_the_manifest(first_run: P
         assert (first_run / "artifacts" / f"{name}.parquet").is_file(), name
     assert (first_run / "artifacts" / "data_quality.json").is_file()
     assert (first_run / "artifacts" / "previous_month" / "segment_summary.parquet").is_file()
-    assert (first_run / "artifacts" / "previous_week" / "overage_cases.parquet").is_file()
+    for name in ("account_health", "overage_cases"):
+        assert (first_run / "artifacts" / "previous_week" / f"{name}.parquet").is_file()
     assert (first_run / "exports" / "overconsumption_cases.csv").is_file()
     assert (first_run / "exports" / "alert_digest.md").is_file()
     executed = sorted(p.stem for p in (first_run / "notebooks").glob("*.ipynb"))
-    assert executed == ["history", "overconsumption", "portfolio", "reset_tracker", "usage_health"]
+    assert executed == [
+        "actions",
+        "history",
+        "overconsumption",
+        "portfolio",
+        "reset_tracker",
+        "usage_health",
+    ]
     manifest = json.loads((first_run / "manifest.json").read_text())
     assert manifest["status"] == "succeeded"
     assert manifest["as_of"] == "2026-11-15"
     assert set(manifest["timings_seconds"]) >= {"validate", "usage_health", "exports"}
     assert manifest["inputs"]["usage.csv"]
+    # no run before this one: the changes compare with the book as of A - 7 days
+    assert manifest["compared_with"] == {"run": None, "as_of": "2026-11-08"}
 
 
 def test_executed_notebooks_record_the_parameters_they_ran_with(first_run: Path):
@@ -137,3 +150,85 @@ def test_a_failing_notebook_exits_1_and_leaves_latest_untouched(
     assert (tmp_path / "runs" / "latest").resolve() == good.resolve()
     failed_manifest = json.loads((tmp_path / "runs" / "next.failed" / "manifest.json").read_text())
     assert failed_manifest["status"] == "failed"
+
+
+# --- what changed since the previous run ---
+
+
+def _cases(run: Path) -> set[str]:
+    return set(pl.read_parquet(run / "artifacts" / "overage_cases.parquet")["account_id"])
+
+
+def _changes(run: Path) -> pl.DataFrame:
+    return pl.read_parquet(run / "artifacts" / "changes.parquet")
+
+
+def _kind(changes: pl.DataFrame, kind: str) -> set[str]:
+    return set(changes.filter(pl.col("change") == kind)["account_id"])
+
+
+@pytest.fixture(scope="module")
+def week_apart(small_book: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two runs a week apart in one runs folder: 2026-11-01, then 2026-11-08."""
+    runs = tmp_path_factory.mktemp("weekly")
+    for as_of in ("2026-11-01", "2026-11-08"):
+        result = _run(small_book, runs / as_of, "--set", f"as_of={as_of}")
+        assert result.exit_code == 0, result.output
+    return runs / "2026-11-01", runs / "2026-11-08"
+
+
+def test_two_runs_a_week_apart_count_new_and_resolved_cases_as_the_set_difference(
+    week_apart: tuple[Path, Path],
+):
+    before, after = week_apart
+    changes = _changes(after)
+    assert _kind(changes, "new_case") == _cases(after) - _cases(before)
+    assert _kind(changes, "resolved") == _cases(before) - _cases(after)
+    assert _kind(changes, "new_case")  # the small book opens cases in that week
+    assert set(changes["previous_as_of"]) == {date(2026, 11, 1)}
+    manifest = json.loads((after / "manifest.json").read_text())
+    assert manifest["compared_with"] == {"run": str(before.resolve()), "as_of": "2026-11-01"}
+
+
+def test_compare_to_names_the_run_to_compare_with(
+    small_book: Path, week_apart: tuple[Path, Path], tmp_path: Path
+):
+    before, after = week_apart
+    result = _run(
+        small_book, tmp_path / "again", "--set", "as_of=2026-11-08", "--compare-to", str(before)
+    )
+    assert result.exit_code == 0, result.output
+    assert _changes(tmp_path / "again").equals(_changes(after))
+
+
+def test_compare_to_a_folder_that_is_no_run_exits_2(small_book: Path, tmp_path: Path):
+    (tmp_path / "not_a_run").mkdir()
+    result = _run(small_book, tmp_path / "out", "--compare-to", str(tmp_path / "not_a_run"))
+    assert result.exit_code == 2
+    assert "compare_to" in result.output and "not a drawdown run folder" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_cached_rerun_compares_with_its_own_previous_run(
+    small_book: Path, week_apart: tuple[Path, Path]
+):
+    before, after = week_apart
+    published = (after / "artifacts" / "changes.parquet").read_bytes()
+    runs = after.parent
+    # the metrics of 2026-11-08 are cached; compared with the run of 2026-11-08 itself (same
+    # as_of: no earlier run to compare with), the changes are those against the book at A - 7
+    result = _run(small_book, runs / "rerun", "--set", "as_of=2026-11-08")
+    assert result.exit_code == 0, result.output
+    assert "metrics reused from the cache" in (runs / "rerun" / "run.log").read_text()
+    rerun = _changes(runs / "rerun")
+    assert _kind(rerun, "new_case") == _cases(after) - _cases(before)
+    assert set(rerun["previous_as_of"]) == {date(2026, 11, 1)}
+    # ... and compared with another run, the cached metrics get other changes
+    result = _run(
+        small_book, runs / "against_itself", "--set", "as_of=2026-11-08", "--compare-to", str(after)
+    )
+    assert result.exit_code == 0, result.output
+    assert _changes(runs / "against_itself").height == 0
+    # the cache holds no changes, and the published run's changes are untouched
+    assert not list((runs / ".cache").rglob("changes.parquet"))
+    assert (after / "artifacts" / "changes.parquet").read_bytes() == published

@@ -179,9 +179,10 @@ def owner() -> list[pl.Expr]:
     """owner and owner_role of the next action: AE for an expansion; the technical counterpart
     (else the CSM) for activate, verify_usage and cost_review; the CSM otherwise."""
     action = pl.col("next_action")
-    technical = action.is_in([ACTIVATE, VERIFY_USAGE, COST_REVIEW]) & pl.col(
-        "technical_counterpart"
-    ).is_not_null()
+    technical = (
+        action.is_in([ACTIVATE, VERIFY_USAGE, COST_REVIEW])
+        & pl.col("technical_counterpart").is_not_null()
+    )
     return [
         pl.when(action == EXPANSION)
         .then(pl.col("ae_owner"))
@@ -269,7 +270,9 @@ def _reasons(params: Params, as_of: date) -> dict[str, pl.Expr]:
         COST_REVIEW: pl.format(
             "Burning too fast: {}{}.",
             used,
-            pl.when(pl.col("exhaustion_date").is_not_null())
+            pl.when(pl.col("exhaustion_date") <= as_of)
+            .then(pl.format("; the commit ran out on {}", _date(pl.col("exhaustion_date"))))
+            .when(pl.col("exhaustion_date").is_not_null())
             .then(pl.format("; at this pace it runs out on {}", _date(pl.col("exhaustion_date"))))
             .otherwise(pl.lit("")),
         ),
@@ -360,7 +363,7 @@ def _money(expr: pl.Expr, currency: str, decimals: int = 0) -> pl.Expr:
 
 
 def _thousands(digits: pl.Expr) -> pl.Expr:
-    """"1234567" -> "1,234,567"."""
+    """ "1234567" -> "1,234,567"."""
     return (
         digits.str.reverse()
         .str.replace_all(r"(\d{3})", "${1},")

@@ -41,6 +41,8 @@ TRIAGE_LEVEL = {MONITOR: 1, WATCH: 2, WAIT: 3, CONVERSATION: 4, UNASSIGNED: 4}
 the same step, one with an owner and one without)."""
 
 _THEN = "_then"
+_CASE_FIELDS = ("account_id", "pattern", "triage")
+_ACCOUNT_FIELDS = ("account_id", "band", "burn", "first_billable_date")
 
 
 def changes(
@@ -62,16 +64,16 @@ def changes(
     account absent then counts when its first billable date is after ``previous_as_of``; to the
     date, ISO). Columns ``SCHEMAS['changes']``, by kind (``KINDS`` order), then account_id.
     """
-    case_now = cases.select("account_id", "pattern", "triage")
-    case_then = previous_cases.select("account_id", "pattern", "triage")
+    case_now, case_then = (frame.select(_CASE_FIELDS) for frame in (cases, previous_cases))
+    now, then = (frame.select(_ACCOUNT_FIELDS) for frame in (health, previous_health))
     both_cases = case_now.join(case_then, on="account_id", suffix=_THEN)
-    both_accounts = health.join(previous_health, on="account_id", suffix=_THEN)
+    both_accounts = now.join(then, on="account_id", suffix=_THEN)
     frames = [
         _rows(case_now.join(case_then, on="account_id", how="anti"), NEW_CASE, None, "pattern"),
         _escalations(both_cases),
         _rows(case_then.join(case_now, on="account_id", how="anti"), RESOLVED, "pattern", None),
         _differences(both_accounts, "band", BAND_CHANGE),
-        _went_live(health, previous_health, previous_as_of),
+        _went_live(now, then, previous_as_of),
         _differences(both_accounts, "burn", BURN_CHANGE),
     ]
     order = pl.col("change").replace_strict({kind: i for i, kind in enumerate(KINDS)})
@@ -137,9 +139,7 @@ def _went_live(
         .otherwise(live_now <= previous_as_of)
     )
     return _rows(
-        health.join(then, on="account_id", how="left").filter(
-            live_now.is_not_null() & ~was_live
-        ),
+        health.join(then, on="account_id", how="left").filter(live_now.is_not_null() & ~was_live),
         WENT_LIVE,
         None,
         "first_billable_date",

@@ -351,17 +351,14 @@ def rank_cases(
     settings = params.overconsumption
     severity = pl.col("pattern").replace_strict(_SEVERITY, return_dtype=pl.Int64)
     by_case_meter = [pl.col("pct_over"), pl.col("meter")]
-    accounts = (
-        over.group_by("account_id")
-        .agg(
-            pl.col("meter").sort_by(by_case_meter, descending=[True, False]).first(),
-            pl.col("pct_over").sort_by(by_case_meter, descending=[True, False]).first(),
-            pl.col("latest_over_month").sort_by(by_case_meter, descending=[True, False]).first(),
-            severity.max().alias("severity"),
-            pl.len().cast(pl.Int64).alias("meters_over"),
-            pl.col("months_over").max(),
-            exact_sum(pl.col("overage_amount")).alias("overage_amount"),
-        )
+    accounts = over.group_by("account_id").agg(
+        pl.col("meter").sort_by(by_case_meter, descending=[True, False]).first(),
+        pl.col("pct_over").sort_by(by_case_meter, descending=[True, False]).first(),
+        pl.col("latest_over_month").sort_by(by_case_meter, descending=[True, False]).first(),
+        severity.max().alias("severity"),
+        pl.len().cast(pl.Int64).alias("meters_over"),
+        pl.col("months_over").max(),
+        exact_sum(pl.col("overage_amount")).alias("overage_amount"),
     )
     owners = health.select(
         "account_id",

@@ -49,8 +49,11 @@ class Period:
     @property
     def label(self) -> str:
         """``Oct 2026`` (one whole month), ``Aug–Oct 2026`` (months of one year),
-        ``Nov 2025–Jan 2026`` (across a year end), ``1–15 Nov 2026`` (part of a month)."""
+        ``Nov 2025–Jan 2026`` (across a year end), ``1–15 Nov 2026`` (part of a month),
+        ``1 Dec 2026`` (one day)."""
         first, last = self.first, self.last
+        if first == last:
+            return f"{first.day} {first:%b %Y}"
         if first.day != 1 or last != month_end(last.replace(day=1)):
             start = f"{first.day}" if first.month == last.month else f"{first.day} {first:%b}"
             return f"{start}{DASH}{last.day} {last:%b %Y}"
@@ -92,7 +95,8 @@ def complete_months(as_of: date, months: int, skip: int = 0) -> Period:
 def quarter_comparison(as_of: date) -> Comparison:
     """The last three complete calendar months before A's month against the three before."""
     return Comparison(
-        complete_months(as_of, QUARTER_MONTHS), complete_months(as_of, QUARTER_MONTHS, QUARTER_MONTHS)
+        complete_months(as_of, QUARTER_MONTHS),
+        complete_months(as_of, QUARTER_MONTHS, QUARTER_MONTHS),
     )
 
 
@@ -116,7 +120,9 @@ def days_left_in_month(as_of: date) -> int:
     return (month_end(as_of.replace(day=1)) - as_of).days
 
 
-def month_projection(as_of: date, to_date: str = "month_to_date", rate: str = "run_rate") -> pl.Expr:
+def month_projection(
+    as_of: date, to_date: str = "month_to_date", rate: str = "run_rate"
+) -> pl.Expr:
     """A's month projected to its end: month-to-date + run_rate × days left in the month."""
     return (pl.col(to_date) + pl.col(rate) * days_left_in_month(as_of)).alias("month_projection")
 

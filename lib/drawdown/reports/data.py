@@ -264,7 +264,7 @@ def with_spend_trend(
     """``accounts`` with ``spend_trend``: the list of its last ``n`` complete monthly amounts
     (oldest first; A's month, incomplete, is left out)."""
     trend = (
-        months.filter(pl.col("month") <= periods.last_complete_month(as_of))
+        complete_months(months, as_of)
         .sort("month")
         .group_by("account_id")
         .agg(pl.col("amount").tail(n).alias("spend_trend"))
@@ -364,6 +364,11 @@ def change_counts(changes: pl.DataFrame | None) -> dict[str, int] | None:
         return None
     counts = dict(changes.group_by("change").len().iter_rows())
     return {kind: int(counts.get(kind, 0)) for kind in CHANGE_LABELS}
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """ "new cases 1, escalated 0, resolved 2, …": every kind with its count (``change_counts``)."""
+    return ", ".join(f"{label} {counts[kind]}" for kind, label in CHANGE_LABELS.items())
 
 
 def previous_as_of(changes: pl.DataFrame | None) -> date | None:
@@ -539,15 +544,19 @@ def burnup(account: AccountData) -> pl.DataFrame:
     return pl.concat(frames)
 
 
+def complete_months(months: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """The rows of ``months`` (account_months) of complete months: as_of's month is left out."""
+    return months.filter(pl.col("month") <= periods.last_complete_month(as_of))
+
+
 def spend_predictability(months: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """Month-to-month change of spend over complete months of steady use: after the first month
     with spend (a ramp-up month is partial) and before as_of's month (never complete: it is
     only shown as month-to-date, docs/metrics.md#periods-compared-in-reports).
     Columns: month, amount, change (relative to the month before)."""
     first_spend = months.filter(pl.col("amount") > 0)["month"].min()
-    steady = months.filter(
-        (pl.col("month") <= periods.last_complete_month(as_of))
-        & (pl.col("month") > first_spend if first_spend is not None else pl.lit(False))
+    steady = complete_months(months, as_of).filter(
+        pl.col("month") > first_spend if first_spend is not None else pl.lit(False)
     )
     return steady.select("month", "amount").with_columns(
         (pl.col("amount") / pl.col("amount").shift(1) - 1).fill_nan(None).alias("change")

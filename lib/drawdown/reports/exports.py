@@ -1,4 +1,8 @@
-"""Exports for other systems (docs/outputs.md#artifacts): the CRM-ready case file and the alert digest."""
+"""Exports for other systems (docs/outputs.md#exports): the CRM-ready case file and the alert digest.
+
+Both carry the next action of ``account_actions`` (never one of their own) and lead the digest
+with the changes since the previous run (``changes``).
+"""
 
 from __future__ import annotations
 
@@ -8,90 +12,106 @@ from pathlib import Path
 
 import polars as pl
 
+from drawdown.reports.data import change_counts, counts_text, previous_as_of, with_actions
+
 EXPORTED_TRIAGE = ("conversation", "unassigned")
+CLOSED_STATUS = "scope_reduction"
+"""A case whose customer reduced scope is closed for this motion: it is not exported."""
+CASE_KEY_SEPARATOR = "|"
 
-CRM_COLUMNS = {
-    "rank": "priority_rank",
-    "account_id": "account_id",
-    "account_name": "account_name",
-    "owner_first_conversation": "owner_csm",
-    "owner_expansion": "owner_ae",
-    "meter": "meter",
-    "pattern": "pattern",
-    "pct_over_percent": "percent_past_line",
-    "overage_amount": "value_past_line",
-    "account_value": "account_value",
-    "triage": "triage",
-    "opportunity_type": "suggested_opportunity_type",
-    "reason": "reason",
-}
+CRM_COLUMNS = (
+    "case_key",
+    "as_of",
+    "currency",
+    "account_id",
+    "account_name",
+    "meter",
+    "pattern",
+    "triage",
+    "status",
+    "priority_rank",
+    "percent_past_line",
+    "value_past_line",
+    "account_value",
+    "next_action",
+    "next_action_owner",
+    "next_action_owner_role",
+    "next_action_reason",
+    "days_to_renewal",
+    "owner_detect",
+    "owner_first_conversation",
+    "owner_expansion",
+    "missing_owners",
+)
+"""The columns of overconsumption_cases.csv, in order (docs/outputs.md#overconsumption_casescsv)."""
 
 
-def crm_cases(cases: pl.DataFrame, currency: str) -> pl.DataFrame:
+def crm_cases(
+    cases: pl.DataFrame, actions: pl.DataFrame, as_of: date, currency: str
+) -> pl.DataFrame:
     """The cases that earn a conversation (triage ``conversation`` or ``unassigned``), in rank
-    order, with the columns a CRM import takes (``CRM_COLUMNS``): money rounded to cents, the
-    percent past the line as a number (12.5 = 12.5 %), a suggested opportunity type and a one-line
-    reason.
+    order, as a CRM import takes them (``CRM_COLUMNS``): a stable case key (account_id and
+    meter), the as-of date and currency, the case's status, its next action with owner and reason
+    (``account_actions``), the owner of each step and the missing ones. A case closed by a scope
+    reduction is left out. Amounts are numbers rounded to cents, the percent past the line a
+    number (12.5 = 12.5 %); missing_owners is ``;``-separated.
     """
-    percent = (pl.col("pct_over") * 100).round(1)
-    return (
-        cases.filter(pl.col("triage").is_in(EXPORTED_TRIAGE))
-        .sort("rank")
-        .with_columns(
-            percent.alias("pct_over_percent"),
-            pl.col("overage_amount", "account_value").round(2),
-            pl.when(pl.col("owner_first_conversation").is_null())
-            .then(pl.lit("Assign a CSM, then expansion"))
-            .otherwise(pl.lit("Expansion: commit to the run-rate"))
-            .alias("opportunity_type"),
-            pl.format(
-                "{} is {}% past its included quantity ({} overconsumption over {} of the lookback "
-                "months); {} {} past the line",
-                "meter",
-                percent,
-                "pattern",
-                "months_over",
-                pl.lit(currency),
-                (pl.col("overage_amount") + 0.5).floor().cast(pl.Int64),
-            ).alias("reason"),
-        )
-        .select(pl.col(source).alias(target) for source, target in CRM_COLUMNS.items())
+    exported = cases.filter(
+        pl.col("triage").is_in(EXPORTED_TRIAGE),
+        pl.col("status").fill_null("") != CLOSED_STATUS,
+    ).join(actions, on="account_id", how="left")
+    return exported.sort("rank").select(
+        pl.concat_str("account_id", "meter", separator=CASE_KEY_SEPARATOR).alias("case_key"),
+        pl.lit(as_of).alias("as_of"),
+        pl.lit(currency).alias("currency"),
+        "account_id",
+        "account_name",
+        "meter",
+        "pattern",
+        "triage",
+        "status",
+        pl.col("rank").alias("priority_rank"),
+        (pl.col("pct_over") * 100).round(1).alias("percent_past_line"),
+        pl.col("overage_amount").round(2).alias("value_past_line"),
+        pl.col("account_value").round(2),
+        "next_action",
+        pl.col("owner").alias("next_action_owner"),
+        pl.col("owner_role").alias("next_action_owner_role"),
+        pl.col("reason").alias("next_action_reason"),
+        "days_to_renewal",
+        "owner_detect",
+        "owner_first_conversation",
+        "owner_expansion",
+        pl.col("missing_owners").list.join(";"),
     )
 
 
 def alert_digest(
     cases: pl.DataFrame,
-    previous_week: pl.DataFrame | None,
+    actions: pl.DataFrame,
+    changes: pl.DataFrame | None,
     as_of: date,
     currency: str,
     report_link: str = "../reports/executive_review.html",
 ) -> str:
-    """A short Markdown digest for chat or email (well under 400 words): new cases since last
-    week, the top five cases by rank with owner and numbers, unowned steps, and the report link.
-
-    A case is *new* when its account was not a case in ``previous_week`` (all are new without it).
-    """
-    known = set() if previous_week is None else set(previous_week["account_id"].to_list())
-    new_cases = cases.filter(~pl.col("account_id").is_in(list(known)))
-    unowned = cases.filter(pl.col("missing_owners").list.len() > 0)
-    lines = [
-        f"**drawdown overconsumption digest — {as_of.isoformat()}**",
-        "",
-        f"{cases.height} open cases, {new_cases.height} new since last week; "
-        f"{cases.filter(pl.col('triage') == 'conversation').height} ready for a first conversation.",
-        "",
-    ]
+    """A short Markdown digest for chat or email (well under 400 words): what changed since the
+    previous run first (``changes`` counts), then the open cases and their value past the line,
+    the top five cases with their next action and owner, unowned steps, and the report link."""
+    lines = [f"**drawdown overconsumption digest — {as_of.isoformat()}**", ""]
+    if changes is not None:
+        lines += [_changes_line(changes), ""]
+    lines += [_totals_line(cases, changes, currency), ""]
     if cases.height:
         lines.append("Top cases:")
-        for row in cases.sort("rank").head(5).iter_rows(named=True):
-            owner = row["owner_first_conversation"] or "no CSM"
+        for row in with_actions(cases.sort("rank").head(5), actions).iter_rows(named=True):
             lines.append(
                 f"{row['rank']}. {_plain(row['account_name'])} — {_plain(row['meter'])} "
                 f"{row['pct_over']:.0%} past the line, {row['pattern']}, "
-                f"{currency} {row['overage_amount']:,.0f} past the line; owner: {_plain(owner)} "
-                f"({row['triage']})"
+                f"{currency} {row['overage_amount']:,.0f} past the line; "
+                f"next: {_plain(row['action'])}"
             )
         lines.append("")
+    unowned = cases.filter(pl.col("missing_owners").list.len() > 0)
     if unowned.height:
         names = ", ".join(_plain(name) for name in unowned.sort("rank")["account_name"].head(5))
         more = f" and {unowned.height - 5} more" if unowned.height > 5 else ""
@@ -101,9 +121,27 @@ def alert_digest(
     return "\n".join(lines) + "\n"
 
 
+def _changes_line(changes: pl.DataFrame) -> str:
+    counts, since = change_counts(changes) or {}, previous_as_of(changes)
+    when = f" (as of {since.isoformat()})" if since else ""
+    return f"Since the previous run{when}: {counts_text(counts)}."
+
+
+def _totals_line(cases: pl.DataFrame, changes: pl.DataFrame | None, currency: str) -> str:
+    value = float(cases["overage_amount"].sum()) if cases.height else 0.0
+    ready = cases.filter(pl.col("triage") == "conversation").height
+    counts = change_counts(changes)
+    net = f" (+{counts['new_case']} new, −{counts['resolved']} resolved)" if counts else ""
+    return (
+        f"{cases.height} open cases{net} carry {currency} {value:,.0f} past the line; "
+        f"{ready} ready for a first conversation."
+    )
+
+
 def write_exports(
     cases: pl.DataFrame,
-    previous_week: pl.DataFrame | None,
+    actions: pl.DataFrame,
+    changes: pl.DataFrame | None,
     as_of: date,
     currency: str,
     folder: Path,
@@ -111,9 +149,9 @@ def write_exports(
     """Write ``overconsumption_cases.csv`` and ``alert_digest.md`` into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     csv_path = folder / "overconsumption_cases.csv"
-    crm_cases(cases, currency).write_csv(csv_path)
+    crm_cases(cases, actions, as_of, currency).write_csv(csv_path)
     digest_path = folder / "alert_digest.md"
-    digest_path.write_text(alert_digest(cases, previous_week, as_of, currency), encoding="utf-8")
+    digest_path.write_text(alert_digest(cases, actions, changes, as_of, currency), encoding="utf-8")
     return [csv_path, digest_path]
 
 

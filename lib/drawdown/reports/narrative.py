@@ -23,10 +23,10 @@ from drawdown.params import Brand, Guidelines
 from drawdown.reports.data import (
     ACTION_LABELS,
     CASES_FILE,
-    CHANGE_LABELS,
     LIST_ROWS,
     ROLE_LABELS,
     AccountData,
+    counts_text,
 )
 
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
@@ -325,7 +325,7 @@ def month_to_date(mtd: dict[str, Any], currency: str = "USD") -> Md:
     """As-of's month so far beside its projection (``report_data.month_to_date``): never
     compared with a complete month."""
     if not mtd["days_left"]:
-        return Md(f"**{mtd['month']}** ({mtd['label']}): {money(mtd['amount'], currency)}.")
+        return Md(f"**{mtd['month']}**, to its last day: {money(mtd['amount'], currency)}.")
     return Md(
         f"**{mtd['month']} so far** ({mtd['label']}): {money(mtd['amount'], currency)}; at the "
         f"current run rate, {money(mtd['projection'], currency)} by the month's end "
@@ -339,8 +339,7 @@ def changes_summary(counts: dict[str, int] | None, since: date | None) -> Md:
     if counts is None:
         return note("No comparison with a previous run is available for this run.")
     when = f" (as of {since:%d %b %Y})" if since else ""
-    parts = [f"{counts[kind]} {label}" for kind, label in CHANGE_LABELS.items()]
-    return Md(f"**Since the previous run{when}:** " + ", ".join(parts) + ".")
+    return Md(f"**Since the previous run{when}:** {counts_text(counts)}.")
 
 
 def commit_status(account: AccountData, currency: str = "USD") -> Md:

@@ -22,7 +22,6 @@ from drawdown.reports.charts import BAND_COLORS, BAND_LABELS, FONT
 from drawdown.reports.data import (
     ACCOUNTS_FILE,
     CASES_FILE,
-    CHANGE_LABELS,
     CHANGES_FILE,
     CRM_FILE,
     LIST_ROWS,
@@ -64,13 +63,14 @@ def table_theme(table: GT, brand: Brand | None = None) -> GT:
 
 
 def headline_table(figures: pl.DataFrame, *, currency: str = "USD") -> GT:
-    """Headline figures against last month (from ``report_data.headline_figures``)."""
+    """Headline figures now against a month earlier (``report_data.headline_figures``): the
+    state of the book at two dates, not the sums of two periods."""
     money = ["commit_total", "consumed_to_date_total", "overage_amount"]
     shares = ["share_healthy", "share_under", "share_over", "grr", "nrr"]
     table = (
         GT(figures, rowname_col="label")
         .cols_hide("measure")
-        .cols_label(current="This month", previous="Last month", change="Change")
+        .cols_label(current="Now", previous="A month earlier", change="Change")
     )
     for measures, fmt in (
         (money, "money"),
@@ -85,7 +85,7 @@ def headline_table(figures: pl.DataFrame, *, currency: str = "USD") -> GT:
             )
         else:
             table = _fmt(table, ["change"], fmt, currency, rows)
-    return table.tab_header("Headline figures", "This month against last month")
+    return table.tab_header("Headline figures", "The book now against a month earlier")
 
 
 def accounts_table(
@@ -446,7 +446,7 @@ def changes_table(changed: pl.DataFrame, *, title: str, empty: str, rows: int = 
         "account_name",
         "segment",
         "csm_owner",
-        pl.col("change").replace_strict(CHANGE_LABELS, default=pl.col("change")),
+        pl.col("change").str.replace_all("_", " "),
         *(pl.col(column).str.replace_all("_", " ") for column in ("from", "to")),
     )
     table = (

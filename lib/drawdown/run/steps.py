@@ -201,10 +201,17 @@ def changes_step(run_dir: Path, previous: PreviousRun) -> list[Path]:
 
 def export(run_dir: Path, params: Params) -> list[Path]:
     """The CRM case file and the alert digest into ``<run_dir>/exports/``."""
-    cases = pl.read_parquet(run_dir / ARTIFACTS / "overage_cases.parquet")
-    previous_path = run_dir / PREVIOUS_WEEK / "overage_cases.parquet"
-    previous = pl.read_parquet(previous_path) if previous_path.exists() else None
-    return write_exports(cases, previous, params.as_of, params.currency, run_dir / "exports")
+    frames = read_artifacts(run_dir, "overage_cases", "account_actions")
+    changes_path = run_dir / ARTIFACTS / "changes.parquet"
+    changes = pl.read_parquet(changes_path) if changes_path.exists() else None
+    return write_exports(
+        frames["overage_cases"],
+        frames["account_actions"],
+        changes,
+        params.as_of,
+        params.currency,
+        run_dir / "exports",
+    )
 
 
 def render(renderer: ReportRenderer, notebooks: Sequence[Path]) -> list[Path]:

@@ -1,0 +1,336 @@
+"""Next action (docs/metrics.md#next-action): the nine-rule ladder, one action per account.
+
+Hand-made frames as of 2026-11-15: the last complete month is Oct 2026, the three before it
+Jul–Sep 2026; the quarters are Aug–Oct 2026 against May–Jul 2026.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+import pytest
+
+from drawdown.artifacts import SCHEMAS
+from drawdown.metrics.actions import account_actions
+from drawdown.params import Params
+
+AS_OF = date(2026, 11, 15)
+
+STEADY: dict[str, Any] = {
+    "account_id": "a",
+    "csm_owner": "Kim",
+    "ae_owner": "Lee",
+    "technical_counterpart": None,
+    "early_warnings": [],
+    "adoption_stage": "multi_workflow",
+    "workflows_live": 2,
+    "first_contract_start": date(2025, 1, 1),
+    "first_billable_date": date(2025, 1, 3),
+    "band": "healthy",
+    "burn": "on_pace",
+    "utilization": 0.5,
+    "elapsed_fraction": 0.5,
+    "projected_utilization": 1.0,
+    "exhaustion_date": date(2027, 1, 1),
+    "term_end": date(2027, 1, 1),
+    "remaining_days": 47,
+}
+"""A live, healthy, on-pace account with two workflows and no warning: keep_steady."""
+
+CASE: dict[str, Any] = {
+    "meter": "api_calls",
+    "pct_over": 0.3,
+    "pattern": "sustained",
+    "overage_amount": 4200.0,
+    "triage": "conversation",
+    "status": None,
+}
+UNIT_COSTS = {
+    # cost per outcome Jul-Sep 1.00 each (mean 1.00), October 1.30: +30 % > 25 %
+    "jumped": [1.0, 1.0, 1.0, 1.3],
+    # October 1.25: +25 %, not more than 25 %
+    "at_the_line": [1.0, 1.0, 1.0, 1.25],
+}
+_HEALTH_SCHEMA = {
+    "csm_owner": pl.String,
+    "ae_owner": pl.String,
+    "early_warnings": pl.List(pl.String),
+    "technical_counterpart": pl.String,
+    "burn": pl.String,
+    "exhaustion_date": pl.Date,
+    "first_billable_date": pl.Date,
+}
+
+
+def _actions(
+    health: dict[str, Any] | None = None,
+    case: dict[str, Any] | None = None,
+    unit_costs: list[float] | None = None,
+    daily: pl.DataFrame | None = None,
+    params: Params | None = None,
+) -> dict[str, Any]:
+    """The account_actions row of account ``a``: STEADY with ``health`` overrides, the case
+    (CASE with ``case`` overrides) when given, cost per outcome for Jul-Oct 2026."""
+    row = {**STEADY, **(health or {})}
+    cases = pl.DataFrame(
+        [{"account_id": "a", **CASE, **case}] if case is not None else [],
+        schema={"account_id": pl.String, **_case_schema()},
+    )
+    months = pl.DataFrame(
+        {
+            "account_id": "a",
+            "month": [date(2026, m, 1) for m in (7, 8, 9, 10)],
+            "cost_per_outcome": unit_costs or [None] * 4,
+        },
+        schema={"account_id": pl.String, "month": pl.Date, "cost_per_outcome": pl.Float64},
+    )
+    spend = daily if daily is not None else _daily([])
+    frame = account_actions(
+        pl.LazyFrame([row], schema_overrides=_HEALTH_SCHEMA),
+        cases.lazy(),
+        months.lazy(),
+        spend.lazy(),
+        params or Params(),
+        AS_OF,
+    ).collect()
+    assert frame.height == 1
+    return frame.row(0, named=True)
+
+
+def _case_schema() -> dict[str, pl.DataType]:
+    schema = SCHEMAS["overage_cases"]
+    return {name: schema[name] for name in CASE}
+
+
+def _daily(spans: list[tuple[date, date, float]]) -> pl.DataFrame:
+    """Account ``a``'s daily spend: ``amount`` a day over each (first, last, amount) span."""
+    frames = [
+        pl.DataFrame({"usage_date": pl.date_range(first, last, eager=True)}).with_columns(
+            account_id=pl.lit("a"), amount=pl.lit(amount)
+        )
+        for first, last, amount in spans
+    ]
+    empty = pl.DataFrame(
+        schema={"usage_date": pl.Date, "account_id": pl.String, "amount": pl.Float64}
+    )
+    return pl.concat([empty, *frames]).select("account_id", "usage_date", "amount")
+
+
+# --- each rule on its own ---
+
+RULES = [
+    ("rescue", {"early_warnings": ["zero_streak"]}, None, None),
+    ("activate", {"adoption_stage": "not_live", "first_billable_date": None}, None, None),
+    ("verify_usage", {}, {}, UNIT_COSTS["jumped"]),
+    ("open_conversation", {}, {}, None),
+    ("expansion", {}, {"status": "overconsumption_conversation"}, None),
+    ("cost_review", {"burn": "too_fast"}, None, None),
+    ("unblock", {"burn": "too_slow"}, None, None),
+    ("second_workflow", {"adoption_stage": "one_workflow", "workflows_live": 1}, None, None),
+    ("keep_steady", {}, None, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("action", "health", "case", "unit_costs"), RULES, ids=[r[0] for r in RULES]
+)
+def test_each_rule_gives_its_action(action, health, case, unit_costs) -> None:
+    assert _actions(health, case, unit_costs)["next_action"] == action
+
+
+def test_activate_waits_for_the_ttfbe_target() -> None:
+    # started 14 days before A: not past the 14-day target yet; 15 days: past it
+    not_live = {"adoption_stage": "not_live", "first_billable_date": None, "burn": None}
+    on_time = _actions({**not_live, "first_contract_start": AS_OF - timedelta(days=14)})
+    late = _actions({**not_live, "first_contract_start": AS_OF - timedelta(days=15)})
+    assert (on_time["next_action"], late["next_action"]) == ("keep_steady", "activate")
+
+
+def test_verify_usage_needs_more_than_the_unit_cost_jump() -> None:
+    assert _actions({}, {}, UNIT_COSTS["at_the_line"])["next_action"] == "open_conversation"
+
+
+def test_unit_cost_jump_is_a_parameter() -> None:
+    lower = Params.model_validate({"actions": {"unit_cost_jump": 0.2}})
+    assert _actions({}, {}, UNIT_COSTS["at_the_line"], params=lower)["next_action"] == (
+        "verify_usage"
+    )
+
+
+def test_verify_usage_averages_the_months_with_outcomes() -> None:
+    # July has no outcomes: mean of Aug-Sep 1.0 and 1.0; October 1.3 -> +30 %
+    assert _actions({}, {}, [None, 1.0, 1.0, 1.3])["next_action"] == "verify_usage"
+
+
+def test_verify_usage_needs_outcomes_in_the_last_complete_month() -> None:
+    assert _actions({}, {}, [1.0, 1.0, 1.0, None])["next_action"] == "open_conversation"
+
+
+def test_a_case_with_triage_wait_or_watch_has_no_conversation_to_open() -> None:
+    assert _actions({}, {"triage": "wait"})["next_action"] == "keep_steady"
+
+
+# --- precedence: the earlier rule wins when both hold ---
+
+PRECEDENCE = [
+    ("rescue", "activate", {"early_warnings": ["breakage_risk"], "adoption_stage": "not_live"}, None, None),
+    ("rescue", "verify_usage", {"early_warnings": ["usage_drop"]}, {}, UNIT_COSTS["jumped"]),
+    ("rescue", "open_conversation", {"early_warnings": ["renewal_risk"]}, {}, None),
+    ("rescue", "expansion", {"early_warnings": ["renewal_risk"]}, {"status": "expansion_opportunity"}, None),
+    ("rescue", "cost_review", {"early_warnings": ["usage_drop"], "burn": "too_fast"}, None, None),
+    ("rescue", "unblock", {"early_warnings": ["renewal_risk"], "burn": "too_slow"}, None, None),
+    ("rescue", "second_workflow", {"early_warnings": ["zero_streak"], "adoption_stage": "one_workflow"}, None, None),
+    ("activate", "verify_usage", {"adoption_stage": "not_live"}, {}, UNIT_COSTS["jumped"]),
+    ("activate", "unblock", {"adoption_stage": "not_live", "burn": "too_slow"}, None, None),
+    ("verify_usage", "open_conversation", {}, {"triage": "unassigned"}, UNIT_COSTS["jumped"]),
+    ("verify_usage", "cost_review", {"burn": "too_fast"}, {}, UNIT_COSTS["jumped"]),
+    ("open_conversation", "cost_review", {"burn": "too_fast"}, {}, None),
+    ("open_conversation", "unblock", {"burn": "too_slow"}, {}, None),
+    ("open_conversation", "second_workflow", {"adoption_stage": "one_workflow"}, {}, None),
+    ("expansion", "verify_usage", {}, {"status": "overconsumption_conversation"}, UNIT_COSTS["jumped"]),
+    ("expansion", "cost_review", {"burn": "too_fast"}, {"status": "expansion_opportunity"}, None),
+    ("expansion", "unblock", {"burn": "too_slow"}, {"status": "overconsumption_conversation"}, None),
+    ("cost_review", "second_workflow", {"burn": "too_fast", "adoption_stage": "first_billable"}, None, None),
+    ("unblock", "second_workflow", {"burn": "too_slow", "adoption_stage": "one_workflow"}, None, None),
+    ("second_workflow", "keep_steady", {"adoption_stage": "first_billable", "workflows_live": 0}, None, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("winner", "loser", "health", "case", "unit_costs"),
+    PRECEDENCE,
+    ids=[f"{w}-over-{lo}" for w, lo, *_ in PRECEDENCE],
+)
+def test_the_earlier_rule_wins(winner, loser, health, case, unit_costs) -> None:
+    assert _actions(health, case, unit_costs)["next_action"] == winner
+
+
+# --- a case closed by a scope reduction ---
+
+
+def test_a_scope_reduction_never_opens_a_conversation_or_an_expansion() -> None:
+    closed = {"status": "scope_reduction", "triage": "conversation"}
+    assert _actions({}, closed, UNIT_COSTS["jumped"])["next_action"] == "keep_steady"
+    assert _actions({"burn": "too_fast"}, closed)["next_action"] == "cost_review"
+
+
+# --- owners ---
+
+
+@pytest.mark.parametrize(
+    ("health", "case", "owner", "role"),
+    [
+        ({"early_warnings": ["zero_streak"], "technical_counterpart": "Ola"}, None, "Kim", "csm"),
+        ({"adoption_stage": "not_live", "technical_counterpart": "Ola"}, None, "Ola", "technical_counterpart"),
+        ({"adoption_stage": "not_live"}, None, "Kim", "csm"),
+        ({"burn": "too_fast", "technical_counterpart": "Ola"}, None, "Ola", "technical_counterpart"),
+        ({"burn": "too_fast", "technical_counterpart": "  "}, None, "Kim", "csm"),
+        ({}, {"status": "expansion_opportunity"}, "Lee", "ae"),
+        ({"ae_owner": ""}, {"status": "expansion_opportunity"}, None, "ae"),
+        ({"csm_owner": None}, {"triage": "unassigned"}, None, "csm"),
+        ({"burn": "too_slow", "technical_counterpart": "Ola"}, None, "Kim", "csm"),
+    ],
+)  # fmt: skip
+def test_owner_and_role(health, case, owner, role) -> None:
+    row = _actions(health, case)
+    assert (row["owner"], row["owner_role"]) == (owner, role)
+
+
+def test_verify_usage_goes_to_the_technical_counterpart() -> None:
+    row = _actions({"technical_counterpart": "Ola"}, {}, UNIT_COSTS["jumped"])
+    assert (row["owner"], row["owner_role"]) == ("Ola", "technical_counterpart")
+
+
+# --- the numbers of a row ---
+
+
+def test_days_to_renewal_is_term_end_minus_as_of() -> None:
+    # 2027-01-01 - 2026-11-15 = 47 days
+    assert _actions()["days_to_renewal"] == 47
+
+
+def test_consumption_of_the_two_complete_quarters() -> None:
+    # May-Jul 10 a day x 92 days = 920; Aug-Oct 12 a day x 92 = 1104; November (to date) left out
+    daily = _daily(
+        [
+            (date(2026, 5, 1), date(2026, 7, 31), 10.0),
+            (date(2026, 8, 1), date(2026, 10, 31), 12.0),
+            (date(2026, 11, 1), date(2026, 11, 15), 100.0),
+        ]
+    )
+    row = _actions(daily=daily)
+    assert (row["consumption_last_quarter"], row["consumption_prior_quarter"]) == (1104.0, 920.0)
+    assert row["consumption_change"] == pytest.approx(0.2)
+
+
+def test_consumption_change_is_null_without_a_prior_quarter() -> None:
+    row = _actions(daily=_daily([(date(2026, 9, 1), date(2026, 9, 30), 5.0)]))
+    assert (row["consumption_last_quarter"], row["consumption_prior_quarter"]) == (150.0, 0.0)
+    assert row["consumption_change"] is None
+
+
+# --- reasons: one sentence from the numbers that fired the rule ---
+
+
+def test_rescue_reason_names_each_warning_with_its_numbers() -> None:
+    # [A-55, A-28] = Sep 21 .. Oct 18 at 10 a day = 280; [A-27, A] = Oct 19 .. Nov 15 at 5 = 140
+    daily = _daily(
+        [(date(2026, 9, 21), date(2026, 10, 18), 10.0), (date(2026, 10, 19), AS_OF, 5.0)]
+    )
+    health = {
+        "early_warnings": ["usage_drop", "renewal_risk"],
+        "projected_utilization": 0.62,
+        "band": "under",
+    }
+    assert _actions(health, daily=daily)["reason"] == (
+        "Early warning: spend fell 50% over the last 28 days ($140 against $280 in the 28 days "
+        "before); renews in 47 days heading for 62% of the commit."
+    )
+
+
+def test_verify_usage_reason_names_the_months_and_the_unit_costs() -> None:
+    assert _actions({}, {}, UNIT_COSTS["jumped"])["reason"] == (
+        "Cost per outcome rose 30% in Oct 2026 ($1.30 against a mean of $1.00 in Jul–Sep 2026) "
+        "while api_calls is 30% past its limit: confirm the consumption is justified before the "
+        "conversation."
+    )
+
+
+def test_open_conversation_reason_for_an_unassigned_case() -> None:
+    assert _actions({"csm_owner": None}, {"triage": "unassigned"})["reason"] == (
+        "api_calls is 30% past its limit (sustained, $4,200 past the line) and no conversation "
+        "is recorded; no CSM owns the account to hold it: name one."
+    )
+
+
+def test_cost_review_reason_in_another_currency() -> None:
+    params = Params(currency="EUR")
+    row = _actions({"burn": "too_fast", "utilization": 0.75}, params=params)
+    assert row["reason"] == (
+        "Burning too fast: 75% of the commit used with 50% of the term gone; at this pace it "
+        "runs out on 1 Jan 2027."
+    )
+
+
+def test_cost_review_reason_when_the_commit_already_ran_out() -> None:
+    spent = {"burn": "too_fast", "utilization": 1.12, "exhaustion_date": date(2026, 10, 15)}
+    assert _actions(spent)["reason"] == (
+        "Burning too fast: 112% of the commit used with 50% of the term gone; the commit ran out "
+        "on 15 Oct 2026."
+    )
+
+
+def test_a_row_per_account_in_the_artifacts_columns() -> None:
+    health = pl.LazyFrame(
+        [{**STEADY, "account_id": name} for name in ("b", "a", "c")],
+        schema_overrides=_HEALTH_SCHEMA,
+    )
+    empty = pl.LazyFrame(schema={"account_id": pl.String, **_case_schema()})
+    months = pl.LazyFrame(
+        schema={"account_id": pl.String, "month": pl.Date, "cost_per_outcome": pl.Float64}
+    )
+    frame = account_actions(health, empty, months, _daily([]).lazy(), Params(), AS_OF).collect()
+    assert dict(frame.schema) == SCHEMAS["account_actions"]
+    assert frame["account_id"].to_list() == ["a", "b", "c"]
