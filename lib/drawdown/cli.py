@@ -206,12 +206,13 @@ def validate(
     """Check a source against the data contract and print the data-quality report."""
     from drawdown.inputs.quality import quality_report
     from drawdown.inputs.validate import load_book
+    from drawdown.run.steps import rejects_as_written
 
     resolved = _load_params(params, set_, data)
     validated = load_book(resolved.source.uri, resolved)
     Console().print(quality_report(validated.quality))
     if rejects is not None:
         rejects.mkdir(parents=True, exist_ok=True)
-        for table, rejected in validated.rejects.items():
+        for table, rejected in rejects_as_written(validated).items():
             rejected.write_csv(rejects / f"{table}.csv")
         typer.echo(f"rejected rows of {len(validated.rejects)} tables written to {rejects}")

@@ -5,7 +5,7 @@ from datetime import date
 import polars as pl
 
 from drawdown.artifacts import SCHEMAS
-from drawdown.reports.exports import alert_digest, crm_cases
+from drawdown.reports.exports import alert_digest, crm_cases, write_exports
 
 
 def _cases(*rows: dict) -> pl.DataFrame:
@@ -84,3 +84,23 @@ def test_digest_names_unowned_steps_without_markup():
 def test_digest_stays_under_400_words_for_a_large_book():
     many = pl.concat([CASES] * 100).with_columns(pl.int_range(1, 301).alias("rank"))
     assert len(alert_digest(many, None, date(2026, 11, 15), "USD").split()) < 400
+
+
+def test_crm_file_quotes_text_that_starts_like_a_formula_and_keeps_numbers(tmp_path):
+    cases = CASES.with_columns(
+        pl.Series("account_name", ["=1+1", "-2+3", "Cora"]),
+        pl.Series("owner_first_conversation", ["@SUM(A1)", None, "Ana"]),
+    )
+    write_exports(cases, None, date(2026, 11, 15), "USD", tmp_path)
+    crm = pl.read_csv(tmp_path / "overconsumption_cases.csv")
+    assert crm["account_name"].to_list() == ["'=1+1", "'-2+3"]
+    assert crm["owner_csm"].to_list() == ["'@SUM(A1)", None]
+    assert crm["value_past_line"].to_list() == [1234.5, 1234.5]
+
+
+def test_digest_neutralises_mentions_and_links_in_data_text():
+    cases = CASES.with_columns(
+        pl.Series("account_name", ["@here see https://evil.example", "b", "c"])
+    )
+    digest = alert_digest(cases, None, date(2026, 11, 15), "USD")
+    assert "@here" not in digest and "https://" not in digest and "evil.example" not in digest
