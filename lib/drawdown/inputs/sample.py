@@ -1,7 +1,7 @@
 """The sample book: a realistic book of business, deterministic by seed (the tables of docs/data-contract.md).
 
 ``write_sample`` writes the eight tables (``accounts``, ``contracts``, ``rate_card``, ``usage``,
-``workflows``, ``outcomes``, ``activities``, ``budgets``) with exactly ``schema.COLUMNS`` into a
+``workflows``, ``outcomes``, ``activities``, ``budgets``) with exactly ``contract.COLUMNS`` into a
 folder: CSV up to ``PARQUET_ABOVE`` accounts, Parquet above. The same seed writes byte-identical
 files. Usage covers ``days`` days ending on the as-of date A (default ``AS_OF`` = 2026-11-15, the
 latest usage_date); the 60-day reset the sample is built for starts at A − 41 (2026-10-05).
@@ -47,7 +47,7 @@ not every account on every meter; onboarding delays (12 % take 35–120 days); o
 than 150 days before A; ~4 % of SMB accounts without a CSM, ~5 % without an AE; strategic
 accounts (half the Enterprise ones) — the active ones have no technical counterpart, so the
 reset's counterpart item is not_started; workflows going live over months (some retired);
-monthly outcomes for ~30 % of accounts; activities of every ``schema.ACTIVITY_TYPES`` type;
+monthly outcomes for ~30 % of accounts; activities of every ``contract.ACTIVITY_TYPES`` type;
 budgets for about a third of accounts. The reset (start A − 41) sees ≥ 3 value reviews after
 its start (done), a usage clinic in week 5 but not week 6 (on_track) and the late budgets.
 """

@@ -1,4 +1,4 @@
-"""Exports for other systems (docs/outputs.md#artifacts): the CRM-ready case file and the alert digest."""
+"""Exports for other systems (docs/outputs.md#exports): the CRM-ready case file and the alert digest."""
 
 from __future__ import annotations
 
