@@ -1,4 +1,4 @@
-"""Exports for other systems (docs/outputs.md#artifacts): the CRM-ready case file and the alert digest.
+"""Exports for other systems (docs/outputs.md#exports): the CRM-ready case file and the alert digest.
 
 Data text is inert in both (``drawdown.reports.inert``): every text cell of the CSV is safe to
 open in a spreadsheet, and the digest neutralises chat markup, links and mentions in data text.
