@@ -1,4 +1,4 @@
-"""Data text made inert for each kind of output (docs/reliability.md#inert-data-text).
+"""Data text made inert for each kind of output (docs/reliability.md#guarantees).
 
 Text from the data (account names, owners, meters, segments, ids) must never act in an output:
 no markup, no working link, no spreadsheet formula, no chat mention. Every output writes data text
