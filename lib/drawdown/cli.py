@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from drawdown.errors import DrawdownError
+from drawdown.resources import DOCS_DIR, PARAMS_DIR
 
 app = typer.Typer(
     name="drawdown",
@@ -28,10 +29,10 @@ review, account value reviews and a weekly usage-clinic pack (HTML and PDF).
 
 Try it: drawdown sample --out data/sample, then drawdown validate --data
 data/sample, then drawdown run --data data/sample.""",
-    epilog="""Exit statuses: 0 success, 1 a step failed, 2 bad input or bad parameters,
-130 or 143 when interrupted. Documentation (docs/ in the drawdown source):
+    epilog=f"""Exit statuses: 0 success, 1 a step failed, 2 bad input or bad parameters,
+130 or 143 when interrupted. Documentation, in {DOCS_DIR}:
 data-contract.md (what drawdown reads), metrics.md (what it computes),
-outputs.md (what a run writes). Every parameter: params/default.yaml.""",
+outputs.md (what a run writes). Every parameter: {PARAMS_DIR / "default.yaml"}.""",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
