@@ -47,12 +47,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv / "bin" / "drawdown"
 
 
-def test_the_wheel_ships_notebooks_reports_and_params(installed: Path) -> None:
+def test_the_wheel_ships_notebooks_reports_params_and_docs(installed: Path) -> None:
     packaged = next(installed.parents[1].glob("lib/python*/site-packages/drawdown/_resources"))
     assert (packaged / "notebooks" / "usage_health.ipynb").is_file()
     assert (packaged / "reports" / "executive_review.ipynb").is_file()
     assert (packaged / "reports" / "_quarto.yml").is_file()
     assert (packaged / "params" / "default.yaml").is_file()
+    assert (packaged / "docs" / "metrics.md").is_file()
 
 
 def test_an_installed_drawdown_runs_from_any_folder(installed: Path, tmp_path: Path) -> None:

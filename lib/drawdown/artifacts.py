@@ -1,8 +1,9 @@
 """The metric artifacts of a run (docs/outputs.md#artifacts): their columns, dtypes and how they are written.
 
 ``SCHEMAS`` is the contract between the metrics (which must produce exactly these columns, in this
-order) and the reports (which read only these files). Extra tables beyond the spec's list
-(``daily_spend``, ``meter_months``, ``account_months``) carry the series the reports chart.
+order) and the reports (which read only these files). ``daily_spend``, ``meter_months`` and
+``account_months`` carry the series the reports chart. Every artifact has a subsection listing its
+columns in docs/outputs.md#artifacts (``tests/test_docs.py`` checks it).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The ``drawdown`` command line (docs/outputs.md#command-line). Each command is a thin shell over one library call.
 
-Exit statuses: 0 success, 1 a step failed, 2 bad input or bad parameters.
+Exit statuses (docs/outputs.md#exit-statuses): 0 success, 1 a step failed, 2 bad input or bad
+parameters. Help texts are written for someone who has only the command and the docs pages.
 """
 
 from __future__ import annotations
@@ -14,10 +15,24 @@ import typer
 from rich.console import Console
 
 from drawdown.errors import DrawdownError
+from drawdown.resources import DOCS_DIR, PARAMS_DIR
 
 app = typer.Typer(
     name="drawdown",
-    help="Usage health, commit bands and overconsumption for consumption-based books of business.",
+    help="""Usage health, commit utilization and overconsumption for vendors that sell on
+consumption.
+
+Point drawdown at your usage data and contracts: it computes, per account and
+per segment, how each commit is burning, how healthy usage is, who is past
+their contractual limits and who should call them, and renders an executive
+review, account value reviews and a weekly usage-clinic pack (HTML and PDF).
+
+Try it: drawdown sample --out data/sample, then drawdown validate --data
+data/sample, then drawdown run --data data/sample.""",
+    epilog=f"""Exit statuses: 0 success, 1 a step failed, 2 bad input or bad parameters,
+130 or 143 when interrupted. Documentation, in {DOCS_DIR}:
+data-contract.md (what drawdown reads), metrics.md (what it computes),
+outputs.md (what a run writes). Every parameter: {PARAMS_DIR / "default.yaml"}.""",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -27,17 +42,28 @@ err_console = Console(stderr=True)
 DataOption = Annotated[
     str | None,
     typer.Option(
-        help="Source: a folder of CSV/Parquet files or a database URI (default: source.uri)."
+        metavar="SRC",
+        help="Where the input tables are: a folder with one CSV or Parquet file per table, or a "
+        "database URI such as postgresql://analyst@db:5432/usage (password from PGPASSWORD or "
+        "~/.pgpass). Default: source.uri of the parameters, data/sample.",
     ),
 ]
 ParamsOption = Annotated[
     Path | None,
-    typer.Option("--params", help="YAML params file layered over params/default.yaml."),
+    typer.Option(
+        "--params",
+        metavar="FILE",
+        help="A YAML file of parameters; keys it leaves out keep their defaults "
+        "(every key is documented in params/default.yaml).",
+    ),
 ]
 SetOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--set", help="Override one parameter, e.g. --set bands.band_low=0.8 (repeatable)."
+        "--set",
+        metavar="KEY=VALUE",
+        help="Set one parameter by its dotted key, after --params; repeatable. "
+        "Example: --set as_of=2026-09-30 --set bands.band_low=0.8",
     ),
 ]
 
@@ -61,16 +87,33 @@ def _exits_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
 @app.command()
 @_exits_cleanly
 def sample(
-    out: Annotated[Path, typer.Option(help="Folder to write the sample book into.")],
-    accounts: Annotated[int, typer.Option(min=1, help="Number of accounts.")] = 300,
+    out: Annotated[
+        Path,
+        typer.Option(
+            metavar="DIR",
+            help="Folder to write the tables into (created if missing); files of the same "
+            "names there are replaced.",
+        ),
+    ],
+    accounts: Annotated[int, typer.Option(min=1, metavar="N", help="Number of accounts.")] = 300,
     days: Annotated[
-        int, typer.Option(min=60, help="Days of usage history ending at the as-of date.")
+        int,
+        typer.Option(min=60, metavar="D", help="Days of usage history, ending on 2026-11-15."),
     ] = 730,
     seed: Annotated[
-        int, typer.Option(help="Random seed: the same seed writes the same files.")
+        int, typer.Option(metavar="S", help="Random seed: the same seed writes the same files.")
     ] = 7,
 ) -> None:
-    """Write a realistic sample book of business (the tables of docs/data-contract.md)."""
+    """Write a realistic sample book of business to try drawdown on.
+
+    The eight tables of the data contract (docs/data-contract.md), as CSV up to
+    1,000 accounts and as Parquet above, with accounts of every kind the
+    reports show: healthy, under and over their commit, not live, churned,
+    past their limits. Example:
+
+      drawdown sample --out data/sample
+      drawdown run --data data/sample --set reset.start_date=2026-10-05
+    """
     from drawdown.inputs.sample import write_sample
 
     folder = write_sample(out, accounts=accounts, days=days, seed=seed)
@@ -83,16 +126,39 @@ def run(
     data: DataOption = None,
     params: ParamsOption = None,
     set_: SetOption = None,
-    out: Annotated[Path | None, typer.Option(help="Run folder (default runs/<as_of>/).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            help="The run folder to write. Default: runs/<as_of>/. Name a new folder or an "
+            "earlier run: a successful run replaces the folder as a whole.",
+        ),
+    ] = None,
     accounts: Annotated[
-        str | None, typer.Option(help="Account ids for account reviews, comma-separated.")
+        str | None,
+        typer.Option(
+            metavar="ID,...",
+            help="Account value reviews for these account ids, comma-separated, instead of "
+            "--top. Each needs a contract covering the as-of date.",
+        ),
     ] = None,
     top: Annotated[
         int | None,
-        typer.Option(min=0, help="Account reviews for the top N accounts by account value."),
+        typer.Option(
+            min=0,
+            metavar="N",
+            help="Account value reviews for the N accounts of highest account value; 0 for "
+            "none. Default: report.top_accounts, 10.",
+        ),
     ] = None,
     format_: Annotated[
-        str | None, typer.Option("--format", help="Report formats: html,pdf | html | pdf | none.")
+        str | None,
+        typer.Option(
+            "--format",
+            metavar="FORMATS",
+            help="Report formats: html,pdf, html, pdf, or none (artifacts and exports only, "
+            "no reports). Default: report.formats.",
+        ),
     ] = None,
     compare_to: Annotated[
         Path | None,
@@ -103,7 +169,21 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Validate, execute the notebooks with Papermill, export and render the reports."""
+    """Run the whole pipeline: validate, compute, export and render.
+
+    Validates the source (docs/data-contract.md), executes the compute
+    notebooks with Papermill into the metric artifacts, writes the exports
+    (CRM case file, alert digest) and renders the executive review, the usage
+    clinic and the account value reviews. Everything goes into one run folder,
+    runs/<as_of>/ by default, and runs/latest points at the last successful
+    run; a failed run changes nothing. What each file holds: docs/outputs.md.
+
+    Examples:
+
+      drawdown run --data exports/2026-10 --params params/monthly.yaml
+      drawdown run --set as_of=2026-09-30 --set bands.band_low=0.8
+      drawdown run --accounts A-0001,A-0042 --format html
+    """
     from drawdown.run.pipeline import RunRequest
     from drawdown.run.pipeline import run as run_pipeline
 
@@ -161,31 +241,45 @@ def load_sample(
     into: Annotated[
         str,
         typer.Option(
-            help="Database URI, postgresql://user@host:port/db; the password comes from PGPASSWORD or ~/.pgpass."
+            metavar="URI",
+            help="The database, postgresql://user@host:port/db; the password comes from "
+            "PGPASSWORD or ~/.pgpass.",
         ),
     ],
     from_: Annotated[
         Path | None,
         typer.Option(
-            "--from", help="Folder of a book to load; without it a sample book is generated."
+            "--from",
+            metavar="DIR",
+            help="A folder holding a book (one CSV or Parquet file per table) to load; "
+            "without it a sample book is generated.",
         ),
     ] = None,
     accounts: Annotated[
-        int, typer.Option(min=1, help="Number of accounts of the generated book.")
+        int, typer.Option(min=1, metavar="N", help="Number of accounts of the generated book.")
     ] = 300,
     days: Annotated[
-        int, typer.Option(min=60, help="Days of usage history of the generated book.")
+        int,
+        typer.Option(min=60, metavar="D", help="Days of usage history of the generated book."),
     ] = 730,
-    seed: Annotated[int, typer.Option(help="Random seed of the generated book.")] = 7,
+    seed: Annotated[int, typer.Option(metavar="S", help="Random seed of the generated book.")] = 7,
     events_per_day: Annotated[
         int,
         typer.Option(
             min=0,
-            help="Timestamped usage events per daily usage row (0: keep daily usage_date rows).",
+            metavar="K",
+            help="Timestamped usage events (usage_ts) per day of usage; 0 keeps one "
+            "usage_date row per day.",
         ),
     ] = 4,
 ) -> None:
-    """Load a book into database tables named as in the data contract (created or replaced)."""
+    """Load a book into PostgreSQL, to try the database source.
+
+    Creates or replaces one table per table of the data contract
+    (docs/data-contract.md) and drops those the book lacks. Usage is loaded as
+    timestamped events, several per day, as an event log would hold them;
+    drawdown run --data URI then sums them per day in the database.
+    """
     import tempfile
 
     from drawdown.inputs.database import hide_password, redact, write_book
@@ -210,18 +304,31 @@ def validate(
     set_: SetOption = None,
     rejects: Annotated[
         Path | None,
-        typer.Option(help="Folder to write the rejected rows into, one <table>.csv per table."),
+        typer.Option(
+            metavar="DIR",
+            help="Also write the rejected rows to DIR, one <table>.csv per table, each row as "
+            "read with its row number and the rule it broke.",
+        ),
     ] = None,
 ) -> None:
-    """Check a source against the data contract and print the data-quality report."""
+    """Check a data source against the data contract and say what is wrong.
+
+    Reads every table, applies every rule of docs/data-contract.md and prints
+    the rows read, accepted and rejected per table and rule, and the usage no
+    contract or rate card prices. Nothing is computed. Exit status 0 when the
+    source can be used (rejected rows are set aside), 2 when it cannot (or, with
+    strict: true, when a row is rejected): the message names the file, row,
+    column, rule and value of every problem.
+    """
     from drawdown.inputs.quality import quality_report
     from drawdown.inputs.validate import load_book
+    from drawdown.run.steps import rejects_as_written
 
     resolved = _load_params(params, set_, data)
     validated = load_book(resolved.source.uri, resolved)
     Console().print(quality_report(validated.quality))
     if rejects is not None:
         rejects.mkdir(parents=True, exist_ok=True)
-        for table, rejected in validated.rejects.items():
+        for table, rejected in rejects_as_written(validated).items():
             rejected.write_csv(rejects / f"{table}.csv")
         typer.echo(f"rejected rows of {len(validated.rejects)} tables written to {rejects}")

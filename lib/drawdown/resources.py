@@ -1,5 +1,5 @@
 """Where drawdown's own files live: the compute notebooks, the report notebooks with their
-rendering project, and the params files.
+rendering project, the params files and the documentation.
 
 Installed from a wheel they ship inside the package (``drawdown/_resources/``); in a source
 checkout (an editable install) they are the top-level folders of the repository.
@@ -24,3 +24,5 @@ REPORTS_DIR = _resource("reports")
 """The report notebooks and their rendering project (Quarto files, nbconvert template)."""
 PARAMS_DIR = _resource("params")
 """The params files: ``default.yaml`` documents every key."""
+DOCS_DIR = _resource("docs")
+"""The user documentation: data contract, metrics, outputs, reliability."""

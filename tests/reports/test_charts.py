@@ -51,7 +51,7 @@ def test_svg_is_static_and_offline(run: report_data.RunData) -> None:
 
 
 def test_meter_months_chart_marks_over_months(run: report_data.RunData) -> None:
-    meters = report_data.meter_marks(report_data.account_data(run, "A2"), sustained_months=2)
+    meters = report_data.meter_marks(report_data.account_data(run, "A2"), lookback_months=3)
     assert "sustained" in charts.svg(charts.meter_months_chart(meters)).text
 
 
@@ -64,7 +64,7 @@ def _every_chart(run: report_data.RunData) -> list[alt.TopLevelMixin]:
     return [
         charts.band_mix_chart(report_data.band_mix(summary)),
         charts.burnup_chart(report_data.burnup(account), commit=60000.0, band="over"),
-        charts.meter_months_chart(report_data.meter_marks(account, sustained_months=2)),
+        charts.meter_months_chart(report_data.meter_marks(account, lookback_months=3)),
         charts.daily_usage_chart(lines),
         charts.ttfbe_chart(report_data.ttfbe_trend(run["ttfbe_cohorts"]), target_days=30),
         charts.retention_chart(report_data.segment_rows(summary)),

@@ -5,7 +5,7 @@ from datetime import date
 import polars as pl
 
 from drawdown.artifacts import SCHEMAS
-from drawdown.reports.exports import CRM_COLUMNS, alert_digest, crm_cases
+from drawdown.reports.exports import CRM_COLUMNS, alert_digest, crm_cases, write_exports
 
 AS_OF = date(2026, 11, 15)
 
@@ -186,3 +186,25 @@ def test_digest_names_unowned_steps_without_markup():
 def test_digest_stays_under_400_words_for_a_large_book():
     many = pl.concat([CASES] * 60).with_columns(pl.int_range(1, 301).alias("rank"))
     assert len(alert_digest(many, ACTIONS, CHANGES, AS_OF, "USD").split()) < 400
+
+
+def test_crm_file_quotes_text_that_starts_like_a_formula_and_keeps_numbers(tmp_path):
+    cases = CASES.head(3).with_columns(
+        pl.Series("account_name", ["=1+1", "-2+3", "Cora"]),
+        pl.Series("owner_first_conversation", ["@SUM(A1)", None, "Ana"]),
+    )
+    actions = ACTIONS.with_columns(pl.col("reason").str.replace(r"^", "+"))
+    write_exports(cases, actions, None, AS_OF, "USD", tmp_path)
+    crm = pl.read_csv(tmp_path / "overconsumption_cases.csv")
+    assert crm["account_name"].to_list() == ["'=1+1", "'-2+3"]
+    assert crm["owner_first_conversation"].to_list() == ["'@SUM(A1)", None]
+    assert crm["next_action_reason"][0] == "'+api_calls is 25% past its limit."
+    assert crm["value_past_line"].to_list() == [1234.5, 1234.5]
+
+
+def test_digest_neutralises_mentions_and_links_in_data_text():
+    cases = CASES.with_columns(
+        pl.Series("account_name", ["@here see https://evil.example", "b", "c", "d", "e"])
+    )
+    digest = alert_digest(cases, ACTIONS, CHANGES, AS_OF, "USD")
+    assert "@here" not in digest and "https://" not in digest and "evil.example" not in digest

@@ -26,14 +26,15 @@ def test_cases_table_escapes_names_and_formats_money(run: report_data.RunData) -
 
 
 def test_accounts_table_colours_bands_and_draws_sparklines(run: report_data.RunData) -> None:
-    accounts = report_data.with_spend_trend(run["account_health"], run["account_months"])
+    accounts = report_data.with_spend_trend(run["account_health"], run["account_months"], run.as_of)
     html = tables.accounts_table(accounts, title="All").as_raw_html()
     assert "#2E8B57" in html.upper() and "<svg" in html and "83%" in html
 
 
 def test_empty_table_says_so(run: report_data.RunData) -> None:
     html = tables.burn_table(
-        report_data.burn_actions(run["account_health"].head(0), "too_fast"), title="x"
+        report_data.burn_actions(run["account_health"].head(0), run["account_actions"], "too_fast"),
+        title="x",
     ).as_raw_html()
     assert "None at this date." in html
 
@@ -62,7 +63,7 @@ def test_funnel_table_shows_counts_and_shares(run: report_data.RunData) -> None:
 
 
 def test_meters_table_marks_sustained(run: report_data.RunData) -> None:
-    meters = report_data.meter_marks(report_data.account_data(run, "A2"), sustained_months=2)
+    meters = report_data.meter_marks(report_data.account_data(run, "A2"), lookback_months=3)
     assert "sustained" in tables.meters_table(meters).as_raw_html()
     assert isinstance(meters, pl.DataFrame)
 
@@ -89,7 +90,7 @@ def test_a_list_of_40_shows_25_and_says_where_the_rest_are(
     health = run["account_health"]
     frames = {
         "account_health": health,
-        "too_fast": report_data.burn_actions(health, "too_fast"),
+        "too_fast": report_data.burn_actions(health, run["account_actions"], "too_fast"),
         "warnings": report_data.early_warning_list(health),
         "overage_cases": run["overage_cases"],
     }

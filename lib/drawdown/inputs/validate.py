@@ -6,7 +6,7 @@ Three stages, each over whole tables:
    (``'12/03/2026'`` in a date column) is a *structural* ``wrong_type`` error; so is a missing
    column. ``usage_ts`` becomes ``usage_date`` in ``params.timezone``; an absent or empty
    ``is_strategic`` is false.
-2. check: the rules of ``schema.RULES``, per table with its dataframely schema, then the rules
+2. check: the rules of ``contract.RULES``, per table with its dataframely schema, then the rules
    across tables (``unknown_account``, ``unknown_contract`` against the parent's accepted rows) and
    across rows (``overlapping_contracts``) and ``currency_mismatch``. A structural rule broken by any
    row raises ``InputError`` naming every bad row (the message capped at ``MESSAGE_LINES`` lines)

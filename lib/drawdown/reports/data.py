@@ -4,7 +4,9 @@ The report notebooks read only the artifacts of ``drawdown.artifacts.SCHEMAS`` f
 ``<run_dir>/artifacts/`` (plus the optional ``previous_month/`` folder). Every view here is a pure
 function of collected frames: the notebooks call one function per cell. Recommendations come from
 ``account_actions`` and nowhere else; every period compared is one of
-``drawdown.metrics.periods`` (complete months, named).
+``drawdown.metrics.periods`` (complete months, named). Text read from the artifacts is
+``inert.plain_text`` (no bidirectional or other control characters) in every column but
+``account_id``, the key reports look accounts up by.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import polars as pl
 
 from drawdown.artifacts import OPTIONAL_ARTIFACTS, RUN_ARTIFACTS, SCHEMAS
 from drawdown.metrics import periods
+from drawdown.reports.inert import plain_frame, plain_text
 
 LIST_ROWS = 15
 """The most rows a report list (accounts, cases, warnings, unowned steps) shows: the largest first.
@@ -119,16 +122,19 @@ def load_run(
     )
 
 
-def _read_artifact(path: Path, account_id: str | None) -> pl.DataFrame:
+def _read_artifact(path: Path, account_id: str | None = None) -> pl.DataFrame:
     if account_id is None or "account_id" not in pl.read_parquet_schema(path):
-        return pl.read_parquet(path)
-    return pl.scan_parquet(path).filter(pl.col("account_id") == account_id).collect()
+        frame = pl.read_parquet(path)
+    else:
+        frame = pl.scan_parquet(path).filter(pl.col("account_id") == account_id).collect()
+    return plain_frame(frame, keep=("account_id",))
 
 
 def scoped(run: RunData, segment: str | None) -> RunData:
     """The run narrowed to one segment (its accounts, cases, cohorts and summary row); None: all."""
     if segment is None:
         return run
+    segment = plain_text(segment)
     ids = run["account_health"].filter(pl.col("segment") == segment)["account_id"]
 
     def narrow(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
@@ -615,7 +621,7 @@ def _as_of_from(health: pl.DataFrame) -> date:
 def _read_optional(folder: Path, names: tuple[str, ...]) -> dict[str, pl.DataFrame] | None:
     if not all((folder / f"{name}.parquet").exists() for name in names):
         return None
-    return {name: pl.read_parquet(folder / f"{name}.parquet") for name in names}
+    return {name: _read_artifact(folder / f"{name}.parquet") for name in names}
 
 
 def _narrow(name: str, frame: pl.DataFrame, segment: str, ids: pl.Series) -> pl.DataFrame:

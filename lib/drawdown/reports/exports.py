@@ -1,18 +1,20 @@
 """Exports for other systems (docs/outputs.md#exports): the CRM-ready case file and the alert digest.
 
-Both carry the next action of ``account_actions`` (never one of their own) and lead the digest
-with the changes since the previous run (``changes``).
+Both carry the next action of ``account_actions`` (never one of their own), and the digest leads
+with the changes since the previous run (``changes``). Data text is inert in both
+(``drawdown.reports.inert``): every text cell of the CSV is safe to open in a spreadsheet, and the
+digest neutralises chat markup, links and mentions in data text.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
 from drawdown.reports.data import change_counts, counts_text, previous_as_of, with_actions
+from drawdown.reports.inert import chat_text, spreadsheet_cells
 
 EXPORTED_TRIAGE = ("conversation", "unassigned")
 CLOSED_STATUS = "scope_reduction"
@@ -105,15 +107,15 @@ def alert_digest(
         lines.append("Top cases:")
         for row in with_actions(cases.sort("rank").head(5), actions).iter_rows(named=True):
             lines.append(
-                f"{row['rank']}. {_plain(row['account_name'])} — {_plain(row['meter'])} "
-                f"{row['pct_over']:.0%} past the line, {row['pattern']}, "
+                f"{row['rank']}. {chat_text(row['account_name'])} — {chat_text(row['meter'])} "
+                f"{row['pct_over']:.0%} past the line, {chat_text(row['pattern'])}, "
                 f"{currency} {row['overage_amount']:,.0f} past the line; "
-                f"next: {_plain(row['action'])}"
+                f"next: {chat_text(row['action'])}"
             )
         lines.append("")
     unowned = cases.filter(pl.col("missing_owners").list.len() > 0)
     if unowned.height:
-        names = ", ".join(_plain(name) for name in unowned.sort("rank")["account_name"].head(5))
+        names = ", ".join(chat_text(name) for name in unowned.sort("rank")["account_name"].head(5))
         more = f" and {unowned.height - 5} more" if unowned.height > 5 else ""
         lines.append(f"Unowned steps: {unowned.height} cases lack a CSM or an AE ({names}{more}).")
         lines.append("")
@@ -149,14 +151,7 @@ def write_exports(
     """Write ``overconsumption_cases.csv`` and ``alert_digest.md`` into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     csv_path = folder / "overconsumption_cases.csv"
-    crm_cases(cases, actions, as_of, currency).write_csv(csv_path)
+    spreadsheet_cells(crm_cases(cases, actions, as_of, currency)).write_csv(csv_path)
     digest_path = folder / "alert_digest.md"
     digest_path.write_text(alert_digest(cases, actions, changes, as_of, currency), encoding="utf-8")
     return [csv_path, digest_path]
-
-
-def _plain(text: str | None) -> str:
-    """Data text made inert for Markdown and HTML on one line: angle brackets escaped, link and
-    code characters dropped (a name can neither inject markup nor a link)."""
-    one_line = " ".join((text or "").split())
-    return re.sub(r"[\[\]`]", "", one_line).replace("<", "&lt;").replace(">", "&gt;")

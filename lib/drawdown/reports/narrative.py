@@ -1,16 +1,15 @@
 """Narrative text for the reports, drafted from the numbers: pure functions returning Markdown.
 
 Every string that comes from the data (account names, owners, meters, segments) goes through
-``escape`` first, so an account named ``<script>…</script>`` renders as text. ``Md`` wraps the
+``escape`` first (``inert.markdown_text``), so an account named ``<script>…</script>``, ``**x**``
+or ``https://…`` renders as exactly that text under any Markdown renderer. ``Md`` wraps the
 result so a notebook cell shows it as ``text/markdown``.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import mimetypes
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,8 +27,7 @@ from drawdown.reports.data import (
     AccountData,
     counts_text,
 )
-
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+from drawdown.reports.inert import markdown_text
 
 
 @dataclass(frozen=True)
@@ -43,9 +41,9 @@ class Md:
 
 
 def escape(value: Any) -> str:
-    """Data text made safe in Markdown and HTML: HTML entities, then Markdown specials escaped."""
-    text = html.escape(str(value), quote=False)
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+    """Data text shown as exactly that text in Markdown and HTML, on one line
+    (``inert.markdown_text``)."""
+    return markdown_text(value)
 
 
 def money(value: float | None, currency: str = "USD") -> str:

@@ -34,6 +34,7 @@ from drawdown.metrics import (
 from drawdown.metrics.actions import LADDER
 from drawdown.params import Params
 from drawdown.reports.exports import write_exports
+from drawdown.reports.inert import spreadsheet_cells
 from drawdown.run.folders import LATEST
 
 if TYPE_CHECKING:
@@ -83,7 +84,12 @@ def write_snapshot(validated: ValidatedBook, run_dir: Path) -> None:
     artifacts = Path(run_dir) / ARTIFACTS
     artifacts.mkdir(parents=True, exist_ok=True)
     write_json(artifacts / "data_quality.json", validated.quality.to_json())
-    write_rejects(artifacts, validated.rejects)
+    write_rejects(artifacts, rejects_as_written(validated))
+
+
+def rejects_as_written(validated: ValidatedBook) -> dict[str, pl.DataFrame]:
+    """The rejected rows as their CSV files hold them: text cells safe to open in a spreadsheet."""
+    return {table: spreadsheet_cells(frame) for table, frame in validated.rejects.items()}
 
 
 def open_run(run_dir: str | Path, params: Params, data: str | Path | None = None) -> Book:
