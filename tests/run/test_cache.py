@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from drawdown.params import load_params
+from drawdown.params import Params, load_params
 from drawdown.resources import REPORTS_DIR
 from drawdown.run import cache
 from drawdown.run.kernels import Step
@@ -127,6 +127,30 @@ def test_report_key_ignores_the_run_folder_but_not_parameters_formats_or_rendere
     assert key != reports.key(_step(tmp_path, account_id="A2"), ["html"], "nbconvert")
     assert key != reports.key(_step(tmp_path, account_id="A1"), ["html", "pdf"], "nbconvert")
     assert key != reports.key(_step(tmp_path, account_id="A1"), ["html"], "quarto")
+
+
+def test_report_key_follows_the_runs_changes(tmp_path: Path) -> None:
+    def key_with(stage_name: str, changes: bytes) -> str | None:
+        stage = tmp_path / stage_name
+        (stage / "artifacts").mkdir(parents=True)
+        (stage / "artifacts" / "changes.parquet").write_bytes(changes)
+        reports = cache.ReportCache.of(tmp_path, "k1", stage)
+        return reports.key(_step(tmp_path, account_id="A1"), ["html"], "nbconvert")
+
+    # the same metrics compared with another previous run: another clinic, another key
+    first = key_with("a", b"against week 1")
+    assert first == key_with("b", b"against week 1")
+    assert first != key_with("c", b"against week 2")
+
+
+def test_the_previous_run_is_not_a_metric_parameter() -> None:
+    base = Params()
+    assert cache.metric_params(base) == cache.metric_params(
+        base.with_overrides({"compare_to": "/runs/2026-11-08"})
+    )
+    assert cache.metric_params(base) == cache.metric_params(
+        base.with_overrides({"report": {"min_group": 9}})
+    )
 
 
 def test_no_report_is_cached_without_a_metric_entry(tmp_path: Path) -> None:

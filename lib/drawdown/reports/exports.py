@@ -62,29 +62,22 @@ def crm_cases(
         pl.col("triage").is_in(EXPORTED_TRIAGE),
         pl.col("status").fill_null("") != CLOSED_STATUS,
     ).join(actions, on="account_id", how="left")
-    return exported.sort("rank").select(
-        pl.concat_str("account_id", "meter", separator=CASE_KEY_SEPARATOR).alias("case_key"),
-        pl.lit(as_of).alias("as_of"),
-        pl.lit(currency).alias("currency"),
-        "account_id",
-        "account_name",
-        "meter",
-        "pattern",
-        "triage",
-        "status",
-        pl.col("rank").alias("priority_rank"),
-        (pl.col("pct_over") * 100).round(1).alias("percent_past_line"),
-        pl.col("overage_amount").round(2).alias("value_past_line"),
-        pl.col("account_value").round(2),
-        "next_action",
-        pl.col("owner").alias("next_action_owner"),
-        pl.col("owner_role").alias("next_action_owner_role"),
-        pl.col("reason").alias("next_action_reason"),
-        "days_to_renewal",
-        "owner_detect",
-        "owner_first_conversation",
-        "owner_expansion",
-        pl.col("missing_owners").list.join(";"),
+    return (
+        exported.sort("rank")
+        .with_columns(
+            pl.concat_str("account_id", "meter", separator=CASE_KEY_SEPARATOR).alias("case_key"),
+            pl.lit(as_of).alias("as_of"),
+            pl.lit(currency).alias("currency"),
+            pl.col("rank").alias("priority_rank"),
+            (pl.col("pct_over") * 100).round(1).alias("percent_past_line"),
+            pl.col("overage_amount").round(2).alias("value_past_line"),
+            pl.col("account_value").round(2),
+            pl.col("owner").alias("next_action_owner"),
+            pl.col("owner_role").alias("next_action_owner_role"),
+            pl.col("reason").alias("next_action_reason"),
+            pl.col("missing_owners").list.join(";"),
+        )
+        .select(CRM_COLUMNS)
     )
 
 

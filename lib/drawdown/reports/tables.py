@@ -28,6 +28,7 @@ from drawdown.reports.data import (
 )
 
 MISSING = "—"
+ACCOUNT_LABELS = {"account_name": "Account", "segment": "Segment", "csm_owner": "CSM"}
 STATUS_SYMBOLS = {
     "done": "✓ done",
     "on_track": "◔ on track",
@@ -218,9 +219,7 @@ def burn_table(
         GT(data)
         .tab_header(title)
         .cols_label(
-            account_name="Account",
-            segment="Segment",
-            csm_owner="CSM",
+            **ACCOUNT_LABELS,
             pacing_index="Pacing",
             utilization="Used",
             stage="Adoption stage",
@@ -452,13 +451,7 @@ def changes_table(changed: pl.DataFrame, *, title: str, empty: str, rows: int = 
     table = (
         GT(data)
         .tab_header(title)
-        .cols_label(
-            account_name="Account",
-            segment="Segment",
-            csm_owner="CSM",
-            change="Change",
-            **{"from": "Then", "to": "Now"},
-        )
+        .cols_label(**ACCOUNT_LABELS, change="Change", **{"from": "Then", "to": "Now"})
     )
     table = _capped(table, data.height, changed.height, "annual value", CHANGES_FILE)
     return _empty_note(table, data.height, empty)
