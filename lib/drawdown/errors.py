@@ -27,6 +27,13 @@ class ParamsError(DrawdownError):
     exit_code = 2
 
 
+class FolderRefused(DrawdownError):
+    """A folder drawdown would have to replace or write into holds what it did not write
+    (docs/reliability.md#guarantees)."""
+
+    exit_code = 2
+
+
 class StepFailed(DrawdownError):
     """A pipeline step (a notebook or a renderer) failed while running."""
 

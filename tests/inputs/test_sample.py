@@ -9,10 +9,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from drawdown.errors import FolderRefused
 from drawdown.inputs import sample
 from drawdown.inputs.contract import ACTIVITY_TYPES, COLUMNS, Book
 from drawdown.inputs.rating import covers, rate_usage
-from drawdown.inputs.sample import AS_OF, sample_tables, write_sample
+from drawdown.inputs.sample import AS_OF, SAMPLE_RECORD, sample_tables, write_sample
 from drawdown.inputs.validate import load_book
 from drawdown.metrics import compute_artifacts
 from drawdown.metrics.reset import reset_tracker
@@ -25,8 +26,13 @@ SAMPLE_PARAMS = {"reset": {"start_date": "2026-10-05"}}
 """The reset the sample is built for (params/sample.yaml)."""
 
 
+def _tables(folder: Path) -> list[Path]:
+    """The table files (not the sample's own record of what it wrote)."""
+    return [path for path in folder.iterdir() if path.name != SAMPLE_RECORD]
+
+
 def _digests(folder: Path) -> dict[str, str]:
-    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in folder.iterdir()}
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in _tables(folder)}
 
 
 def _read(path: Path) -> pl.DataFrame:
@@ -74,13 +80,13 @@ def test_different_seeds_write_different_usage(tmp_path: Path) -> None:
 @pytest.mark.parametrize("file_format", ["csv", "parquet"])
 def test_every_table_is_written_with_the_contract_columns(tmp_path: Path, file_format: str) -> None:
     folder = write_sample(tmp_path, file_format=file_format, **SMALL)
-    written = {path.stem: _read(path).columns for path in folder.iterdir()}
+    written = {path.stem: _read(path).columns for path in _tables(folder)}
     assert written == {table: list(columns) for table, columns in COLUMNS.items()}
 
 
 def test_small_books_are_csv(tmp_path: Path) -> None:
     folder = write_sample(tmp_path, **SMALL)
-    assert sorted(path.suffix for path in folder.iterdir()) == [".csv"] * len(COLUMNS)
+    assert sorted(path.suffix for path in _tables(folder)) == [".csv"] * len(COLUMNS)
 
 
 def test_books_above_the_threshold_are_parquet(
@@ -88,13 +94,13 @@ def test_books_above_the_threshold_are_parquet(
 ) -> None:
     monkeypatch.setattr(sample, "PARQUET_ABOVE", 39)  # 40 accounts > 39
     folder = write_sample(tmp_path, **SMALL)
-    assert sorted(path.suffix for path in folder.iterdir()) == [".parquet"] * len(COLUMNS)
+    assert sorted(path.suffix for path in _tables(folder)) == [".parquet"] * len(COLUMNS)
 
 
 def test_a_rewrite_in_the_other_format_leaves_one_file_per_table(tmp_path: Path) -> None:
     write_sample(tmp_path, file_format="csv", **SMALL)
     write_sample(tmp_path, file_format="parquet", **SMALL)
-    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+    assert sorted(path.name for path in _tables(tmp_path)) == sorted(
         f"{table}.parquet" for table in COLUMNS
     )
 
@@ -199,3 +205,35 @@ def test_a_tiny_book_still_ends_on_the_as_of_date(accounts: int) -> None:
     tables = sample_tables(accounts=accounts, days=60)
     assert tables["usage"]["usage_date"].max() == AS_OF
     assert {table: dict(frame.schema) for table, frame in tables.items()} == COLUMNS
+
+
+def test_a_sample_never_replaces_a_table_file_of_the_users(tmp_path: Path) -> None:
+    (tmp_path / "accounts.csv").write_text("my real accounts")
+    with pytest.raises(
+        FolderRefused, match=r"accounts.csv is not a file an earlier drawdown sample"
+    ):
+        write_sample(tmp_path, **SMALL)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["accounts.csv"]
+    assert (tmp_path / "accounts.csv").read_text() == "my real accounts"
+
+
+def test_a_sample_never_removes_a_file_of_the_users_in_the_other_format(tmp_path: Path) -> None:
+    write_sample(tmp_path, file_format="csv", **SMALL)
+    (tmp_path / "usage.parquet").write_bytes(b"the user's")
+    with pytest.raises(FolderRefused, match=r"usage.parquet"):
+        write_sample(tmp_path, file_format="csv", **SMALL)
+    assert (tmp_path / "usage.parquet").read_bytes() == b"the user's"
+
+
+def test_a_sample_table_edited_since_is_not_replaced(tmp_path: Path) -> None:
+    write_sample(tmp_path, **SMALL)
+    (tmp_path / "budgets.csv").write_text("edited by hand")
+    with pytest.raises(FolderRefused, match=r"budgets.csv"):
+        write_sample(tmp_path, **SMALL)
+
+
+def test_other_files_beside_a_sample_are_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "README.txt").write_text("mine")
+    write_sample(tmp_path, **SMALL)
+    write_sample(tmp_path, seed=9, **SMALL)
+    assert (tmp_path / "README.txt").read_text() == "mine"

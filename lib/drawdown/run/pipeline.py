@@ -31,7 +31,7 @@ from drawdown.params import Params
 from drawdown.reports.render import ReportRenderer, renderer_name
 from drawdown.resources import COMPUTE_NOTEBOOKS, REPORTS_DIR
 from drawdown.run import cache, steps
-from drawdown.run.folders import keep_failed, publish, run_lock, staging_dir
+from drawdown.run.folders import check_run_dir, keep_failed, publish, run_lock, staging_dir
 from drawdown.run.kernels import KernelPool, Step, execute_all
 from drawdown.run.manifest import build_manifest, file_hashes
 from drawdown.run.progress import RunProgress
@@ -60,6 +60,8 @@ class RunResult:
 def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
     """The whole pipeline for one parameter set; returns the published run folder."""
     started = _now()
+    if request.out is not None:
+        check_run_dir(request.out, params.source.uri)
     runs = (request.out.parent if request.out else Path("runs")).resolve()
     key = cache.cache_key(params, [step.template for step in compute_steps(runs, params)])
     cached = cache.lookup(runs, key)
@@ -68,6 +70,7 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
     params = params.with_overrides({"as_of": as_of.isoformat()})
     previous = steps.previous_run(runs, params, as_of)
     run_dir = (request.out or Path("runs") / params.as_of.isoformat()).resolve()
+    check_run_dir(run_dir, params.source.uri)
     with run_lock(run_dir):
         stage = staging_dir(run_dir)
         logger = _attach_log(stage / "run.log")

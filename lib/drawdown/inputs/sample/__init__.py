@@ -20,12 +20,15 @@ How it is made, in the order of the modules:
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from drawdown.errors import FolderRefused
 from drawdown.inputs.contract import COLUMNS
 from drawdown.inputs.sample._calendar import Calendar, day_number
 from drawdown.inputs.sample._profiles import METERS, SEGMENTS, Profiles, draw_profiles
@@ -68,8 +71,13 @@ def write_sample(
     One file per table, CSV when ``accounts`` ≤ ``PARQUET_ABOVE`` else Parquet (``file_format``
     forces one). A file of the other format left by an earlier sample is removed so the folder
     holds one file per table. Usage is generated and written in blocks of accounts.
+
+    Only what an earlier sample wrote is ever replaced or removed (``SAMPLE_RECORD`` lists those
+    files with their size and modification time): a table file of the user's in ``out`` is
+    FolderRefused (exit 2), before anything is written.
     """
     folder = Path(out)
+    _check_only_ours(folder)
     folder.mkdir(parents=True, exist_ok=True)
     chosen: FileFormat = file_format or ("parquet" if accounts > PARQUET_ABOVE else "csv")
     for table in COLUMNS:
@@ -78,7 +86,46 @@ def write_sample(
     monthly = write_usage(usage_blocks(profiles, calendar, streams[1]), folder, chosen)
     for table, frame in other_tables(profiles, calendar, monthly, streams[2]).items():
         _write_frame(frame, folder / f"{table}.{chosen}")
+    _record(folder, [folder / f"{table}.{chosen}" for table in COLUMNS])
     return folder
+
+
+SAMPLE_RECORD = ".drawdown-sample.json"
+"""The files a sample wrote into its folder, each with its size and modification time."""
+
+
+def _check_only_ours(folder: Path) -> None:
+    """FolderRefused when writing the sample into ``folder`` would replace or remove a file
+    that no earlier sample wrote (or that changed since)."""
+    if os.path.lexists(folder) and not folder.is_dir():
+        raise FolderRefused(f"refusing to write the sample into {folder}: it is a file")
+    written = _recorded(folder)
+    for table in COLUMNS:
+        for suffix in ("csv", "parquet"):
+            path = folder / f"{table}.{suffix}"
+            if os.path.lexists(path) and written.get(path.name) != _stamp(path):
+                raise FolderRefused(
+                    f"refusing to write the sample into {folder}: {path.name} is not a file an "
+                    "earlier drawdown sample wrote; choose a new or empty folder"
+                )
+
+
+def _stamp(path: Path) -> list[int]:
+    status = path.lstat()
+    return [status.st_size, status.st_mtime_ns]
+
+
+def _recorded(folder: Path) -> dict[str, list[int]]:
+    try:
+        record = json.loads((folder / SAMPLE_RECORD).read_text(encoding="utf-8"))
+        return {str(name): list(stamp) for name, stamp in record["files"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _record(folder: Path, paths: list[Path]) -> None:
+    files = {path.name: _stamp(path) for path in paths}
+    (folder / SAMPLE_RECORD).write_text(json.dumps({"files": files}), encoding="utf-8")
 
 
 def sample_tables(

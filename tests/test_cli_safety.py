@@ -1,0 +1,80 @@
+"""End to end through the CLI: drawdown never destroys what it did not write, and every path
+exits with 0, 1, 2, 130 or 143 (docs/reliability.md#guarantees)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from typer.testing import CliRunner, Result
+
+from drawdown.cli import app
+
+
+def _drawdown(*args: str, cwd: Path) -> Result:
+    """``drawdown *args`` run in ``cwd``: a clean exit, never a traceback."""
+    here = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(app, list(args))
+    finally:
+        os.chdir(here)
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit
+    ), result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_run_out_dot_in_a_folder_with_a_file_exits_2_and_keeps_the_file(
+    small_book: Path, tmp_path: Path
+):
+    (tmp_path / "keep.txt").write_text("mine")
+    result = _drawdown("run", "--data", str(small_book), "--out", ".", cwd=tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "it is the current directory" in result.output
+    assert "Traceback" not in result.output
+    assert _tree(tmp_path) == {"keep.txt": b"mine"}
+
+
+def test_run_out_at_the_data_folder_exits_2_and_keeps_the_data(small_book: Path, tmp_path: Path):
+    before = _tree(small_book)
+    result = _drawdown("run", "--data", str(small_book), "--out", str(small_book), cwd=tmp_path)
+    assert result.exit_code == 2, result.output
+    assert f"refusing to write {small_book}: it is the data source" in result.output
+    assert _tree(small_book) == before
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_out_at_a_folder_of_user_files_exits_2(small_book: Path, tmp_path: Path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "a.txt").write_text("a")
+    result = _drawdown("run", "--data", str(small_book), "--out", "mine", cwd=tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "not a drawdown run (no manifest.json)" in result.output
+    assert _tree(tmp_path) == {"mine/a.txt": b"a"}
+
+
+def test_a_users_latest_file_is_never_replaced(small_book: Path, tmp_path: Path):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "latest").write_text("my notes")
+    result = _drawdown("run", "--data", str(small_book), "--out", "runs/x", cwd=tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "not drawdown's `latest`" in result.output
+    assert _tree(tmp_path) == {"runs/latest": b"my notes"}
+
+
+def test_sample_out_never_overwrites_a_users_file(tmp_path: Path):
+    (tmp_path / "accounts.csv").write_text("mine")
+    result = _drawdown("sample", "--out", ".", "--accounts", "5", "--days", "60", cwd=tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "accounts.csv is not a file an earlier drawdown sample wrote" in result.output
+    assert _tree(tmp_path) == {"accounts.csv": b"mine"}
