@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from drawdown.errors import FolderRefused, InputError
 from drawdown.params import Params, load_params
 from drawdown.resources import REPORTS_DIR
 from drawdown.run import cache
 from drawdown.run.kernels import Step
+from drawdown.run.manifest import file_hashes, input_files
 
 
 @pytest.fixture
@@ -105,7 +107,7 @@ def test_only_the_most_recent_entries_are_kept(tmp_path: Path) -> None:
         (stage / name).mkdir(parents=True)
     for n in range(cache.KEEP + 2):
         cache.store(tmp_path, f"k{n}", stage, date(2026, 1, 1), tmp_path / "run")
-    kept = sorted(path.name for path in (tmp_path / cache.CACHE_FOLDER).iterdir())
+    kept = sorted(path.name for path in (tmp_path / cache.CACHE_FOLDER).iterdir() if path.is_dir())
     assert len(kept) == cache.KEEP and f"k{cache.KEEP + 1}" in kept
 
 
@@ -170,3 +172,113 @@ def test_a_stored_report_is_found_with_every_format_it_was_stored_with(tmp_path:
     assert found["notebook"].read_text() == "{}"
     assert reports.lookup("r1", ["html", "pdf"]) is None
     assert reports.lookup("r2", ["html"]) is None
+
+
+# --- an honest cache (docs/reliability.md#guarantees) ---
+
+
+def _stored(tmp_path: Path) -> tuple[Path, Path]:
+    """A runs folder with one metric entry ``k1`` stored from a staging folder; (runs, stage)."""
+    runs = tmp_path / "runs"
+    stage = runs / ".r.staging-1"
+    for name in ("work/book/usage.parquet", "artifacts/a.parquet", "notebooks/n.ipynb"):
+        (stage / name).parent.mkdir(parents=True, exist_ok=True)
+        (stage / name).write_text(name)
+    assert cache.store(runs, "k1", stage, date(2026, 11, 15), runs / "r")
+    return runs, stage
+
+
+def test_cached_files_are_copies_never_links(tmp_path: Path) -> None:
+    runs, stage = _stored(tmp_path)
+    stored = runs / cache.CACHE_FOLDER / "k1" / "artifacts" / "a.parquet"
+    assert stored.stat().st_nlink == 1
+    assert stored.stat().st_ino != (stage / "artifacts" / "a.parquet").stat().st_ino
+    entry = cache.lookup(runs, "k1")
+    assert entry is not None
+    cache.restore(entry, tmp_path / "next")
+    restored = tmp_path / "next" / "artifacts" / "a.parquet"
+    restored.write_text("edited in the published run")
+    assert stored.read_text() == "artifacts/a.parquet"
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (
+            lambda entry: (entry / "artifacts" / "a.parquet").write_text("edited"),
+            "a.parquet does not match its checksum",
+        ),
+        (
+            lambda entry: (entry / "work" / "book" / "usage.parquet").unlink(),
+            "usage.parquet is missing",
+        ),
+        (
+            lambda entry: (entry / "artifacts" / "x.parquet").write_text("planted"),
+            "x.parquet was added",
+        ),
+    ],
+    ids=["edited", "missing", "added"],
+)
+def test_a_damaged_entry_is_discarded_with_a_warning(tmp_path: Path, damage, problem) -> None:
+    runs, _ = _stored(tmp_path)
+    entry = runs / cache.CACHE_FOLDER / "k1"
+    damage(entry)
+    warnings: list[str] = []
+    assert cache.lookup(runs, "k1", warn=warnings.append) is None
+    assert not entry.exists()
+    assert len(warnings) == 1 and problem in warnings[0] and "discarded" in warnings[0]
+
+
+def test_an_entry_without_checksums_is_a_miss(tmp_path: Path) -> None:
+    runs, _ = _stored(tmp_path)
+    entry = runs / cache.CACHE_FOLDER / "k1" / "entry.json"
+    entry.write_text(json.dumps({"as_of": "2026-11-15", "run": "r"}))
+    assert cache.lookup(runs, "k1") is None
+
+
+def test_a_damaged_report_is_a_miss_and_discarded(tmp_path: Path) -> None:
+    notebook, html = tmp_path / "r.ipynb", tmp_path / "r.html"
+    notebook.write_text("{}")
+    html.write_text("<p>r</p>")
+    reports = cache.ReportCache.of(tmp_path / "runs", "k1")
+    reports.store("r1", {"notebook": notebook, "html": html})
+    found = reports.lookup("r1", ["html"])
+    assert found is not None and found["html"].stat().st_ino != html.stat().st_ino
+    found["html"].write_text("<script>edited</script>")
+    assert reports.lookup("r1", ["html"]) is None
+    assert not found["html"].exists()
+
+
+def test_a_discarded_entry_no_longer_names_its_run(tmp_path: Path) -> None:
+    runs, _ = _stored(tmp_path)
+    cache.discard(runs, "k1")
+    assert cache.lookup(runs, "k1") is None
+
+
+def test_a_cache_folder_that_is_not_drawdowns_is_refused_and_left_alone(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    foreign = runs / cache.CACHE_FOLDER
+    (foreign / "k1").mkdir(parents=True)
+    (foreign / "k1" / "mine.txt").write_text("x")
+    with pytest.raises(FolderRefused, match="not drawdown's cache"):
+        cache.check_folder(runs)
+    stage = tmp_path / "stage"
+    for name in cache.CACHED:
+        (stage / name).mkdir(parents=True)
+    assert not cache.store(runs, "k2", stage, date(2026, 1, 1), runs / "r")
+    assert sorted(p.name for p in foreign.rglob("*")) == ["k1", "mine.txt"]
+
+
+def test_only_the_table_files_are_inputs(book: Path, notebook: Path) -> None:
+    before = _key(book, notebook)
+    (book / "README.txt").write_text("notes beside the data")
+    assert _key(book, notebook) == before
+    assert set(file_hashes(str(book))) == {"usage.csv"}
+
+
+def test_input_files_changed_after_hashing_stop_the_run(book: Path) -> None:
+    inputs = input_files(str(book))
+    inputs.check_unchanged()
+    (book / "usage.csv").write_text("account_id,meter,usage_date,quantity\na,m,2026-01-01,22\n")
+    with pytest.raises(InputError, match="usage.csv .* changed while drawdown read it"):
+        inputs.check_unchanged()

@@ -230,5 +230,5 @@ def test_a_cached_rerun_compares_with_its_own_previous_run(
     assert result.exit_code == 0, result.output
     assert _changes(runs / "against_itself").height == 0
     # the cache holds no changes, and the published run's changes are untouched
-    assert not list((runs / ".cache").rglob("changes.parquet"))
+    assert not list((runs / ".drawdown-cache").rglob("changes.parquet"))
     assert (after / "artifacts" / "changes.parquet").read_bytes() == published

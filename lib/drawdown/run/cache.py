@@ -2,9 +2,10 @@
 snapshot, the artifacts and the executed compute notebooks of the run that computed them, and every
 report whose own inputs are unchanged too.
 
-A metric entry lives in ``<runs>/.cache/<key>/`` (``<runs>`` is the run folder's parent) and holds
-that run's ``work/``, ``artifacts/`` and ``notebooks/*.ipynb`` plus ``entry.json``. The key is the
-sha256 of: every input file's name and content hash, the parameters the metrics read (all of
+A metric entry lives in ``<runs>/.drawdown-cache/<key>/`` (``<runs>`` is the run folder's parent)
+and holds that run's ``work/``, ``artifacts/`` and ``notebooks/*.ipynb`` plus ``entry.json``. The
+key is the sha256 of: every input table file's name and content hash (hashed once per run,
+``manifest.input_files``), the parameters the metrics read (all of
 them except the report-only ones in ``REPORT_ONLY``), the drawdown code and compute notebooks, and
 the versions of the libraries that shape the numbers. Any change to one of them is a miss. A
 database source is never cached: its content has no hash.
@@ -19,16 +20,24 @@ only that one.
 Entries are written to a temporary folder and renamed into place, so a half-written entry is
 never read; the ``KEEP`` most recent metric entries are kept, and under each the ``KEEP_REPORTS``
 most recently used reports.
+
+Honest (docs/reliability.md#guarantees): an entry holds copies, never hard links, so editing a
+published run cannot change the cache nor the other way round; its ``entry.json`` lists every
+file with its sha256, checked before the entry is reused; an entry that fails the check (a file
+edited, damaged, missing or added) is deleted and its results computed again, with a warning in
+``run.log``. The cache folder holds a ``CACHEDIR.TAG`` naming drawdown: a folder of that name
+without it is not drawdown's and is never written (FolderRefused, exit 2).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -36,12 +45,21 @@ from pathlib import Path
 from typing import Any
 
 from drawdown.artifacts import RUN_ARTIFACTS
+from drawdown.errors import FolderRefused
 from drawdown.params import Params
 from drawdown.resources import PACKAGE_DIR, REPORTS_DIR
 from drawdown.run.kernels import Step
-from drawdown.run.manifest import file_hashes, package_versions
+from drawdown.run.manifest import file_hashes, package_versions, sha256_file
 
-CACHE_FOLDER = ".cache"
+log = logging.getLogger("drawdown")
+
+CACHE_FOLDER = ".drawdown-cache"
+TAG = "CACHEDIR.TAG"
+TAG_TEXT = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# drawdown's run cache: results kept for re-runs; safe to delete.\n"
+)
+ENTRY = "entry.json"
 CACHED = ("work", "artifacts", "notebooks")
 """What an entry holds of a run folder (``notebooks`` without ``notebooks/reports``)."""
 REPORT_ONLY = {
@@ -68,10 +86,13 @@ class Entry:
     run: str
 
 
-def cache_key(params: Params, notebooks: Sequence[Path]) -> str | None:
-    """The cache key of a run with ``params`` whose metrics the compute ``notebooks`` compute;
-    None for a database (uncacheable) source."""
-    inputs = file_hashes(params.source.uri)
+def cache_key(
+    params: Params, notebooks: Sequence[Path], inputs: dict[str, str] | None = None
+) -> str | None:
+    """The cache key of a run with ``params`` whose metrics the compute ``notebooks`` compute
+    from the input files of ``inputs`` (name -> sha256; default: hashed here); None for a
+    database (uncacheable) source."""
+    inputs = file_hashes(params.source.uri) if inputs is None else inputs
     if not inputs:
         return None
     payload = {
@@ -110,45 +131,124 @@ def _digest(payload: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def lookup(runs: Path, key: str | None) -> Entry | None:
-    """The complete entry for ``key`` under ``runs``, or None."""
-    if key is None:
+def check_folder(runs: Path) -> None:
+    """FolderRefused (exit 2) when ``<runs>/.drawdown-cache`` exists and is not drawdown's (no
+    ``CACHEDIR.TAG`` naming drawdown): it is never written, pruned nor deleted."""
+    folder = runs / CACHE_FOLDER
+    if not os.path.lexists(folder) or _ours(folder):
+        return
+    raise FolderRefused(
+        f"refusing to write {folder}: it is not drawdown's cache (no {TAG} naming drawdown); "
+        "rename it or choose another --out"
+    )
+
+
+def _ours(folder: Path) -> bool:
+    try:
+        return not folder.is_symlink() and "drawdown" in (folder / TAG).read_text("utf-8")
+    except (OSError, ValueError):
+        return False
+
+
+def _root(runs: Path) -> Path | None:
+    """The cache folder, created (with its tag) when missing; None when it is not drawdown's."""
+    folder = runs / CACHE_FOLDER
+    if not os.path.lexists(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / TAG).write_text(TAG_TEXT, encoding="utf-8")
+    return folder if _ours(folder) else None
+
+
+def lookup(runs: Path, key: str | None, warn: Callable[[str], None] = log.warning) -> Entry | None:
+    """The entry for ``key`` under ``runs`` when it is complete and every file matches its
+    checksum, else None; an entry that fails the check is deleted and named to ``warn``."""
+    if key is None or not _ours(runs / CACHE_FOLDER):
         return None
     folder = runs / CACHE_FOLDER / key
     try:
-        entry = json.loads((folder / "entry.json").read_text(encoding="utf-8"))
-        return Entry(folder, date.fromisoformat(entry["as_of"]), entry["run"])
-    except (OSError, ValueError, KeyError):
+        entry = json.loads((folder / ENTRY).read_text(encoding="utf-8"))
+        found = Entry(folder, date.fromisoformat(entry["as_of"]), entry["run"])
+        files = dict(entry["files"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
+    problem = _verify(folder, files, skip=REPORTS)
+    if problem is not None:
+        _discard(folder, problem, warn)
+        return None
+    return found
 
 
 def restore(entry: Entry, stage: Path) -> None:
-    """Link (or copy) the entry's folders into the staging run folder."""
+    """Copy the entry's folders into the staging run folder (copies: never shared)."""
     for name in CACHED:
         if (entry.folder / name).is_dir():
-            shutil.copytree(entry.folder / name, stage / name, copy_function=_link_or_copy)
+            shutil.copytree(entry.folder / name, stage / name)
 
 
-def store(runs: Path, key: str | None, stage: Path, as_of: date, run_dir: Path) -> None:
-    """Keep the staging folder's snapshot, artifacts and compute notebooks under ``key``
-    (``run_dir``: the run they are published as, recorded in ``entry.json``)."""
+def store(runs: Path, key: str | None, stage: Path, as_of: date, run_dir: Path) -> bool:
+    """Keep copies of the staging folder's snapshot, artifacts and compute notebooks under
+    ``key``, each with its checksum (``run_dir``: the run they are published as, recorded in
+    ``entry.json``); True when stored."""
     if key is None:
-        return
-    cache = runs / CACHE_FOLDER
-    cache.mkdir(parents=True, exist_ok=True)
+        return False
+    cache = _root(runs)
+    if cache is None:
+        return False
     scratch = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache))
     for name in CACHED:
         shutil.copytree(
             stage / name,
             scratch / name,
-            copy_function=_link_or_copy,
             ignore=shutil.ignore_patterns("reports") if name == "notebooks" else None,
         )
-    (scratch / "entry.json").write_text(
-        json.dumps({"as_of": as_of.isoformat(), "run": str(run_dir)}), encoding="utf-8"
-    )
+    entry = {"as_of": as_of.isoformat(), "run": str(run_dir), "files": _checksums(scratch)}
+    (scratch / ENTRY).write_text(json.dumps(entry), encoding="utf-8")
     _place(scratch, cache / key)
     _prune(cache)
+    return True
+
+
+def discard(runs: Path, key: str | None) -> None:
+    """Delete the entry for ``key`` (its run failed after storing it: no entry names a failed
+    run)."""
+    if key is not None and _ours(runs / CACHE_FOLDER):
+        shutil.rmtree(runs / CACHE_FOLDER / key, ignore_errors=True)
+
+
+def _checksums(folder: Path, skip: str | None = None) -> dict[str, str]:
+    """sha256 of every file under ``folder`` but ``entry.json`` (and the ``skip`` subfolder),
+    by path relative to it."""
+    return {
+        str(path.relative_to(folder)): sha256_file(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != ENTRY and not _under(path, folder, skip)
+    }
+
+
+def _under(path: Path, folder: Path, skip: str | None) -> bool:
+    return skip is not None and path.relative_to(folder).parts[0] == skip
+
+
+def _verify(folder: Path, files: dict[str, str], skip: str | None = None) -> str | None:
+    """None when the files under ``folder`` are exactly ``files`` with those checksums; else
+    what is wrong."""
+    try:
+        present = _checksums(folder, skip)
+    except OSError as exc:
+        return f"unreadable ({exc.strerror})"
+    for name in sorted(set(files) | set(present)):
+        if name not in present:
+            return f"{name} is missing"
+        if name not in files:
+            return f"{name} was added"
+        if present[name] != files[name]:
+            return f"{name} does not match its checksum"
+    return None
+
+
+def _discard(folder: Path, problem: str, warn: Callable[[str], None]) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    warn(f"cache entry {folder} discarded: {problem}; computing it again")
 
 
 @dataclass(frozen=True)
@@ -204,19 +304,26 @@ class ReportCache:
         files = {"notebook": entry / NOTEBOOK} | {fmt: entry / f"report.{fmt}" for fmt in formats}
         if not all(path.is_file() for path in files.values()):
             return None
+        try:
+            recorded = dict(json.loads((entry / ENTRY).read_text(encoding="utf-8"))["files"])
+        except (OSError, ValueError, KeyError, TypeError):
+            recorded = {}
+        problem = _verify(entry, recorded) if recorded else f"{ENTRY} is missing"
+        if problem is not None:
+            _discard(entry, problem, log.warning)
+            return None
         os.utime(entry)
         return files
 
     def store(self, key: str | None, files: dict[str, Path]) -> None:
         """Keep a report's files (``notebook`` and each format) under ``key``."""
-        if self.folder is None or key is None:
+        if self.folder is None or key is None or _root(self.folder.parents[2]) is None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.folder))
         for kind, path in files.items():
-            _link_or_copy(
-                str(path), str(scratch / (NOTEBOOK if kind == "notebook" else f"report.{kind}"))
-            )
+            shutil.copyfile(path, scratch / (NOTEBOOK if kind == "notebook" else f"report.{kind}"))
+        (scratch / ENTRY).write_text(json.dumps({"files": _checksums(scratch)}), encoding="utf-8")
         _place(scratch, self.folder / key)
         _prune(self.folder, KEEP_REPORTS)
 
@@ -239,11 +346,3 @@ def _prune(cache: Path, keep: int = KEEP) -> None:
     )
     for stale in entries[keep:]:
         shutil.rmtree(stale, ignore_errors=True)
-
-
-def _link_or_copy(source: str, target: str) -> None:
-    """A hard link (instant, no extra space; files are never rewritten in place), else a copy."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from drawdown.errors import InputError
+from drawdown.inputs.contract import TABLES
+from drawdown.inputs.files import SUFFIXES
 from drawdown.params import Params
 
 PACKAGES = (
@@ -26,12 +30,62 @@ PACKAGES = (
 )
 
 
-def file_hashes(source: str) -> dict[str, str]:
-    """sha256 of every file in a folder source, by file name; empty for a database source."""
+@dataclass(frozen=True)
+class InputFiles:
+    """The table files of a folder source, hashed once per run: their sha256 by file name (what
+    the cache key and the manifest record) and what ``os.stat`` said of each when it was hashed.
+
+    ``check_unchanged`` after the files were read makes those hashes the hashes of the bytes the
+    run read: a file written to meanwhile stops the run (InputError) instead of being recorded
+    under a hash of other bytes.
+    """
+
+    hashes: dict[str, str] = field(default_factory=dict)
+    stamps: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    folder: Path | None = None
+
+    def check_unchanged(self) -> None:
+        """InputError when a hashed file changed (size, modification time or inode) since."""
+        if self.folder is None:
+            return
+        changed = [
+            name for name, stamp in self.stamps.items() if _stamp(self.folder / name) != stamp
+        ]
+        if changed:
+            raise InputError(
+                f"{', '.join(changed)} in {self.folder} changed while drawdown read it: run again "
+                "once the files are complete"
+            )
+
+
+def input_files(source: str) -> InputFiles:
+    """Hash the table files (``<table>.csv`` / ``<table>.parquet``) of a folder source, each once;
+    empty for a database source (its content has no hash)."""
     folder = Path(source)
     if "://" in source or not folder.is_dir():
-        return {}
-    return {path.name: _sha256(path) for path in sorted(folder.iterdir()) if path.is_file()}
+        return InputFiles()
+    paths = [
+        folder / f"{table}{suffix}"
+        for table in TABLES
+        for suffix in SUFFIXES
+        if (folder / f"{table}{suffix}").is_file()
+    ]
+    stamps = {path.name: _stamp(path) for path in paths}
+    hashes = {path.name: _sha256(path) for path in paths}
+    return InputFiles(hashes, stamps, folder)
+
+
+def file_hashes(source: str) -> dict[str, str]:
+    """sha256 of every table file of a folder source, by file name; empty for a database."""
+    return input_files(source).hashes
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    try:
+        status = path.stat()
+    except OSError:
+        return (-1, -1, -1)
+    return (status.st_size, status.st_mtime_ns, status.st_ino)
 
 
 def package_versions() -> dict[str, str]:
@@ -85,6 +139,11 @@ def build_manifest(
         "outputs": outputs,
         "compared_with": compared_with,
     }
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file's bytes, read in blocks."""
+    return _sha256(path)
 
 
 def _sha256(path: Path) -> str:

@@ -33,7 +33,7 @@ from drawdown.resources import COMPUTE_NOTEBOOKS, REPORTS_DIR
 from drawdown.run import cache, steps
 from drawdown.run.folders import check_run_dir, keep_failed, publish, run_lock, staging_dir
 from drawdown.run.kernels import KernelPool, Step, execute_all
-from drawdown.run.manifest import build_manifest, file_hashes
+from drawdown.run.manifest import build_manifest, input_files
 from drawdown.run.progress import RunProgress
 
 log = logging.getLogger("drawdown")
@@ -63,9 +63,15 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
     if request.out is not None:
         check_run_dir(request.out, params.source.uri)
     runs = (request.out.parent if request.out else Path("runs")).resolve()
-    key = cache.cache_key(params, [step.template for step in compute_steps(runs, params)])
-    cached = cache.lookup(runs, key)
+    cache.check_folder(runs)
+    inputs = input_files(params.source.uri)
+    notebooks = [step.template for step in compute_steps(runs, params)]
+    key = cache.cache_key(params, notebooks, inputs.hashes)
+    notes: list[str] = []
+    cached = cache.lookup(runs, key, warn=notes.append)
     validated = None if cached else steps.validate_source(params)
+    if validated is not None:
+        inputs.check_unchanged()
     as_of = cached.as_of if cached else steps.resolve_as_of(validated.book, params)
     params = params.with_overrides({"as_of": as_of.isoformat()})
     previous = steps.previous_run(runs, params, as_of)
@@ -74,7 +80,10 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
     with run_lock(run_dir):
         stage = staging_dir(run_dir)
         logger = _attach_log(stage / "run.log")
+        for note in notes:
+            log.warning(note)
         progress = RunProgress()
+        stored = False
         try:
             with progress, KernelPool(stage, eager=cached is None) as pool:
                 if cached:
@@ -84,17 +93,28 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
                         steps.write_snapshot(validated, stage)
                     validated = None  # the notebooks read the snapshot; the book is GBs at L
                     _compute(stage, params, pool, progress)
-                    cache.store(runs, key, stage, params.as_of, run_dir)
+                    stored = cache.store(runs, key, stage, params.as_of, run_dir)
                 with progress.step("changes"):
                     steps.changes_step(stage, previous)
                 reports = cache.ReportCache.of(runs, key, stage)
                 result = _report(
-                    stage, run_dir, params, request, pool, progress, started, reports, previous
+                    stage,
+                    run_dir,
+                    params,
+                    request,
+                    pool,
+                    progress,
+                    started,
+                    reports,
+                    previous,
+                    inputs.hashes,
                 )
         except Exception as exc:
             failure = exc if isinstance(exc, DrawdownError) else _internal_error(exc)
+            if stored:
+                cache.discard(runs, key)
             failed = keep_failed(stage, run_dir)
-            _record_failure(failed, params, started, progress.timings, failure)
+            _record_failure(failed, params, started, progress.timings, failure, inputs.hashes)
             raise failure from None
         finally:
             logger.close()
@@ -127,6 +147,7 @@ def _report(
     started: str,
     reports_cache: cache.ReportCache,
     previous: steps.PreviousRun,
+    inputs: dict[str, str],
 ) -> list[Path]:
     """Exports, report notebooks, rendering and the manifest; returns the rendered reports."""
     with progress.step("exports"):
@@ -161,7 +182,9 @@ def _report(
                 }
                 reports_cache.store(keys[step.name], {"notebook": step.output} | rendered)
     outputs = _outputs(stage, reports)
-    _write_manifest(stage, params, "succeeded", started, progress.timings, outputs, previous)
+    _write_manifest(
+        stage, params, "succeeded", started, progress.timings, outputs, inputs, previous
+    )
     log.info("run published to %s", run_dir)
     return reports
 
@@ -273,6 +296,7 @@ def _write_manifest(
     started: str,
     timings: dict[str, float],
     outputs: dict[str, list[str]],
+    inputs: dict[str, str],
     previous: steps.PreviousRun | None = None,
     message: str | None = None,
 ) -> None:
@@ -282,7 +306,7 @@ def _write_manifest(
         started=started,
         finished=_now(),
         timings=timings,
-        inputs=file_hashes(params.source.uri),
+        inputs=inputs,
         outputs=outputs,
         message=message,
         compared_with=previous.describe() if previous else None,
@@ -291,12 +315,19 @@ def _write_manifest(
 
 
 def _record_failure(
-    failed: Path, params: Params, started: str, timings: dict[str, float], failure: Exception
+    failed: Path,
+    params: Params,
+    started: str,
+    timings: dict[str, float],
+    failure: BaseException,
+    inputs: dict[str, str],
 ) -> None:
     """Best effort: the failed run's manifest and log line; a full disk must not hide the
     original failure behind an error about recording it."""
     try:
-        _write_manifest(failed, params, "failed", started, timings, {}, message=str(failure))
+        _write_manifest(
+            failed, params, "failed", started, timings, {}, inputs, message=str(failure)
+        )
     except OSError as exc:
         log.error("the failed run's manifest could not be written: %s", exc.strerror)
     log.error("run failed: %s", failure)
