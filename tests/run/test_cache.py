@@ -280,5 +280,5 @@ def test_input_files_changed_after_hashing_stop_the_run(book: Path) -> None:
     inputs = input_files(str(book))
     inputs.check_unchanged()
     (book / "usage.csv").write_text("account_id,meter,usage_date,quantity\na,m,2026-01-01,22\n")
-    with pytest.raises(InputError, match="usage.csv .* changed while drawdown read it"):
+    with pytest.raises(InputError, match=r"usage.csv .* changed while drawdown read it"):
         inputs.check_unchanged()
