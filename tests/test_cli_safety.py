@@ -9,6 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner, Result
 
 from drawdown.cli import app
+from _folders import write_folder
 
 
 def _drawdown(*args: str, cwd: Path) -> Result:
@@ -78,3 +79,33 @@ def test_sample_out_never_overwrites_a_users_file(tmp_path: Path):
     assert result.exit_code == 2, result.output
     assert "accounts.csv is not a file an earlier drawdown sample wrote" in result.output
     assert _tree(tmp_path) == {"accounts.csv": b"mine"}
+
+
+# --- bounds: refused before anything is computed, naming the key and what it accepts ---
+
+
+def test_an_as_of_outside_the_datas_years_exits_2(tmp_path: Path):
+    book = write_folder(tmp_path / "book")
+    result = _drawdown("run", "--data", "book", "--set", "as_of=1999-01-01", cwd=tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "as_of: 1999-01-01 is outside the data's years; it accepts 2025-01-01 to 2027-12-31" in (
+        result.output
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book"] and book.is_dir()
+
+
+def test_an_unknown_scope_segment_exits_2_listing_the_segments(tmp_path: Path):
+    write_folder(tmp_path / "book")
+    result = _drawdown("run", "--data", "book", "--set", "scope.segment=Mid", cwd=tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "scope.segment: 'Mid' is not a segment of the book; it accepts 'Enterprise', 'SMB'" in (
+        result.output
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book"]
+
+
+def test_an_impossible_date_exits_2_naming_the_key(tmp_path: Path):
+    write_folder(tmp_path / "book")
+    result = _drawdown("run", "--data", "book", "--set", "as_of=2026-02-30", cwd=tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "bad value for 'as_of'" in result.output

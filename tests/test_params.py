@@ -1,5 +1,6 @@
 """Parameters: defaults, layering, and errors that name the key."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,93 @@ def test_notebook_parameters_round_trip_through_json():
 
 def test_source_accepts_a_plain_string():
     assert load_params(overrides={"source": "/data/book"}).source.uri == "/data/book"
+
+
+# --- bounds and clean errors (docs/reliability.md#guarantees) ---
+
+
+@pytest.mark.parametrize(
+    ("assignment", "accepted"),
+    [
+        ("as_of=2026-02-30", "as_of"),
+        ("as_of=1066-10-14", "greater than or equal to 1970-01-01"),
+        ("reset.start_date=2026-13-01", "reset.start_date"),
+        ("overconsumption.lookback_months=0", "greater than or equal to 1"),
+        ("overconsumption.lookback_months=100000", "less than or equal to 12"),
+        ("overconsumption.sustained_months=5", "must not exceed lookback_months"),
+        ("bands.run_rate_window_days=100000", "less than or equal to 366"),
+        ("health.zero_streak_days=0", "greater than or equal to 1"),
+        ("health.renewal_window_days=-1", "greater than or equal to 0"),
+        ("report.top_accounts=1000000", "less than or equal to 5000"),
+        ("report.min_group=0", "greater than or equal to 1"),
+        ("overconsumption.max_cases_per_csm=-1", "greater than or equal to 0"),
+        ("bands.band_high=1e308", "less than or equal to 10"),
+        ("scope.segment=''", "scope.segment"),
+        ("source.tables={usage: x, invoices: y}", "source.tables.invoices"),
+        ("source.password_env=not a name", "source.password_env"),
+    ],
+)
+def test_every_parameter_is_bounded(assignment, accepted):
+    with pytest.raises(ParamsError, match=re.escape(accepted)):
+        load_params(overrides=[assignment])
+
+
+def test_an_error_quotes_at_most_a_few_hundred_characters_of_a_value():
+    with pytest.raises(ParamsError) as caught:
+        load_params(overrides=["report.brand.vendor_name=" + "x" * 100_000])
+    message = str(caught.value)
+    assert "vendor_name" in message and "100,000 characters" in message
+    assert len(message) < 600
+
+
+def test_an_error_lists_at_most_twenty_problems():
+    segments = {f"s{n}": {"band_low": -1} for n in range(500)}
+    with pytest.raises(ParamsError) as caught:
+        load_params(overrides={"bands": {"segments": segments}})
+    assert len(str(caught.value).splitlines()) <= 22
+    assert "… and 480 more" in str(caught.value)
+
+
+def test_a_yaml_alias_bomb_gives_one_capped_line(tmp_path):
+    bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for level in "bcdefghi":
+        previous = chr(ord(level) - 1)
+        bomb.append(f"{level}: &{level} [{','.join(['*' + previous] * 9)}]")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(bomb) + "\n")
+    with pytest.raises(ParamsError) as caught:
+        load_params(path)
+    message = str(caught.value)
+    assert "aliases are expanded" in message
+    assert len(message.splitlines()) == 1 and len(message) < 400
+
+
+def test_a_set_alias_bomb_is_refused_too():
+    value = "[&a [1,1,1,1,1,1,1,1,1,1], &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a], &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b], &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c], [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]]"
+    with pytest.raises(ParamsError, match="aliases are expanded"):
+        load_params(overrides=[f"report.accounts={value}"])
+
+
+def test_a_params_file_that_is_not_yaml_is_named_without_its_content(tmp_path):
+    secret = tmp_path / "id_rsa"
+    secret.write_text("-----BEGIN KEY-----\n: [ {{ secret-material-here\n")
+    with pytest.raises(ParamsError) as caught:
+        load_params(secret)
+    assert "secret-material-here" not in str(caught.value)
+    assert "line 2" in str(caught.value)
+
+
+def test_a_huge_params_file_is_refused_unread(tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_text("a: " + "x" * (2 << 20))
+    with pytest.raises(ParamsError, match="larger than 1,048,576 bytes"):
+        load_params(path)
+
+
+def test_the_table_names_are_the_contracts():
+    from typing import get_args
+
+    from drawdown.inputs.contract import TABLES
+    from drawdown.params import TableName
+
+    assert get_args(TableName) == TABLES

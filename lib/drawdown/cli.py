@@ -139,16 +139,18 @@ def run(
         typer.Option(
             metavar="ID,...",
             help="Account value reviews for these account ids, comma-separated, instead of "
-            "--top. Each needs a contract covering the as-of date.",
+            "--top (and of report.accounts). Each needs a contract covering the as-of date; an "
+            "unknown id is exit status 2.",
         ),
     ] = None,
     top: Annotated[
         int | None,
         typer.Option(
             min=0,
+            max=5000,
             metavar="N",
-            help="Account value reviews for the N accounts of highest account value; 0 for "
-            "none. Default: report.top_accounts, 10.",
+            help="Account value reviews for the N accounts of highest account value (0 to "
+            "5000); 0 for none. Default: report.top_accounts, 10.",
         ),
     ] = None,
     format_: Annotated[

@@ -461,3 +461,18 @@ def test_status_tie_on_a_date_takes_the_later_motion_step():
 def test_status_is_null_without_motion_activity():
     cases = _triage(_health(("a", "csm", "ae", 1.0)), _over_months("a", 0.5))
     assert cases["status"].item() is None
+
+
+@pytest.mark.parametrize("included", [0.0, None])
+def test_a_zero_or_null_included_quantity_is_no_limit(included):
+    # docs/metrics.md: null or 0 means pay-per-use: no meter month, no case, no inf anywhere
+    book = _book(
+        [("c1", "a", date(2024, 4, 1), None)],
+        [("c1", "m", 1.0, included, None)],
+        [("a", "m", date(2024, 4, 5), 1200.0)],
+    )
+    assert _months(book, date(2024, 4, 10)).height == 0
+    rated = rate_usage(book).collect()
+    assert rated.select(pl.col(pl.Float64).is_infinite().any()).row(0) == (False,) * len(
+        rated.select(pl.col(pl.Float64)).columns
+    )

@@ -360,6 +360,12 @@ RULES: dict[str, tuple[Rule, ...]] = {
     ),
     "usage": (
         *_FILE_RULES,
+        Rule(
+            "bad_type",
+            ("quantity", "usage_ts"),
+            "structural",
+            "database usage: quantity is not numeric, or usage_ts is not a timestamp",
+        ),
         *_column_rules("account_id", "nullability", "regex"),
         *_column_rules("meter", "nullability"),
         *_column_rules("usage_date", "nullability"),

@@ -64,12 +64,12 @@ def _limited_spans(book: Book, as_of: date, since: date) -> pl.LazyFrame:
     """The limited days of [since, A], one row per (contract, meter, calendar month) as a span.
 
     A day d is limited for (account, meter) when the contract covering d has a rate-card row for
-    the meter with an ``included_quantity``. Columns: account_id, meter, contract_id, month (first
+    the meter with an ``included_quantity`` above 0. Columns: account_id, meter, contract_id, month (first
     day), day_from, day_to (the span's first and last day in the month), days, daily_limit
     (included_quantity / days in the month), unit_price, overage_unit_price (null = unit_price).
     Spans are columnar ranges, not one row per day.
     """
-    rates = contract_prices(book.rate_card).filter(pl.col("included_quantity").is_not_null())
+    rates = contract_prices(book.rate_card).filter(has_limit())
     return (
         book.contracts.select(
             "account_id",
@@ -104,13 +104,19 @@ def _limited_spans(book: Book, as_of: date, since: date) -> pl.LazyFrame:
     )
 
 
+def has_limit() -> pl.Expr:
+    """A rate-card row limits its meter when included_quantity > 0: null or 0 means pay-per-use,
+    never a limit to cross (docs/metrics.md#overconsumption-against-contractual-limits)."""
+    return pl.col("included_quantity").fill_null(0.0) > 0
+
+
 def over_units() -> pl.Expr:
     """Units past the line in a month: max(0, usage − limit)."""
     return (pl.col("usage") - pl.col("limit")).clip(lower_bound=0.0).alias("over_units")
 
 
 def pct_over() -> pl.Expr:
-    """How far past the line: usage / limit − 1 (negative under the line; inf for a zero limit)."""
+    """How far past the line: usage / limit − 1 (negative under the line; limits are > 0)."""
     return (pl.col("usage") / pl.col("limit") - 1.0).alias("pct_over")
 
 
@@ -130,7 +136,7 @@ def meter_months(
     """Each (account, meter) with a limit against it, month by month (docs/metrics.md#overconsumption-against-contractual-limits).
 
     For the ``months`` calendar months ending with A's month, over the days of month m that are
-    ≤ A and limited (covering contract with an included_quantity for the meter):
+    ≤ A and limited (covering contract with an included_quantity above 0 for the meter):
     limit = Σ daily limits (included_quantity / days in m, from the contract covering each day;
     a renewal part-way through m changes it part-way), usage = Σ quantity over those days only,
     over_units = max(0, usage − limit), pct_over = usage / limit − 1, is_over = usage > limit,
@@ -143,7 +149,7 @@ def meter_months(
     since = first_month(as_of, months)
     usage = (
         rated.filter(
-            pl.col("included_quantity").is_not_null(),
+            has_limit(),
             pl.col("usage_date").is_between(since, as_of),
         )
         .group_by("account_id", "meter", pl.col("usage_date").dt.month_start().alias("month"))

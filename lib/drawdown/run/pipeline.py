@@ -27,7 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from drawdown.errors import DrawdownError, InputError, StepFailed
-from drawdown.params import Params
+from drawdown.params import Params, quote
 from drawdown.reports.render import ReportRenderer, renderer_name
 from drawdown.resources import COMPUTE_NOTEBOOKS, REPORTS_DIR
 from drawdown.run import cache, steps
@@ -73,6 +73,9 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
     if validated is not None:
         inputs.check_unchanged()
     as_of = cached.as_of if cached else steps.resolve_as_of(validated.book, params)
+    if validated is not None:
+        steps.check_as_of(validated.book, as_of)
+    steps.check_scope(_segments(cached, validated), params)
     params = params.with_overrides({"as_of": as_of.isoformat()})
     previous = steps.previous_run(runs, params, as_of)
     run_dir = (request.out or Path("runs") / params.as_of.isoformat()).resolve()
@@ -123,6 +126,15 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
     return RunResult(run_dir, tuple(run_dir / path.relative_to(stage) for path in result))
 
 
+def _segments(cached: cache.Entry | None, validated: steps.ValidatedBook | None) -> list[str]:
+    """The book's segments: from the validated book, or the cached entry's snapshot."""
+    if validated is not None:
+        return steps.book_segments(validated.book)
+    assert cached is not None
+    accounts = cached.folder / steps.BOOK_FOLDER / "accounts.parquet"
+    return sorted(pl.read_parquet(accounts, columns=["segment"])["segment"].unique().to_list())
+
+
 def _reuse(cached: cache.Entry, stage: Path, progress: RunProgress) -> None:
     """The snapshot, artifacts and compute notebooks of the cached run, into the stage."""
     with progress.step("cache"):
@@ -155,7 +167,12 @@ def _report(
     formats = tuple(params.report.formats if request.formats is None else request.formats)
     reports: list[Path] = []
     if formats:
-        accounts = select_accounts(stage, request.accounts, _top(request, params))
+        accounts = select_accounts(
+            stage,
+            request.accounts or tuple(params.report.accounts),
+            _top(request, params),
+            params.scope.segment,
+        )
         report = report_steps(stage, params, accounts)
         progress.expect((step.name for step in report), accounts=len(accounts))
         with ReportRenderer(stage / "reports", formats) as renderer:
@@ -257,17 +274,31 @@ def report_steps(stage: Path, params: Params, accounts: Sequence[str]) -> list[S
     return portfolio + reviews
 
 
-def select_accounts(stage: Path, requested: Sequence[str], top: int) -> list[str]:
-    """``requested`` account ids (each must have a contract covering as_of), else the top
-    ``top`` by account_value (ties by account_id)."""
+def select_accounts(
+    stage: Path, requested: Sequence[str], top: int, segment: str | None = None
+) -> list[str]:
+    """``requested`` account ids (``--accounts``, else ``report.accounts``; each must have a
+    contract covering as_of, and be of ``segment`` when the run is scoped to one), else the top
+    ``top`` by account_value (ties by account_id) of ``segment`` (None: of all)."""
     health = pl.read_parquet(
-        stage / "artifacts" / "account_health.parquet", columns=["account_id", "account_value"]
+        stage / "artifacts" / "account_health.parquet",
+        columns=["account_id", "account_value", "segment"],
     )
+    if segment is not None:
+        health = health.filter(pl.col("segment") == segment)
     if requested:
         unknown = sorted(set(requested) - set(health["account_id"].to_list()))
         if unknown:
+            where = f" in segment {quote(segment)}" if segment is not None else ""
+            shown = ", ".join(quote(account, 60) for account in unknown[: steps.MAX_LISTED])
+            more = (
+                f" and {len(unknown) - steps.MAX_LISTED:,} more"
+                if len(unknown) > steps.MAX_LISTED
+                else ""
+            )
             raise InputError(
-                f"--accounts: no account with a contract covering as_of for {', '.join(unknown)}"
+                f"--accounts / report.accounts: no account with a contract covering as_of{where} "
+                f"for {shown}{more}"
             )
         return list(dict.fromkeys(requested))
     ranked = health.sort(["account_value", "account_id"], descending=[True, False], nulls_last=True)

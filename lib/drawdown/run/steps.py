@@ -32,7 +32,7 @@ from drawdown.metrics import (
     seen_at,
 )
 from drawdown.metrics.actions import LADDER
-from drawdown.params import Params
+from drawdown.params import Params, quote
 from drawdown.reports.exports import write_exports
 from drawdown.reports.inert import spreadsheet_cells
 from drawdown.run.folders import LATEST
@@ -70,6 +70,62 @@ CHANGES_READS = ("account_health", "overage_cases")
 def validate_source(params: Params) -> ValidatedBook:
     """Read and validate ``params.source``; structural problems raise InputError (exit 2)."""
     return load_book(params.source.uri, params)
+
+
+def check_as_of(book: Book, as_of: date) -> None:
+    """ParamsError (exit 2) for an as_of outside the data's years: from 1 January of the year
+    before its earliest contract start or usage date to 31 December of the year after its latest
+    contract end, start or usage date (docs/reliability.md#guarantees)."""
+    dates = pl.concat(
+        [
+            book.usage.select(pl.col("usage_date").alias("day")),
+            book.contracts.select(pl.col("start_date").alias("day")),
+            book.contracts.select(pl.col("end_date").alias("day")),
+        ]
+    ).select(pl.col("day").min().alias("first"), pl.col("day").max().alias("last"))
+    first, last = dates.collect().row(0)
+    if first is None:
+        return
+    earliest, latest = date(first.year - 1, 1, 1), date(last.year + 1, 12, 31)
+    if not earliest <= as_of <= latest:
+        raise ParamsError(
+            f"as_of: {as_of} is outside the data's years; it accepts {earliest} to {latest} "
+            f"(the data runs from {first} to {last})"
+        )
+
+
+def book_segments(book: Book) -> list[str]:
+    """The segments of the book's accepted accounts, sorted."""
+    frame = book.accounts.select(pl.col("segment").unique().sort()).collect()
+    return frame["segment"].to_list()
+
+
+def check_scope(segments: Sequence[str], params: Params) -> None:
+    """ParamsError (exit 2) when ``scope.segment`` is not one of the book's ``segments``."""
+    wanted = params.scope.segment
+    if wanted is None or wanted in segments:
+        return
+    listed = ", ".join(quote(segment, 60) for segment in segments[:MAX_LISTED])
+    more = f" and {len(segments) - MAX_LISTED:,} more" if len(segments) > MAX_LISTED else ""
+    raise ParamsError(
+        f"scope.segment: {quote(wanted)} is not a segment of the book; it accepts {listed}{more}"
+    )
+
+
+MAX_LISTED = 20
+"""Most names an error message lists."""
+
+
+def scope_frames(
+    frames: dict[str, pl.DataFrame], health: pl.DataFrame, segment: str | None
+) -> dict[str, pl.DataFrame]:
+    """``frames`` narrowed to the accounts of ``segment`` (None: all) by their account_id."""
+    if segment is None:
+        return frames
+    ids = health.filter(pl.col("segment") == segment)["account_id"].implode()
+    return {
+        name: frame.filter(pl.col("account_id").is_in(ids)) for name, frame in frames.items()
+    }
 
 
 def write_snapshot(validated: ValidatedBook, run_dir: Path) -> None:
@@ -209,7 +265,11 @@ def export(run_dir: Path, params: Params) -> list[Path]:
     """The CRM case file and the alert digest into ``<run_dir>/exports/``."""
     frames = read_artifacts(run_dir, "overage_cases", "account_actions")
     changes_path = run_dir / ARTIFACTS / "changes.parquet"
-    changes = pl.read_parquet(changes_path) if changes_path.exists() else None
+    if changes_path.exists():
+        frames["changes"] = pl.read_parquet(changes_path)
+    health = read_artifacts(run_dir, "account_health")["account_health"]
+    frames = scope_frames(frames, health, params.scope.segment)
+    changes = frames.get("changes")
     return write_exports(
         frames["overage_cases"],
         frames["account_actions"],
