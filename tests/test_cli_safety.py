@@ -8,8 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner, Result
 
-from drawdown.cli import app
 from _folders import write_folder
+from drawdown.cli import app
 
 
 def _drawdown(*args: str, cwd: Path) -> Result:
