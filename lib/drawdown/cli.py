@@ -1,20 +1,28 @@
 """The ``drawdown`` command line (docs/outputs.md#command-line). Each command is a thin shell over one library call.
 
-Exit statuses (docs/outputs.md#exit-statuses): 0 success, 1 a step failed, 2 bad input or bad
-parameters. Help texts are written for someone who has only the command and the docs pages.
+Exit statuses (docs/outputs.md#exit-statuses): 0 success, 1 a step failed (or the machine refused:
+a read-only folder, a full disk), 2 bad input or bad parameters, 130 Ctrl-C, 143 SIGTERM. Help texts are written for someone who has only the command and the docs pages.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
+import os
+import signal
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
+import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from drawdown.errors import DrawdownError
+from drawdown.errors import DrawdownError, Terminated
 from drawdown.resources import DOCS_DIR, PARAMS_DIR
 
 app = typer.Typer(
@@ -69,19 +77,101 @@ SetOption = Annotated[
 
 
 def _exits_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a DrawdownError into its message on stderr and its exit status; never a traceback."""
+    """One line on stderr and an exit status of 0, 1, 2, 130 or 143; never a traceback.
+
+    A DrawdownError exits with its own status; Ctrl-C with 130 and SIGTERM with 143 (a run
+    puts its staging folder away first); an error of the machine (a read-only folder, a full
+    disk, stdout on a full device or a closed pipe) with 1; anything else, a bug, with 1 and its
+    traceback only when DRAWDOWN_DEBUG is set.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        previous = _on_sigterm()
         try:
-            return command(*args, **kwargs)
+            result = command(*args, **kwargs)
+            sys.stdout.flush()
+            return result
+        except (typer.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+            raise
         except DrawdownError as exc:
-            err_console.print(
-                f"[bold red]drawdown:[/] {exc}", markup=True, highlight=False, soft_wrap=True
+            _fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt as exc:
+            terminated = isinstance(exc, Terminated)
+            name = "SIGTERM" if terminated else "Ctrl-C"
+            _fail(
+                f"interrupted by {name}; earlier runs and latest are as they were",
+                143 if terminated else 130,
             )
-            raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:
+            _fail(_os_problem(exc), 1)
+        except Exception as exc:
+            if os.environ.get("DRAWDOWN_DEBUG"):
+                raise
+            _fail(
+                f"internal error ({type(exc).__name__}: {_first_line(exc)}); set DRAWDOWN_DEBUG=1 for the traceback",
+                1,
+            )
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper
+
+
+def _on_sigterm() -> Any:
+    """SIGTERM raises ``Terminated`` in the main thread (as Ctrl-C raises KeyboardInterrupt);
+    returns the handler it replaced (None outside the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    return signal.signal(signal.SIGTERM, terminate)
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    """``drawdown: message`` on stderr, then exit ``status``; stdout is let go first, so a full
+    or closed stdout cannot add a traceback at exit."""
+    _release_stdout()
+    with contextlib.suppress(OSError):
+        err_console.print(
+            f"[bold red]drawdown:[/] {escape(message)}",
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
+        )
+    raise typer.Exit(status) from None
+
+
+def _release_stdout() -> None:
+    """Point stdout at /dev/null when it cannot take what is buffered (a full device, a closed
+    pipe), so Python's flush at exit has nothing to fail on."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+
+def _os_problem(exc: OSError) -> str:
+    """An OSError as a reason and the path it is about (no Python type names)."""
+    reason = exc.strerror or str(exc)
+    where = exc.filename if exc.filename is not None else None
+    if exc.errno == errno.EPIPE or (exc.errno == errno.ENOSPC and where is None):
+        return f"cannot write the output ({reason})"
+    return f"{reason}: {where}" if where else reason
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= 200 else f"{line[:200]}…"
 
 
 @app.command()

@@ -2,8 +2,10 @@
 
 Exit statuses (docs/outputs.md#exit-statuses):
     0  success
-    1  a step failed while running (a notebook cell raised, a renderer failed)
+    1  a step failed while running (a notebook cell raised, a renderer failed), or the machine
+       refused (a read-only folder, a full disk, a closed output)
     2  bad input or bad parameters: nothing was computed
+    130, 143  interrupted by Ctrl-C (SIGINT) or SIGTERM
 """
 
 from __future__ import annotations
@@ -38,3 +40,10 @@ class StepFailed(DrawdownError):
     """A pipeline step (a notebook or a renderer) failed while running."""
 
     exit_code = 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt so that every clean-up
+    that runs for one runs for the other; the CLI exits with 143 instead of 130."""
+
+    exit_code = 143

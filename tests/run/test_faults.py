@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
+import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -100,6 +107,9 @@ def test_a_failing_notebook_leaves_the_published_run_and_a_rerun_succeeds(
         result = _run(small_book, runs / "next")
     _assert_failed_cleanly(result, runs, before, reason)
     assert (runs / "next.failed" / "manifest.json").is_file()
+    named = re.search(r"(?:the traceback is in|see) (\S+\.ipynb)", result.output)
+    assert named is not None and Path(named[1]).is_file(), result.output
+    assert not list(runs.glob(".*.staging-*"))
     rerun = _run(small_book, runs / "next")
     assert rerun.exit_code == 0, rerun.output
     assert (runs / "latest").resolve() == (runs / "next").resolve()
@@ -173,4 +183,45 @@ def test_a_second_run_into_a_locked_folder_refuses_and_leaves_the_first_alone(
         assert _fingerprint(runs / "good") == before
         assert (runs / "latest").resolve() == (runs / "good").resolve()
     rerun = _run(small_book, runs / "good")
+    assert rerun.exit_code == 0, rerun.output
+
+
+@pytest.mark.parametrize(
+    ("sig", "status", "name"),
+    [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "Ctrl-C")],
+    ids=["sigterm", "ctrl_c"],
+)
+def test_an_interrupted_run_stops_within_seconds_and_puts_its_stage_away(
+    small_book: Path, runs: Path, sig: int, status: int, name: str
+):
+    """A run interrupted while its notebooks execute: the one line, 130 / 143, the previous run
+    and latest intact, the failed run's manifest, no staging folder, no kernel left running."""
+    before = _fingerprint(runs / "good")
+    drawdown = Path(sys.executable).parent / "drawdown"
+    command = [str(drawdown), "run", "--data", str(small_book), "--out", str(runs / "next")]
+    command += ["--format", "none", "--set", "as_of=2026-10-31"]  # a cache miss: notebooks run
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    deadline = time.monotonic() + 300
+    while not list(runs.glob(".next.staging-*/notebooks/*.ipynb")) and process.poll() is None:
+        assert time.monotonic() < deadline, "the run never reached its notebooks"
+        time.sleep(0.2)
+    assert process.poll() is None, process.communicate()
+    # Ctrl-C in a terminal reaches the whole process group; SIGTERM only drawdown itself
+    if sig == signal.SIGINT:
+        os.killpg(process.pid, sig)
+    else:
+        process.send_signal(sig)
+    _, err = process.communicate(timeout=60)  # a run that hangs after the signal fails here
+    assert process.returncode == status, err
+    lines = [line for line in err.splitlines() if line.startswith("drawdown:")]
+    assert lines == [f"drawdown: interrupted by {name}; earlier runs and latest are as they were"]
+    assert "Traceback" not in err
+    assert (runs / "latest").resolve() == (runs / "good").resolve()
+    assert _fingerprint(runs / "good") == before
+    assert not list(runs.glob(".*.staging-*")) and not (runs / "next").exists()
+    manifest = json.loads((runs / "next.failed" / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and "interrupted" in manifest["message"]
+    rerun = _run(small_book, runs / "next", "--set", "as_of=2026-10-31")
     assert rerun.exit_code == 0, rerun.output

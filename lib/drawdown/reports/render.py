@@ -125,8 +125,9 @@ class ReportRenderer:
     def __enter__(self) -> ReportRenderer:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._worker.shutdown(wait=True, cancel_futures=True)
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        interrupted = kind is not None and issubclass(kind, KeyboardInterrupt)
+        self._worker.shutdown(wait=not interrupted, cancel_futures=True)
         if self._browser is not None:
             self._browser.close()
         self._work.cleanup()

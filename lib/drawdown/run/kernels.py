@@ -72,6 +72,8 @@ get_ipython().user_ns_hidden["_drawdown_fresh_namespace"] = _drawdown_fresh_name
 """
 """Defines ``RESET``'s function in the kernel, hidden from its own clean-up."""
 START_TIMEOUT = 120
+ABORT_SECONDS = 3
+"""How long an interrupted run waits for its workers after killing their kernels."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,12 @@ class _Kernel:
         run_sync(self.manager.shutdown_kernel)(now=True)
         self._sockets.cleanup()
 
+    def kill(self) -> None:
+        """Kill the kernel process at once (an interrupted run), from any thread."""
+        process = getattr(self.manager.provisioner, "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+
 
 class KernelPool:
     """``size`` worker threads, each with its own warm kernel started in ``cwd``.
@@ -140,6 +148,9 @@ class KernelPool:
         self.cwd = Path(cwd)
         self._jobs: queue.Queue[tuple[Step, Future[float]] | None] = queue.Queue()
         self._eager = eager
+        self._aborted = False
+        self._kernels: list[_Kernel] = []
+        self._lock = threading.Lock()
         count = size or os.cpu_count() or 1
         self._threads = [
             threading.Thread(target=self._work, name=f"kernel-{n}", daemon=True)
@@ -151,12 +162,26 @@ class KernelPool:
             self._start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
         started = [thread for thread in self._threads if thread.is_alive()]
         for _ in started:
             self._jobs.put(None)
+        if kind is not None and issubclass(kind, KeyboardInterrupt):
+            self.abort()
+            for thread in started:
+                thread.join(timeout=ABORT_SECONDS)
+            return
         for thread in started:
             thread.join()
+
+    def abort(self) -> None:
+        """Stop at once (Ctrl-C, SIGTERM): queued steps are dropped and every kernel is killed,
+        so a notebook that is running fails within a moment instead of running to its end."""
+        self._aborted = True
+        with self._lock:
+            kernels = list(self._kernels)
+        for kernel in kernels:
+            kernel.kill()
 
     def submit(self, step: Step) -> Future[float]:
         """Queue ``step``; the future holds its wall seconds or its StepFailed."""
@@ -179,9 +204,16 @@ class KernelPool:
             log.info("kernel started and warmed up in %.1f s", time.perf_counter() - started)
         except Exception as exc:  # the kernel could not start: every step it takes fails
             kernel, problem = None, exc
+        if kernel is not None:
+            with self._lock:
+                self._kernels.append(kernel)
+            if self._aborted:
+                kernel.kill()
         while (job := self._jobs.get()) is not None:
             step, future = job
             try:
+                if self._aborted:
+                    raise StepFailed(f"notebook {step.template.name} not run: interrupted")
                 if kernel is None:
                     raise _could_not_run(step, problem)
                 future.set_result(execute_step(step, kernel))

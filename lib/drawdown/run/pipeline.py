@@ -17,16 +17,19 @@ The changes are never cached: they depend on the run ``latest`` pointed at befor
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
-from drawdown.errors import DrawdownError, InputError, StepFailed
+from drawdown.errors import DrawdownError, InputError, StepFailed, Terminated
 from drawdown.params import Params, quote
 from drawdown.reports.render import ReportRenderer, renderer_name
 from drawdown.resources import COMPUTE_NOTEBOOKS, REPORTS_DIR
@@ -112,16 +115,24 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
                     previous,
                     inputs.hashes,
                 )
-        except Exception as exc:
-            failure = exc if isinstance(exc, DrawdownError) else _internal_error(exc)
-            if stored:
-                cache.discard(runs, key)
-            failed = keep_failed(stage, run_dir)
-            _record_failure(failed, params, started, progress.timings, failure, inputs.hashes)
+        except BaseException as exc:
+            with _signals_held():
+                failure = _failure(exc, stage / "run.log")
+                if stored:
+                    cache.discard(runs, key)
+                try:
+                    failed = keep_failed(stage, run_dir)
+                except OSError:
+                    failed = stage
+                failure = _relocated(failure, stage, failed)
+                _record_failure(failed, params, started, progress.timings, failure, inputs.hashes)
+                logger.close()
+                log.removeHandler(logger)
+            if isinstance(exc, KeyboardInterrupt):
+                raise
             raise failure from None
-        finally:
-            logger.close()
-            log.removeHandler(logger)
+        logger.close()
+        log.removeHandler(logger)
         publish(stage, run_dir)
     return RunResult(run_dir, tuple(run_dir / path.relative_to(stage) for path in result))
 
@@ -364,10 +375,50 @@ def _record_failure(
     log.error("run failed: %s", failure)
 
 
-def _internal_error(exc: Exception) -> StepFailed:
+def _failure(exc: BaseException, run_log: Path) -> BaseException:
+    """What ends the run, for its manifest and its one line: a DrawdownError as it is, an
+    interruption as such, anything else as an internal error (its traceback into run.log)."""
+    if isinstance(exc, DrawdownError):
+        return exc
+    if isinstance(exc, KeyboardInterrupt):
+        name = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C (SIGINT)"
+        log.error("run interrupted by %s", name)
+        return StepFailed(f"interrupted by {name}")
+    return _internal_error(exc, run_log)
+
+
+def _relocated(failure: BaseException, stage: Path, failed: Path) -> BaseException:
+    """``failure`` with the staging folder's paths in its message (an executed notebook, run.log)
+    replaced by the folder the failed run is kept as: a message names paths that exist."""
+    if not isinstance(failure, DrawdownError) or str(stage) not in str(failure):
+        return failure
+    moved = type(failure)(str(failure).replace(str(stage), str(failed)))
+    moved.exit_code = failure.exit_code
+    return moved
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM ignored while a failed run is put away (the main thread only): a second
+    Ctrl-C must not leave a staging folder behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _internal_error(exc: BaseException, run_log: Path) -> StepFailed:
     """An unexpected exception: its traceback goes to run.log, a one-line summary to the user."""
     log.exception("unexpected error")
-    return StepFailed(f"internal error ({type(exc).__name__}: {exc}); the traceback is in run.log")
+    return StepFailed(
+        f"internal error ({type(exc).__name__}: {quote(str(exc), plain=True)}); the traceback is "
+        f"in {run_log}"
+    )
 
 
 class _RunLogHandler(logging.FileHandler):
