@@ -3,13 +3,18 @@ exits with 0, 1, 2, 130 or 143 (docs/reliability.md#guarantees)."""
 
 from __future__ import annotations
 
+import errno
 import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner, Result
 
 from _folders import write_folder
 from drawdown.cli import app
+from drawdown.run import pipeline
 
 
 def _drawdown(*args: str, cwd: Path) -> Result:
@@ -109,3 +114,51 @@ def test_an_impossible_date_exits_2_naming_the_key(tmp_path: Path):
     result = _drawdown("run", "--data", "book", "--set", "as_of=2026-02-30", cwd=tmp_path)
     assert result.exit_code == 2, result.output
     assert "bad value for 'as_of'" in result.output
+
+
+# --- faults of the machine: one line, exit 1, no traceback ---
+
+
+def test_stdout_on_a_full_device_is_one_line_and_exit_1(tmp_path: Path):
+    drawdown = Path(sys.executable).parent / "drawdown"
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [str(drawdown), "sample", "--out", "book", "--accounts", "5", "--days", "60"],
+            cwd=tmp_path,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "drawdown: cannot write the output (No space left on device)"
+    ]
+
+
+def test_a_read_only_runs_folder_is_one_line_and_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # root ignores file modes, so the refusal a read-only folder gives is simulated
+    def read_only(run_dir: Path) -> Path:
+        raise PermissionError(errno.EACCES, "Permission denied", str(run_dir.parent))
+
+    monkeypatch.setattr(pipeline, "staging_dir", read_only)
+    write_folder(tmp_path / "book")
+    result = _drawdown("run", "--data", "book", "--out", "runs/r", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert result.output.strip() == f"drawdown: Permission denied: {tmp_path / 'runs'}"
+
+
+def test_an_unexpected_error_is_one_line_and_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.delenv("DRAWDOWN_DEBUG", raising=False)
+    monkeypatch.setattr(pipeline.steps, "validate_source", broken)
+    write_folder(tmp_path / "book")
+    result = _drawdown("run", "--data", "book", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("drawdown: internal error (ZeroDivisionError")
