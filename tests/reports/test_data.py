@@ -248,3 +248,22 @@ def test_daily_lines_fill_the_last_days_of_the_shown_accounts(run: report_data.R
     # 2 accounts x 30 days, zeros where the account drew nothing
     assert lines.height == 60 and set(lines["account_id"]) == set(top["account_id"])
     assert lines["usage_date"].min() == date(2026, 4, 1) and lines["amount"].null_count() == 0
+
+
+def test_the_funnel_of_a_book_without_contract_starts_has_no_share():
+    # as_of before every contract: no account, so no step has a share of contract starts
+    from drawdown.reports.data import adoption_funnel
+    from drawdown.reports.tables import funnel_table
+
+    health = pl.DataFrame(
+        schema={
+            "segment": pl.String,
+            "first_billable_date": pl.Date,
+            "workflows_live": pl.Int64,
+            "adoption_stage": pl.String,
+        }
+    )
+    funnel = adoption_funnel(health)
+    assert funnel["accounts"].to_list() == [0, 0, 0, 0]
+    assert funnel["share"].null_count() == 4
+    assert "Contract start" in funnel_table(funnel).as_raw_html()

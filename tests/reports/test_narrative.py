@@ -11,6 +11,7 @@ import pytest
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
 from _report_run import EVIL_NAME, write_run
+from drawdown.errors import ParamsError
 from drawdown.params import Brand, Guidelines
 from drawdown.reports import data as report_data
 from drawdown.reports import narrative
@@ -58,7 +59,7 @@ def test_header_escapes_the_title(run: report_data.RunData) -> None:
 
 def test_header_inlines_a_local_logo(tmp_path: Path, run: report_data.RunData) -> None:
     logo = tmp_path / "logo.png"
-    logo.write_bytes(b"\x89PNG")
+    logo.write_bytes(b"\x89PNG\r\n\x1a\n")
     assert (
         'src="data:image/png;base64,'
         in narrative.header("T", Brand(logo=str(logo)), run.as_of).text
@@ -202,3 +203,58 @@ def test_unowned_steps_list_the_first_and_count_the_rest(run: report_data.RunDat
     # 40 unowned cases, 25 listed: Account 0 .. Account 24, then a line for the other 15
     assert "**Account 24**" in text and "Account 25" not in text
     assert "and 15 more" in text and "artifacts/overage_cases.parquet" in text
+
+
+# --- files named by params: the logo (docs/reliability.md#guarantees) ---
+
+SVG_WITH_SCRIPT = (
+    '<?xml version="1.0"?>\n<!-- brand -->\n<svg xmlns="http://www.w3.org/2000/svg">'
+    '<script>alert(document.cookie)</script><circle r="4"/></svg>'
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [
+        (b"\x89PNG\r\n\x1a\n....", "image/png"),
+        (b"\xff\xd8\xff\xe0....", "image/jpeg"),
+        (SVG_WITH_SCRIPT.encode(), "image/svg+xml"),
+    ],
+)
+def test_a_logo_is_read_by_its_bytes_not_its_name(tmp_path: Path, content: bytes, kind: str):
+    path = tmp_path / "logo.txt"
+    path.write_bytes(content)
+    assert narrative.logo_image(str(path)) == (kind, content)
+
+
+def test_an_svg_logo_is_embedded_as_an_image_so_its_scripts_never_run(tmp_path: Path):
+    path = tmp_path / "logo.svg"
+    path.write_text(SVG_WITH_SCRIPT)
+    html = narrative._logo(str(path))
+    assert html.startswith('<img src="data:image/svg+xml;base64,')
+    assert "<script" not in html and "<svg" not in html
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"root:x:0:0:root:/root:/bin/bash\n", "is not a PNG, JPEG or SVG image"),
+        (b"-----BEGIN OPENSSH PRIVATE KEY-----\n", "is not a PNG, JPEG or SVG image"),
+        (b"<html><svg></svg></html>", "is not a PNG, JPEG or SVG image"),
+        (b"\x89PNG\r\n\x1a\n" + b"0" * (1 << 20), "is larger than 1,048,576 bytes"),
+    ],
+    ids=["passwd", "key", "html", "too_large"],
+)
+def test_a_logo_that_is_not_an_image_is_refused(tmp_path: Path, content: bytes, reason: str):
+    path = tmp_path / "logo.png"
+    path.write_bytes(content)
+    with pytest.raises(ParamsError, match=reason) as caught:
+        narrative.logo_image(str(path))
+    assert caught.value.exit_code == 2
+    assert "root:x" not in str(caught.value) and "BEGIN" not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["missing.png", "."])
+def test_a_logo_that_is_no_file_is_refused(tmp_path: Path, name: str):
+    with pytest.raises(ParamsError, match="is not a file"):
+        narrative.logo_image(str(tmp_path / name))

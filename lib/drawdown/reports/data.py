@@ -338,7 +338,8 @@ def ttfbe_trend(cohorts: pl.DataFrame) -> pl.DataFrame:
 
 def adoption_funnel(health: pl.DataFrame) -> pl.DataFrame:
     """Per segment (and ``All``): accounts at contract start, first billable event, two workflows
-    and steady draw. Long: segment, step, step_order, accounts, share (of contract start)."""
+    and steady draw. Long: segment, step, step_order, accounts, share (of contract start; null
+    when no contract started: a book whose as_of precedes every contract)."""
     steps = {
         "Contract start": pl.len(),
         "First billable event": pl.col("first_billable_date").is_not_null().sum(),
@@ -354,10 +355,11 @@ def adoption_funnel(health: pl.DataFrame) -> pl.DataFrame:
         wide.unpivot(index="segment", variable_name="step", value_name="accounts")
         .join(order, on="step")
         .with_columns(
-            (
-                pl.col("accounts")
-                / pl.col("accounts").first().over("segment", order_by="step_order")
-            ).alias("share")
+            pl.when(
+                (starts := pl.col("accounts").first().over("segment", order_by="step_order")) > 0
+            )
+            .then(pl.col("accounts") / starts)
+            .alias("share")
         )
         .sort(["segment", "step_order"])
     )

@@ -9,7 +9,7 @@ result so a notebook cell shows it as ``text/markdown``.
 from __future__ import annotations
 
 import base64
-import mimetypes
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,8 +17,9 @@ from typing import Any
 
 import polars as pl
 
+from drawdown.errors import ParamsError
 from drawdown.metrics import periods
-from drawdown.params import Brand, Guidelines
+from drawdown.params import Brand, Guidelines, quote
 from drawdown.reports.data import (
     ACTION_LABELS,
     CASES_FILE,
@@ -391,9 +392,47 @@ def predictability(variation: float | None) -> Md:
 def _logo(logo: str | None) -> str:
     if not logo:
         return ""
-    path = Path(logo)
+    kind, data = logo_image(logo)
+    encoded = base64.b64encode(data).decode("ascii")
+    return f'<img src="data:{kind};base64,{encoded}" alt="logo" style="height:28px;vertical-align:middle;margin-right:8px">'
+
+
+LOGO_MAX_BYTES = 1 << 20
+"""Largest logo file read (1 MiB)."""
+
+
+def logo_image(logo: str) -> tuple[str, bytes]:
+    """The logo file ``report.brand.logo`` names, as (media type, bytes), read only when it is a
+    regular file of at most ``LOGO_MAX_BYTES`` whose bytes are a PNG, JPEG or SVG image (magic
+    bytes, whatever its name); else ParamsError (exit 2). The reports embed it as a data: URI in
+    an ``<img>``, where an SVG's scripts never run (docs/reliability.md#guarantees)."""
+    path = Path(logo).expanduser()
+    refused = f"report.brand.logo: {quote(logo)}"
     if not path.is_file():
-        return ""
-    kind = mimetypes.guess_type(path.name)[0] or "image/png"
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<img src="data:{kind};base64,{data}" alt="logo" style="height:28px;vertical-align:middle;margin-right:8px">'
+        raise ParamsError(f"{refused} is not a file; it accepts a PNG, JPEG or SVG image file")
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(LOGO_MAX_BYTES + 1)
+    except OSError as exc:
+        raise ParamsError(f"{refused} cannot be read ({exc.strerror})") from None
+    if len(data) > LOGO_MAX_BYTES:
+        raise ParamsError(f"{refused} is larger than {LOGO_MAX_BYTES:,} bytes")
+    kind = _image_kind(data)
+    if kind is None:
+        raise ParamsError(f"{refused} is not a PNG, JPEG or SVG image (by its bytes)")
+    return kind, data
+
+
+def _image_kind(data: bytes) -> str | None:
+    """The media type the leading bytes declare: PNG, JPEG or SVG (UTF-8 text whose first
+    element, after an XML declaration, comments or a doctype, is ``<svg``); else None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    try:
+        text = data.decode("utf-8").lstrip("\ufeff \t\r\n")
+    except UnicodeDecodeError:
+        return None
+    prolog = re.match(r"^(?:<\?xml[^>]*\?>|<!--.*?-->|<!DOCTYPE[^>]*>|\s+)*<svg[\s>]", text, re.S)
+    return "image/svg+xml" if prolog else None

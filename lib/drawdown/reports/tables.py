@@ -460,8 +460,11 @@ def changes_table(changed: pl.DataFrame, *, title: str, empty: str, rows: int = 
 def funnel_table(funnel: pl.DataFrame) -> GT:
     """The adoption funnel by segment: accounts and share of contract starts at each step."""
     wide = funnel.with_columns(
-        pl.format(
-            "{} ({}%)", pl.col("accounts"), (pl.col("share") * 100).round(0).cast(pl.Int64)
+        pl.coalesce(
+            pl.format(
+                "{} ({}%)", pl.col("accounts"), (pl.col("share") * 100).round(0).cast(pl.Int64)
+            ),
+            pl.col("accounts").cast(pl.String),
         ).alias("cell")
     ).pivot(on="step", index="segment", values="cell", sort_columns=False)
     return GT(wide, rowname_col="segment").tab_header(

@@ -31,6 +31,7 @@ import polars as pl
 
 from drawdown.errors import DrawdownError, InputError, StepFailed, Terminated
 from drawdown.params import Params, quote
+from drawdown.reports.narrative import logo_image
 from drawdown.reports.render import ReportRenderer, renderer_name
 from drawdown.resources import COMPUTE_NOTEBOOKS, REPORTS_DIR
 from drawdown.run import cache, steps
@@ -65,6 +66,8 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
     started = _now()
     if request.out is not None:
         check_run_dir(request.out, params.source.uri)
+    if params.report.brand.logo:
+        logo_image(params.report.brand.logo)
     runs = (request.out.parent if request.out else Path("runs")).resolve()
     cache.check_folder(runs)
     inputs = input_files(params.source.uri)

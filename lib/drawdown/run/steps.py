@@ -123,9 +123,7 @@ def scope_frames(
     if segment is None:
         return frames
     ids = health.filter(pl.col("segment") == segment)["account_id"].implode()
-    return {
-        name: frame.filter(pl.col("account_id").is_in(ids)) for name, frame in frames.items()
-    }
+    return {name: frame.filter(pl.col("account_id").is_in(ids)) for name, frame in frames.items()}
 
 
 def write_snapshot(validated: ValidatedBook, run_dir: Path) -> None:
