@@ -258,3 +258,30 @@ def test_a_logo_that_is_not_an_image_is_refused(tmp_path: Path, content: bytes, 
 def test_a_logo_that_is_no_file_is_refused(tmp_path: Path, name: str):
     with pytest.raises(ParamsError, match="is not a file"):
         narrative.logo_image(str(tmp_path / name))
+
+
+def _figures_with(run: report_data.RunData, **current: float) -> pl.DataFrame:
+    figures = report_data.headline_figures(run)
+    for measure, value in current.items():
+        figures = figures.with_columns(
+            pl.when(pl.col("measure") == measure)
+            .then(pl.lit(value, pl.Float64))
+            .otherwise(pl.col("current"))
+            .alias("current")
+        )
+    return figures
+
+
+def test_the_summary_of_a_book_before_every_contract_says_so(run: report_data.RunData) -> None:
+    figures = _figures_with(run, accounts=0, commit_total=0)
+    text = narrative.executive_summary(
+        figures, run["overage_cases"].head(0), run["account_health"].head(0)
+    ).text
+    assert "No account has a contract covering this date" in text
+    assert "healthy band" not in text
+
+
+def test_the_summary_of_a_pay_as_you_go_book_says_so(run: report_data.RunData) -> None:
+    figures = _figures_with(run, commit_total=0)
+    text = narrative.executive_summary(figures, run["overage_cases"], run["account_health"]).text
+    assert "Every account is pay-as-you-go" in text and "healthy band" not in text

@@ -115,17 +115,28 @@ def executive_summary(
         )
 
     accounts = int(now("accounts") or 0)
-    sentences = [
-        f"{accounts} accounts are under contract with {money(now('commit_total'), currency)} committed, "
-        f"of which {money(now('consumed_to_date_total'), currency)} has been consumed.",
-    ]
+    if accounts == 0:
+        sentences = [
+            "No account has a contract covering this date (it precedes every contract, or every "
+            "contract has ended): there is no commit, band or case to report yet."
+        ]
+    else:
+        sentences = [
+            f"{accounts} accounts are under contract with {money(now('commit_total'), currency)} committed, "
+            f"of which {money(now('consumed_to_date_total'), currency)} has been consumed.",
+        ]
     if consumption is not None:
         sentences.append(consumption_sentence(consumption, currency))
-    sentences.append(
-        f"{pct(now('share_healthy'))} of accounts are in the healthy band{change('share_healthy')}, "
-        f"{pct(now('share_over'))} are over{change('share_over')} and "
-        f"{pct(now('share_under'))} under{change('share_under')}."
-    )
+    if accounts and not now("commit_total"):
+        sentences.append(
+            "Every account is pay-as-you-go: none has a commit, so no commit band or burn applies."
+        )
+    elif accounts:
+        sentences.append(
+            f"{pct(now('share_healthy'))} of accounts are in the healthy band{change('share_healthy')}, "
+            f"{pct(now('share_over'))} are over{change('share_over')} and "
+            f"{pct(now('share_under'))} under{change('share_under')}."
+        )
     if cases.height:
         unowned = int((cases["missing_owners"].list.len() > 0).sum())
         talk = int((cases["triage"] == "conversation").sum())
