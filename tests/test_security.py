@@ -288,6 +288,75 @@ def test_a_password_in_an_unreachable_uri_is_never_shown_or_written(
     assert _files_holding(tmp_path, SECRET) == []
 
 
+RAW_PASSWORDS = ["pa#ss", "pa?ss", "pa/ss", "p@ss", "a#b?c/d@e", "1234#5"]
+"""Passwords typed raw into a URI, with the characters a URL parser cuts at."""
+
+
+@pytest.mark.parametrize("password", RAW_PASSWORDS)
+def test_a_raw_password_with_reserved_characters_is_moved_out_whole(password: str):
+    from drawdown.inputs.database import redact, strip_password
+
+    uri = f"postgresql://analyst:{password}@127.0.0.1:9/usage"
+    assert strip_password(uri) == ("postgresql://analyst@127.0.0.1:9/usage", password)
+    assert redact(uri) == "postgresql://analyst:***@127.0.0.1:9/usage"
+
+
+@pytest.mark.parametrize("password", [*RAW_PASSWORDS, "pw%40x"])
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_a_raw_password_is_never_shown_or_written(
+    command: str, password: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.chdir(tmp_path)
+    uri = f"postgresql://analyst:{password}Zq9@127.0.0.1:9/usage"
+    extra = ["--out", str(tmp_path / "runs" / "r"), "--format", "none"] * (command == "run")
+    result = runner.invoke(app, [command, "--data", uri, *extra])
+    assert result.exit_code == 2, result.output
+    for fragment in {
+        password + "Zq9",
+        *password.replace("@", "#").replace("?", "#").replace("/", "#").split("#"),
+    } - {""}:
+        if len(fragment) >= 3:
+            assert fragment not in result.output, result.output
+    assert _files_holding(tmp_path, password + "Zq9") == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "host=127.0.0.1 port=9 user=analyst password=S3cretKV dbname=usage",
+        "host=127.0.0.1 password='S3cretKV with spaces' dbname=usage",
+    ],
+)
+def test_a_libpq_key_value_password_is_never_shown(
+    source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["validate", "--data", source])
+    assert result.exit_code == 2, result.output
+    assert "S3cretKV" not in result.output and "password=***" in result.output
+
+
+def test_a_password_is_never_quoted_by_a_params_error():
+    from drawdown.errors import ParamsError
+    from drawdown.params import load_params
+
+    with pytest.raises(ParamsError) as caught:
+        load_params(overrides={"source": {"uri": "postgresql://u:S3cret#x@h/db", "tables": 5}})
+    with pytest.raises(ParamsError) as too_long:
+        load_params(overrides={"source": {"uri": "postgresql://u:S3cret@h/" + "d" * 5000}})
+    assert "S3cret" not in str(caught.value) + str(too_long.value)
+
+
+def test_no_database_password_reaches_a_kernel_or_a_browser(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PGPASSWORD", "S3cret")
+    monkeypatch.setenv("MY_DB_PASSWORD", "S3cret2")
+    params = Params().with_overrides({"source": {"password_env": "MY_DB_PASSWORD"}})
+    with pipeline.secrets_withheld(params):
+        assert "PGPASSWORD" not in os.environ and "MY_DB_PASSWORD" not in os.environ
+    assert os.environ["PGPASSWORD"] == "S3cret" and os.environ["MY_DB_PASSWORD"] == "S3cret2"
+
+
 @pytest.fixture(scope="module")
 def file_run(small_book: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A full run (HTML reports, one account review) with a planted secret in the environment."""

@@ -9,6 +9,7 @@ Notebooks receive ``Params.to_notebook()`` (JSON-able: ISO dates, strings) and r
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -343,9 +344,27 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return f"{quote(problem, plain=True)}{where}"
 
 
+_SECRETS = (
+    (re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*):.*@", re.S), r"\1:***@"),
+    (re.compile(r"(?i)\b(password\s*=\s*)('(?:\\.|[^'\\])*'|[^&\s]+)"), r"\1***"),
+)
+"""A password in a URI (``scheme://user:password@``, whatever characters it holds) or in a
+libpq ``key=value`` string (``password=...``)."""
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with every password a URI or a libpq ``key=value`` string holds shown as ``***``."""
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def quote(value: Any, limit: int = QUOTED, *, plain: bool = False) -> str:
     """``repr(value)`` (or ``str`` when ``plain``) cut to ``limit`` characters, saying how long a
-    longer text was: an error message never carries a value of arbitrary size."""
+    longer text was, with any password in it hidden (``redact_secrets``): an error message never
+    carries a value of arbitrary size, nor a secret."""
+    if isinstance(value, str):
+        value = redact_secrets(value)
     if isinstance(value, str) and len(value) > limit:
         shown = value[:limit] if plain else repr(value[:limit])
         return f"{shown}… ({len(value):,} characters)"

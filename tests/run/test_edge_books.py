@@ -49,15 +49,9 @@ def test_an_edge_book_renders_reports_that_say_so(
     result = CliRunner().invoke(
         app,
         [
-            "run",
-            "--data",
-            str(book),
-            "--out",
-            str(tmp_path / "runs" / "r"),
-            "--set",
-            f"as_of={as_of}",
-        ]
-        + ["--format", "html", "--top", "2"],
+            *("run", "--data", str(book), "--out", str(tmp_path / "runs" / "r")),
+            *("--set", f"as_of={as_of}", "--format", "html", "--top", "2"),
+        ],
     )
     assert result.exit_code == 0, result.output
     review = _visible(tmp_path / "runs" / "r" / "reports" / "executive_review.html")

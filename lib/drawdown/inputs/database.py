@@ -77,8 +77,12 @@ def redact(uri: str) -> str:
 def strip_password(uri: str) -> tuple[str, str | None]:
     """``(uri without its password, the password or None)``: to move a typed password aside.
 
-    The password may be typed as ``user:password@host`` (percent-encoded) or ``?password=``.
+    The password may be typed as ``user:password@host`` (percent-encoded, or raw: a ``#``, ``?``,
+    ``/`` or ``@`` in it is taken as part of it, up to the last ``@``) or ``?password=``.
     """
+    raw = _RAW_PASSWORD.match(uri)
+    if raw is not None and "@" not in urlsplit(uri).netloc:
+        return f"{raw['scheme']}{raw['user']}@{raw['rest']}", unquote(raw["password"])
     parts = urlsplit(uri)
     query = parse_qsl(parts.query, keep_blank_values=True)
     in_query = [value for key, value in query if key == "password"]
@@ -90,6 +94,14 @@ def strip_password(uri: str) -> tuple[str, str | None]:
         query=urlencode([(key, value) for key, value in query if key != "password"]),
     )
     return urlunsplit(bare), password
+
+
+_RAW_PASSWORD = re.compile(
+    r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:/?#@]*):(?P<password>.*)@(?P<rest>[^@]*)$",
+    re.S,
+)
+"""``scheme://user:password@rest`` with reserved characters typed raw in the password, which a
+URL parser would cut at the first ``#``, ``?`` or ``/``."""
 
 
 def hide_password(uri: str) -> str:

@@ -32,7 +32,7 @@ from drawdown.errors import InputError
 from drawdown.inputs.contract import REQUIRED_TABLES, TABLES
 from drawdown.inputs.quality import Finding, format_findings
 from drawdown.inputs.raw import ROW_COLUMN, RawTable
-from drawdown.params import Params
+from drawdown.params import Params, redact_secrets
 
 SUFFIXES = (".csv", ".parquet")
 
@@ -53,7 +53,9 @@ def read_source(uri: str | Path, params: Params) -> dict[str, RawTable]:
 def read_folder(folder: Path) -> dict[str, RawTable]:
     """One RawTable per ``<table>.csv`` / ``<table>.parquet`` file in ``folder``."""
     if not folder.is_dir():
-        raise InputError(f"data source {folder} is not a folder (nor a database URI)")
+        raise InputError(
+            f"data source {redact_secrets(str(folder))} is not a folder (nor a database URI)"
+        )
     findings: list[Finding] = []
     tables: dict[str, RawTable] = {}
     for table in TABLES:

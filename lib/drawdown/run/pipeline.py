@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import signal
 import threading
@@ -86,7 +87,7 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
     previous = steps.previous_run(runs, params, as_of)
     run_dir = (request.out or Path("runs") / params.as_of.isoformat()).resolve()
     check_run_dir(run_dir, params.source.uri)
-    with run_lock(run_dir):
+    with secrets_withheld(params), run_lock(run_dir):
         stage = staging_dir(run_dir)
         logger = _attach_log(stage / "run.log")
         for note in notes:
@@ -376,6 +377,19 @@ def _record_failure(
     except OSError as exc:
         log.error("the failed run's manifest could not be written: %s", exc.strerror)
     log.error("run failed: %s", failure)
+
+
+@contextlib.contextmanager
+def secrets_withheld(params: Params) -> Iterator[None]:
+    """The database password variables (``PGPASSWORD`` and ``source.password_env``) out of the
+    environment while the notebooks execute and the reports render: the database was read at
+    validation, and no kernel or browser needs them. Put back afterwards."""
+    names = ["PGPASSWORD", params.source.password_env]
+    held = {name: os.environ.pop(name) for name in names if name and name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(held)
 
 
 def _failure(exc: BaseException, run_log: Path) -> BaseException:
