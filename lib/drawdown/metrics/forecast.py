@@ -252,7 +252,7 @@ def exhaustion_quantiles(
             .then(None)
             .when(spent)
             .then(pl.col("exhaustion_date"))
-            .otherwise(pl.lit(as_of) + pl.duration(days=t.ceil().cast(pl.Int64)))
+            .otherwise(pl.lit(as_of) + pl.duration(days=t.round(6).ceil().cast(pl.Int64)))
             .alias(name)
         )
 
