@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
+from _books import contract, make_book, usage
 from drawdown.inputs.contract import Book
 from drawdown.inputs.rating import rate_usage
 from drawdown.metrics.accounts import account_health
@@ -28,7 +29,6 @@ from drawdown.metrics.forecast import (
 from drawdown.metrics.overconsumption import meter_months
 from drawdown.metrics.series import daily_spend
 from drawdown.params import Params
-from _books import contract, make_book, usage
 
 AS_OF = date(2026, 11, 15)
 WINDOW_START = date(2026, 8, 24)
