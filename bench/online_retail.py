@@ -14,7 +14,9 @@ shaped for drawdown. The mapping:
   salesperson would size it after a trial quarter); 0 (pay-as-you-go) when that is under 100.
 - rate_card: ``spend`` at unit_price 1.0, so the rated amount is the spend; no limit.
 
-The as-of date is the last day with usage (2011-12-09).
+The as-of date is the last day with usage (2011-12-09); money is in GBP, so run it with
+``drawdown run --data bench/books/online_retail --set currency=GBP`` (or
+``compute_all(folder, {"currency": "GBP"})``): ``forecast_backtest`` holds the track record.
 """
 
 from __future__ import annotations

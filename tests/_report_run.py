@@ -166,7 +166,72 @@ def _health() -> pl.DataFrame:
         exhausts_before_term_end=pl.col("account_id") == "A2",
         account_value=pl.when(commit > 0).then(commit).otherwise(5500.0),
         is_smooth=pl.col("cv_28d") <= 0.5,
+        exhaustion_p10=pl.when(pl.col("account_id") == "A2").then(pl.lit(date(2026, 3, 2))),
+        exhaustion_p50=pl.when(pl.col("account_id") == "A2").then(pl.lit(date(2026, 3, 2))),
+        exhaustion_p90=pl.when(pl.col("account_id") == "A2").then(pl.lit(date(2026, 3, 2))),
+        p_exhaust_before_term_end=pl.when(pl.col("commit_amount") > 0).then(
+            (pl.col("account_id") == "A2").cast(pl.Float64)
+        ),
     )
+
+
+def _forecasts() -> dict[str, pl.DataFrame]:
+    """consumption_forecast, limit_crossing, forecast_backtest and renewal_scenarios: A1's
+    api_calls crosses its limit on 2026-04-28 (after as_of); A2 (over) may pay overage or expand,
+    A3 (under) may right-size; the back-test pooled: 80% inside the band, 6% against 11%."""
+    forecast = pl.DataFrame(
+        {
+            "account_id": ["A1", "A1", "A2", "A2", "A3", "A3"],
+            "horizon": ["next_28_days", "term_end"] * 3,
+            "horizon_days": [28, 304] * 3,
+            "p10": [8000.0, 90000.0, 6500.0, 70000.0, 400.0, 5000.0],
+            "p50": [9240.0, 100000.0, 7280.0, 79000.0, 560.0, 6080.0],
+            "p90": [10500.0, 110000.0, 8000.0, 88000.0, 700.0, 7000.0],
+        }
+    )
+    crossing = pl.DataFrame(
+        {
+            "account_id": ["A1", "A2"],
+            "meter": ["api_calls", "api_calls"],
+            "month": [date(2026, 4, 1)] * 2,
+            "limit": [1000.0, 1000.0],
+            "usage_to_date": [800.0, 1400.0],
+            "projected_usage": [1100.0, 1600.0],
+            "projected_pct_over": [0.1, 0.6],
+            "crossing_date": [date(2026, 4, 28), date(2026, 4, 10)],
+        }
+    )
+    backtest = pl.DataFrame(
+        {
+            "as_of_made": [date(2026, 4, 2), date(2026, 3, 5), date(2026, 2, 5), None],
+            "horizon_days": [28] * 4,
+            "accounts": [3, 3, 3, 9],
+            "coverage_p10_p90": [1.0, 2 / 3, 2 / 3, 0.8],
+            "mdape_p50": [0.05, 0.07, 0.06, 0.06],
+            "mdape_run_rate": [0.1, 0.12, 0.11, 0.11],
+        }
+    )
+    renewal = date(2027, 3, 1)
+    scenarios = pl.DataFrame(
+        {
+            "account_id": ["A2", "A2", "A3", "A3"],
+            "renewal_date": [renewal] * 4,
+            "scenario": ["pay_overage", "expand_commit", "pay_overage", "right_size"],
+            "next_term_days": [365] * 4,
+            "forecast_consumption": [94900.0, 94900.0, 7300.0, 7300.0],
+            "commit_amount": [60000.0, 94900.0, 30000.0, 7300.0],
+            "overage_amount": [69800.0, 0.0, 0.0, 0.0],
+            "cost": [129800.0, 94900.0, 30000.0, 7300.0],
+            "is_cheapest": [False, True, False, True],
+            "cost_over_cheapest": [34900.0, 0.0, 22700.0, 0.0],
+        }
+    )
+    return {
+        "consumption_forecast": forecast,
+        "limit_crossing": crossing,
+        "forecast_backtest": backtest,
+        "renewal_scenarios": scenarios,
+    }
 
 
 def _cases() -> pl.DataFrame:
@@ -477,6 +542,7 @@ def write_run(run_dir: Path, *, reset: bool = True, previous: bool = True) -> Pa
         "meter_months": _meter_months(),
         "account_months": _account_months(),
         "account_actions": _actions(),
+        **_forecasts(),
     }
     if reset:
         tables["reset_tracker"], tables["reset_comparison"] = _reset()

@@ -22,7 +22,6 @@ from drawdown.metrics.forecast import (
     PERSISTENCE,
     Z90,
     consumption_forecast,
-    first_spend,
     limit_crossing,
     normal_cdf,
 )
@@ -72,7 +71,7 @@ def frames(book: Book) -> dict[str, pl.DataFrame]:
     rated = rate_usage(book)
     daily = daily_spend(rated, AS_OF)
     health = account_health(book, rated, Params(), AS_OF, daily).collect()
-    forecast = consumption_forecast(health.lazy(), daily, first_spend(daily), AS_OF).collect()
+    forecast = consumption_forecast(health.lazy(), daily, AS_OF).collect()
     return {"health": health, "forecast": forecast}
 
 
@@ -175,9 +174,9 @@ def test_limit_crossing_day_and_month_end():
     )
     rated = rate_usage(the_book)
     months = meter_months(the_book, rated, AS_OF, 3)
-    first = first_spend(daily_spend(rated, AS_OF))
+    daily = daily_spend(rated, AS_OF)
     row = (
-        limit_crossing(months, rated, the_book.contracts, the_book.rate_card, first, AS_OF)
+        limit_crossing(months, rated, the_book.contracts, the_book.rate_card, daily, AS_OF)
         .collect()
         .to_dicts()[0]
     )
@@ -194,7 +193,7 @@ def test_backtest_of_a_steady_account_is_exact():
         [contract("S", *TERM, 5000.0, account="s")], [usage("s", TERM[0], AS_OF, 10.0)]
     )
     daily = daily_spend(rate_usage(the_book), AS_OF)
-    result = forecast_backtest(the_book.contracts, daily, first_spend(daily), AS_OF, 28).collect()
+    result = forecast_backtest(the_book.contracts, daily, AS_OF, 28).collect()
     assert result["as_of_made"].to_list() == [
         AS_OF - timedelta(days=28),
         AS_OF - timedelta(days=56),

@@ -209,18 +209,41 @@ def test_an_over_month_before_the_lookback_is_only_over(run: report_data.RunData
     assert marks["mark"].to_list() == ["over", "over", "sustained"]
 
 
-def test_renewal_scenarios_for_an_over_account(run: report_data.RunData) -> None:
+def test_renewal_scenarios_read_the_artifact(run: report_data.RunData) -> None:
     scenarios = report_data.renewal_scenarios(report_data.account_data(run, "A2"))
-    # usage = 260 x 365 = 94900; overage price ratio 2.0 -> 60000 + 34900 x 2
-    assert scenarios["cost"].to_list() == [129800.0, 94900.0, 129800.0]
+    assert scenarios["scenario"].to_list() == [
+        "Pay overage at the overage price",
+        "Expand the commit to the forecast (cheapest)",
+    ]
+    # against today's 60,000 commit
+    assert scenarios["change"].to_list() == [69800.0, 34900.0]
 
 
-def test_renewal_scenarios_reduce_scope_for_an_under_account(run: report_data.RunData) -> None:
-    # usage = 20 x 365 = 7300 against a 30000 commit
-    assert (
-        report_data.renewal_scenarios(report_data.account_data(run, "A3"))["cost"].to_list()[2]
-        == 7300.0
+def test_renewal_sentence_names_the_cheapest_and_its_saving(run: report_data.RunData) -> None:
+    sentence = report_data.renewal_sentence(report_data.account_data(run, "A3"))
+    assert sentence == (
+        "Renews on 1 Mar 2027; at the forecast median of $7,300 over the next 365 days, the "
+        "cheapest is to right-size the commit to the forecast: $22,700 less than to pay overage "
+        "at the overage price."
     )
+    assert report_data.renewal_sentence(report_data.account_data(run, "A1")).startswith(
+        "No renewal scenario"
+    )
+
+
+def test_track_record_sentence(run: report_data.RunData) -> None:
+    assert report_data.track_record(run["forecast_backtest"]) == (
+        "Track record: of the forecasts made 5 Feb to 2 Apr 2026 for the next 28 days, 80% of 9 "
+        "accounts landed inside the forecast band (p10 to p90); the median miss was 6%, against "
+        "11% for the straight run-rate line."
+    )
+
+
+def test_crossings_ahead_are_those_not_over_yet(run: report_data.RunData) -> None:
+    # seen on 20 April: A2 crossed on the 10th (a case already), A1 crosses on the 28th
+    ahead = report_data.crossings_ahead(replace(run, as_of=date(2026, 4, 20)))
+    assert ahead["account_name"].to_list() == ["Acme Corp"]
+    assert ahead["crossing_date"].to_list() == [date(2026, 4, 28)]
 
 
 def test_unknown_account_is_named(run: report_data.RunData) -> None:

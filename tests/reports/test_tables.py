@@ -54,7 +54,7 @@ def test_reset_table_shows_shares_as_percent_and_counts_as_numbers(
 
 def test_scenarios_table_signs_the_change(run: report_data.RunData) -> None:
     scenarios = report_data.renewal_scenarios(report_data.account_data(run, "A3"))
-    assert "$22,700" in tables.scenarios_table(scenarios).as_raw_html()
+    assert "−$22,700" in tables.scenarios_table(scenarios).as_raw_html()
 
 
 def test_funnel_table_shows_counts_and_shares(run: report_data.RunData) -> None:

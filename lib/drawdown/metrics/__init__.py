@@ -17,9 +17,15 @@ from drawdown.inputs.contract import Book
 from drawdown.inputs.rating import rate_usage
 from drawdown.metrics.accounts import account_health
 from drawdown.metrics.actions import account_actions
-from drawdown.metrics.backtest import forecast_backtest
+from drawdown.metrics.backtest import OFFSETS, forecast_backtest
 from drawdown.metrics.changes import changes
-from drawdown.metrics.forecast import consumption_forecast, first_spend, limit_crossing
+from drawdown.metrics.forecast import (
+    HORIZON_DAYS,
+    QUIET_DAYS,
+    WINDOW_DAYS,
+    consumption_forecast,
+    limit_crossing,
+)
 from drawdown.metrics.health import ttfbe_cohorts
 from drawdown.metrics.overconsumption import (
     MONTHS_SHOWN,
@@ -66,14 +72,17 @@ def resolve_as_of(book: Book, params: Params) -> date:
     return latest
 
 
-def health_stage(book: Book, params: Params, rated: pl.LazyFrame) -> dict[str, pl.DataFrame]:
+def health_stage(
+    book: Book, params: Params, rated: pl.LazyFrame, forecast: bool = True
+) -> dict[str, pl.DataFrame]:
     """Usage health and commit bands: daily_spend, account_health, ttfbe_cohorts, account_months.
 
-    ``rated`` is ``rate_usage(book)`` (collected once by the caller and reused).
+    ``rated`` is ``rate_usage(book)`` (collected once by the caller and reused). Without
+    ``forecast`` the exhaustion quantiles of account_health are left null.
     """
     as_of = resolve_as_of(book, params)
     daily = daily_spend(rated, as_of).collect().lazy()
-    health = account_health(book, rated, params, as_of, daily)
+    health = account_health(book, rated, params, as_of, daily, forecast)
     return _collect(
         daily_spend=by_account_day(daily),
         account_health=health,
@@ -127,15 +136,18 @@ def forecast_stage(
     """The forecasts of docs/forecasts.md: consumption_forecast, limit_crossing (from the
     meter_months artifact), forecast_backtest and renewal_scenarios."""
     as_of = resolve_as_of(book, params)
-    spend = daily.lazy()
-    first = first_spend(spend).collect().lazy()
-    forecast = consumption_forecast(health.lazy(), spend, first, as_of).collect()
+    # every window and horizon of the forecasts and the back-test lies in the last 200 days
+    reach = max(OFFSETS) + WINDOW_DAYS + QUIET_DAYS + HORIZON_DAYS
+    spend = (
+        daily.lazy().filter(pl.col("usage_date") > as_of - timedelta(days=reach)).collect().lazy()
+    )
+    forecast = consumption_forecast(health.lazy(), spend, as_of).collect()
     return {"consumption_forecast": forecast} | _collect(
         limit_crossing=limit_crossing(
-            months.lazy(), rated, book.contracts, book.rate_card, first, as_of
+            months.lazy(), rated, book.contracts, book.rate_card, spend, as_of
         ),
         forecast_backtest=forecast_backtest(
-            book.contracts, spend, first, as_of, params.bands.run_rate_window_days
+            book.contracts, spend, as_of, params.bands.run_rate_window_days
         ),
         renewal_scenarios=renewal_scenarios(health.lazy(), forecast.lazy(), rated, as_of),
     )
@@ -158,9 +170,10 @@ def seen_at(
     book: Book, params: Params, rated: pl.LazyFrame, as_of: date, with_summary: bool = False
 ) -> dict[str, pl.DataFrame]:
     """The same book as of an earlier ``as_of``, for comparisons: account_health and
-    overage_cases (and segment_summary ``with_summary``)."""
+    overage_cases (and segment_summary ``with_summary``). The comparisons read no forecast: the
+    exhaustion quantiles of that account_health are left null."""
     earlier = params.with_overrides({"as_of": as_of.isoformat()})
-    frames = health_stage(book, earlier, rated)
+    frames = health_stage(book, earlier, rated, forecast=False)
     frames |= overconsumption_stage(book, earlier, rated, frames["account_health"])
     names = ["account_health", "overage_cases"]
     if with_summary:

@@ -18,7 +18,6 @@ OFFSETS = (28, 56, 84)
 def forecast_backtest(
     contracts: pl.LazyFrame,
     daily: pl.LazyFrame,
-    first: pl.LazyFrame,
     as_of: date,
     run_rate_days: int,
 ) -> pl.LazyFrame:
@@ -35,10 +34,7 @@ def forecast_backtest(
     mdape_run_rate.
     """
     made = pl.concat(
-        [
-            _outcomes(contracts, daily, first, as_of - timedelta(days=k), run_rate_days)
-            for k in OFFSETS
-        ]
+        [_outcomes(contracts, daily, as_of - timedelta(days=k), run_rate_days) for k in OFFSETS]
     )
     per_date = made.group_by("as_of_made").agg(*_scores()).sort("as_of_made", descending=True)
     pooled = made.select(pl.lit(None, pl.Date).alias("as_of_made"), *_scores())
@@ -55,7 +51,6 @@ def forecast_backtest(
 def _outcomes(
     contracts: pl.LazyFrame,
     daily: pl.LazyFrame,
-    first: pl.LazyFrame,
     made: date,
     run_rate_days: int,
 ) -> pl.LazyFrame:
@@ -77,9 +72,7 @@ def _outcomes(
     )
     line_days = (pl.lit(made) - pl.col("_line_from")).dt.total_days() + 1
     return (
-        forecast_at(
-            terms, daily.filter(pl.col("usage_date") <= made), first, made, pl.lit(HORIZON_DAYS)
-        )
+        forecast_at(terms, daily.filter(pl.col("usage_date") <= made), made, pl.lit(HORIZON_DAYS))
         .join(sums, on="account_id", how="left")
         .with_columns(
             pl.col("actual").fill_null(0.0),

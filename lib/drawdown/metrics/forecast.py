@@ -4,7 +4,7 @@ The method is a closed form, computed for the whole book in a few group-bys over
 spend (no loop over accounts or days, no sampling, so the same book gives the same bits):
 
 - window: the account's days in [max(A − WINDOW_DAYS + 1, term_start, first day with spend), A],
-  zero days included;
+  zero days included (``forecast_spans``: the first day with spend after QUIET_DAYS without);
 - weekday means mean_w = Σ c over the window's days of weekday w / how many such days (a weekday
   the window has not seen yet takes the window's overall mean);
 - the forecast mean of Σ c over (A, A + h] is Σ_w n_w(h) × mean_w, n_w(h) the days of weekday w in
@@ -32,6 +32,8 @@ WINDOW_DAYS = 84
 """Days of history each forecast reads: twelve whole weeks (chosen on the back-test, docs/forecasts.md)."""
 PERSISTENCE = 0.3
 """κ: the share of a day's variance that persists as a level shift (chosen on the back-test)."""
+QUIET_DAYS = 28
+"""Days without spend before the window after which spend in it counts as a fresh start."""
 HORIZON_DAYS = 28
 Z90 = 1.2815515655446004
 """The standard normal's 90th percentile: [p10, p90] is the central 80% interval."""
@@ -110,34 +112,40 @@ def quantiles(mean: pl.Expr, variance_per_day: pl.Expr, horizon: pl.Expr) -> lis
     ]
 
 
-def forecast_spans(terms: pl.LazyFrame, first_spend: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
-    """Each account's window: ``_from`` = max(A − WINDOW_DAYS + 1, term_start, first spend),
-    ``_to`` = A; ``_from`` null when the account has no spend by A. ``terms`` has account_id and
-    term_start; ``first_spend`` account_id and ``first_spend`` (its first day with spend)."""
-    earliest = pl.lit(as_of - timedelta(days=WINDOW_DAYS - 1))
+def forecast_spans(terms: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Each account's window: ``_from`` = max(A − WINDOW_DAYS + 1, term_start, its first day
+    with spend in the window and the QUIET_DAYS before it), ``_to`` = A; ``_from`` null when it
+    has no spend in the window. An account that starts spending inside the window — or starts
+    again after QUIET_DAYS or more without spend — is measured from that day, not from the
+    zeros before it. ``terms`` has account_id and term_start."""
+    earliest = as_of - timedelta(days=WINDOW_DAYS - 1)
+    first = (
+        daily.filter(
+            pl.col("usage_date").is_between(earliest - timedelta(days=QUIET_DAYS), as_of),
+            pl.col("amount") > 0,
+        )
+        .group_by("account_id")
+        .agg(
+            pl.col("usage_date").min().alias("_first"),
+            pl.col("usage_date").max().alias("_last"),
+        )
+    )
     return (
-        terms.join(first_spend, on="account_id", how="left")
+        terms.join(first, on="account_id", how="left")
         .with_columns(
-            pl.when(pl.col("first_spend") <= as_of)
-            .then(pl.max_horizontal(earliest, "term_start", "first_spend"))
+            pl.when(pl.col("_last") >= earliest)
+            .then(pl.max_horizontal(pl.lit(earliest), "term_start", "_first"))
             .alias("_from"),
             pl.lit(as_of).alias("_to"),
         )
-        .drop("first_spend")
+        .drop("_first", "_last")
     )
 
 
-def first_spend(daily: pl.LazyFrame) -> pl.LazyFrame:
-    """Each account's first day with spend: account_id, first_spend."""
-    return daily.group_by("account_id").agg(pl.col("usage_date").min().alias("first_spend"))
-
-
-def level_and_spread(
-    terms: pl.LazyFrame, daily: pl.LazyFrame, first: pl.LazyFrame, as_of: date
-) -> pl.LazyFrame:
+def level_and_spread(terms: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     """The weekday means of each account of ``terms`` as of ``as_of`` (``weekday_means``; 7 rows
     per account with spend in its window, none for the others)."""
-    spans = forecast_spans(terms, first, as_of)
+    spans = forecast_spans(terms, daily, as_of)
     recent = daily.filter(
         pl.col("usage_date").is_between(as_of - timedelta(days=WINDOW_DAYS - 1), as_of)
     )
@@ -147,14 +155,13 @@ def level_and_spread(
 def forecast_at(
     terms: pl.LazyFrame,
     daily: pl.LazyFrame,
-    first: pl.LazyFrame,
     as_of: date,
     horizon: pl.Expr,
 ) -> pl.LazyFrame:
     """p10, p50, p90 of Σ c over (A, A + h] per account of ``terms``, h = ``horizon`` (an
     expression over the columns of ``terms``, ≥ 0). Accounts without spend in their window get 0.
     Columns: the columns of ``terms``, horizon_days, p10, p50, p90, _level, _var."""
-    means = level_and_spread(terms, daily, first, as_of)
+    means = level_and_spread(terms, daily, as_of)
     sums = (
         terms.with_columns(horizon.alias("horizon_days"))
         .join(means, on="account_id")
@@ -173,14 +180,12 @@ def forecast_at(
     )
 
 
-def consumption_forecast(
-    health: pl.LazyFrame, daily: pl.LazyFrame, first: pl.LazyFrame, as_of: date
-) -> pl.LazyFrame:
+def consumption_forecast(health: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     """The consumption_forecast artifact: per account of ``health``, two rows — ``next_28_days``
     (h = 28) and ``term_end`` (h = remaining_days) — with p10, p50, p90 of Σ c over (A, A + h].
     Columns: account_id, horizon, horizon_days, p10, p50, p90; sorted by account_id, horizon."""
     terms = health.select("account_id", "term_start", "remaining_days")
-    means = level_and_spread(terms, daily, first, as_of)
+    means = level_and_spread(terms, daily, as_of)
     horizons = pl.concat(
         [
             terms.with_columns(
@@ -206,30 +211,39 @@ def consumption_forecast(
     )
 
 
-def exhaustion_quantiles(
-    health: pl.LazyFrame, daily: pl.LazyFrame, first: pl.LazyFrame, as_of: date
-) -> pl.LazyFrame:
-    """exhaustion_p10/p50/p90 and p_exhaust_before_term_end per account of ``health``.
+def exhaustion_inputs(terms: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Per account of ``terms`` (account_id, term_start, term_end) with spend in its window: the
+    daily level ``_level``, the daily variance ``_var`` and the forecast mean to term_end
+    ``_mean_term`` (``exhaustion_quantiles`` reads them)."""
+    means = level_and_spread(terms.select("account_id", "term_start"), daily, as_of)
+    remaining = (pl.col("term_end") - pl.lit(as_of)).dt.total_days()
+    return (
+        means.join(terms.select("account_id", remaining.alias("_remaining_days")), on="account_id")
+        .group_by("account_id")
+        .agg(
+            pl.col("_level", "_var").first(),
+            horizon_sum(pl.col("_remaining_days").first()).alias("_mean_term"),
+        )
+    )
+
+
+def exhaustion_quantiles(as_of: date) -> list[pl.Expr]:
+    """exhaustion_p10/p50/p90 and p_exhaust_before_term_end, over account_health's columns and
+    ``exhaustion_inputs``'s (null ones meaning no spend in the window).
 
     R = commit_amount − consumed_to_date. With the daily level m and variance s² of the forecast,
     the q-path's consumption after t days is m t + z_q s √(t + κ t²); the day it reaches R solves
     (m² − z² s² κ) t² − (2 R m + z² s²) t + R² = 0, whose smaller root belongs to the p90 path
     (exhaustion_p10) and larger one to the p10 path (exhaustion_p90, null when m² ≤ z² s² κ: that
-    path never gets there); exhaustion_p50 = A + ceil(R / m). Each is A + ceil(t) days. When the
-    commit is already consumed, all three are the day it was reached (exhaustion_date). Null for
-    pay-as-you-go and for a path that never reaches the commit.
+    path never gets there); exhaustion_p50 = A + ceil(R / m). Each is A + ceil(t) days (t rounded
+    to 6 decimals first: float noise is not a day). When the commit is already consumed, all
+    three are the day it was reached (exhaustion_date). Null for pay-as-you-go and for a path
+    that never reaches the commit.
     p_exhaust_before_term_end = P(Σ c over (A, term_end] ≥ R) under the forecast's normal (1 when
     already consumed; null for pay-as-you-go).
     """
-    means = level_and_spread(health.select("account_id", "term_start"), daily, first, as_of)
-    per_account = means.group_by("account_id").agg(pl.col("_level", "_var").first())
-    to_term = (
-        health.select("account_id", "remaining_days")
-        .join(means, on="account_id")
-        .group_by("account_id")
-        .agg(horizon_sum(pl.col("remaining_days").first()).alias("_mean_term"))
-    )
-    remaining, m, v = pl.col("_remaining"), pl.col("_level"), pl.col("_var")
+    remaining = pl.col("commit_amount") - pl.col("consumed_to_date")
+    m, v = pl.col("_level").fill_null(0.0), pl.col("_var").fill_null(0.0)
     a = m**2 - Z90**2 * v * PERSISTENCE
     b = 2 * remaining * m + Z90**2 * v
     root = (b**2 - 4 * a * remaining**2).clip(lower_bound=0.0).sqrt()
@@ -239,11 +253,12 @@ def exhaustion_quantiles(
     spent = pl.col("consumed_to_date") >= pl.col("commit_amount")
     committed = pl.col("commit_amount") > 0
     term_days = pl.col("remaining_days")
+    mean_term = pl.col("_mean_term").fill_null(0.0)
     spread = (v * (term_days + PERSISTENCE * term_days**2)).sqrt()
     chance = (
         pl.when(spread > 0)
-        .then(1 - normal_cdf((remaining - pl.col("_mean_term")) / spread))
-        .otherwise((pl.col("_mean_term") >= remaining).cast(pl.Float64))
+        .then(1 - normal_cdf((remaining - mean_term) / spread))
+        .otherwise((mean_term >= remaining).cast(pl.Float64))
     )
 
     def day(t: pl.Expr, name: str) -> pl.Expr:
@@ -256,29 +271,17 @@ def exhaustion_quantiles(
             .alias(name)
         )
 
-    return (
-        health.select(
-            "account_id", "commit_amount", "consumed_to_date", "remaining_days", "exhaustion_date"
-        )
-        .join(per_account, on="account_id", how="left")
-        .join(to_term, on="account_id", how="left")
-        .with_columns(
-            pl.col("_level", "_var", "_mean_term").fill_null(0.0),
-            (pl.col("commit_amount") - pl.col("consumed_to_date")).alias("_remaining"),
-        )
-        .select(
-            "account_id",
-            day(early, "exhaustion_p10"),
-            day(middle, "exhaustion_p50"),
-            day(late, "exhaustion_p90"),
-            pl.when(~committed)
-            .then(None)
-            .when(spent)
-            .then(1.0)
-            .otherwise(chance)
-            .alias("p_exhaust_before_term_end"),
-        )
-    )
+    return [
+        day(early, "exhaustion_p10"),
+        day(middle, "exhaustion_p50"),
+        day(late, "exhaustion_p90"),
+        pl.when(~committed)
+        .then(None)
+        .when(spent)
+        .then(1.0)
+        .otherwise(chance)
+        .alias("p_exhaust_before_term_end"),
+    ]
 
 
 def normal_cdf(x: pl.Expr) -> pl.Expr:
@@ -296,7 +299,7 @@ def limit_crossing(
     rated: pl.LazyFrame,
     contracts: pl.LazyFrame,
     rate_card: pl.LazyFrame,
-    first: pl.LazyFrame,
+    daily: pl.LazyFrame,
     as_of: date,
 ) -> pl.LazyFrame:
     """Per (account, meter) with a limit in A's month: where the p50 path of the month ends.
@@ -339,7 +342,7 @@ def limit_crossing(
         pairs.select(keys).join(
             terms.select("account_id", "term_start"), on="account_id", how="left"
         ),
-        first,
+        daily,
         as_of,
     ).with_columns(pl.col("_from").fill_null(pl.col("_to")))
     means = weekday_means(weekday_profile(spans, quantities, keys, "quantity"), keys).select(

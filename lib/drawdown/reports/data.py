@@ -12,7 +12,7 @@ function of collected frames: the notebooks call one function per cell. Recommen
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -419,6 +419,7 @@ class AccountData:
     meters: pl.DataFrame
     months: pl.DataFrame
     as_of: date
+    scenarios: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def account_data(run: RunData, account_id: str) -> AccountData:
@@ -437,6 +438,7 @@ def account_data(run: RunData, account_id: str) -> AccountData:
         meters=run["meter_months"].filter(mine).sort(["meter", "month"]),
         months=run["account_months"].filter(mine).sort("month"),
         as_of=run.as_of,
+        scenarios=run["renewal_scenarios"].filter(mine),
     )
 
 
@@ -579,38 +581,102 @@ def spend_variation(months: pl.DataFrame, as_of: date) -> float | None:
     return float(amounts.std() / amounts.mean())
 
 
+SCENARIO_LABELS = {
+    "pay_overage": "Pay overage at the overage price",
+    "expand_commit": "Expand the commit to the forecast",
+    "right_size": "Right-size the commit to the forecast",
+}
+"""The renewal scenarios of ``renewal_scenarios`` in the words a report uses."""
+
+
 def renewal_scenarios(account: AccountData) -> pl.DataFrame:
-    """Next-term cost of three renewal choices at the current run-rate over one more term.
-
-    usage = run_rate x term days (365 for pay-as-you-go). ``pay overage``: the commit plus usage
-    above it at the overage price (overage/unit price ratio of the latest month's metered usage,
-    1.0 without limits); ``expand commit``: a commit that covers the usage; ``reduce scope``: a
-    commit cut to the usage of the meters in use (never above today's commit).
-    Columns: scenario, commit, cost, change (cost against today's commit).
-    """
-    health = account.health
-    commit = health["commit_amount"] or 0.0
-    days = health["term_days"] if commit else 365
-    usage = (health["run_rate"] or 0.0) * days
-    ratio = _overage_ratio(account.meters) if commit else 1.0
-    reduced = min(commit, usage)
-    rows = [
-        ("Pay overage at the overage price", commit, commit + max(0.0, usage - commit) * ratio),
-        ("Expand the commit to the run-rate", max(commit, usage), max(commit, usage)),
-        ("Reduce scope to the used meters", reduced, reduced + max(0.0, usage - reduced) * ratio),
-    ]
-    return pl.DataFrame(
-        rows, schema={"scenario": pl.String, "commit": pl.Float64, "cost": pl.Float64}, orient="row"
-    ).with_columns((pl.col("cost") - commit).alias("change"))
+    """The account's rows of the renewal_scenarios artifact (docs/forecasts.md#renewal-scenarios),
+    as the account review shows them: scenario (its label, the cheapest marked), commit, cost
+    over the next term at the forecast median, change (cost against today's commit). Empty for
+    an account offered none (pay-as-you-go, not live)."""
+    today = account.health["commit_amount"] or 0.0
+    return account.scenarios.select(
+        pl.format(
+            "{}{}",
+            pl.col("scenario").replace_strict(SCENARIO_LABELS),
+            pl.when(pl.col("is_cheapest")).then(pl.lit(" (cheapest)")).otherwise(pl.lit("")),
+        ).alias("scenario"),
+        pl.col("commit_amount").alias("commit"),
+        "cost",
+        (pl.col("cost") - today).alias("change"),
+    )
 
 
-def _overage_ratio(meters: pl.DataFrame) -> float:
-    if meters.height == 0:
-        return 1.0
-    latest = meters.filter(pl.col("month") == pl.col("month").max())
-    list_value = (latest["usage"] * latest["unit_price"]).sum()
-    over_value = (latest["usage"] * latest["overage_unit_price"]).sum()
-    return float(over_value / list_value) if list_value else 1.0
+def renewal_sentence(account: AccountData, currency: str = "USD") -> str:
+    """One sentence: the renewal date, the forecast over the next term, the cheapest scenario
+    and its saving against the dearest other one (or why there is no scenario)."""
+    from drawdown.reports.narrative import money
+
+    rows = account.scenarios
+    if rows.height == 0:
+        return "No renewal scenario: the account has no commit or is not live yet."
+    cheapest = rows.filter(pl.col("is_cheapest")).row(0, named=True)
+    renews = f"Renews on {cheapest['renewal_date']:%-d %b %Y}"
+    forecast = (
+        f"at the forecast median of {money(cheapest['forecast_consumption'], currency)} over the "
+        f"next {cheapest['next_term_days']} days"
+    )
+    label = SCENARIO_LABELS[cheapest["scenario"]].lower()
+    others = rows.filter(~pl.col("is_cheapest"))
+    if others.height == 0:
+        return f"{renews}; {forecast}, the one scenario is to {label}."
+    dearest = others.sort("cost_over_cheapest", descending=True).row(0, named=True)
+    if dearest["cost_over_cheapest"] <= 0:
+        return f"{renews}; {forecast}, every scenario costs the same."
+    return (
+        f"{renews}; {forecast}, the cheapest is to {label}: "
+        f"{money(dearest['cost_over_cheapest'], currency)} less than to "
+        f"{SCENARIO_LABELS[dearest['scenario']].lower()}."
+    )
+
+
+def track_record(backtest: pl.DataFrame) -> str | None:
+    """The forecasts' track record in one sentence, from the pooled row of forecast_backtest
+    (docs/forecasts.md#back-test); None when no account could be back-tested."""
+    pooled = backtest.filter(pl.col("as_of_made").is_null())
+    if pooled.height == 0 or not pooled["accounts"][0]:
+        return None
+    row = pooled.row(0, named=True)
+    made = backtest.filter(pl.col("as_of_made").is_not_null())["as_of_made"]
+    span = f"{made.min():%-d %b} to {made.max():%-d %b %Y}"
+    sentence = (
+        f"Track record: of the forecasts made {span} for the next {row['horizon_days']} days, "
+        f"{row['coverage_p10_p90']:.0%} of {row['accounts']:,} accounts landed inside the "
+        "forecast band (p10 to p90)"
+    )
+    if row["mdape_p50"] is None or row["mdape_run_rate"] is None:
+        return sentence + "."
+    return (
+        f"{sentence}; the median miss was {row['mdape_p50']:.0%}, against "
+        f"{row['mdape_run_rate']:.0%} for the straight run-rate line."
+    )
+
+
+def crossings_ahead(run: RunData, rows: int = LIST_ROWS) -> pl.DataFrame:
+    """Meters that are not over their limit yet but whose forecast median crosses it before
+    this month ends (limit_crossing, docs/forecasts.md#limit-crossing), the soonest first:
+    account_name, segment, csm_owner, meter, crossing_date, projected_pct_over."""
+    names = run["account_health"].select("account_id", "account_name", "segment", "csm_owner")
+    return (
+        run["limit_crossing"]
+        .filter(pl.col("crossing_date") > run.as_of)
+        .join(names, on="account_id")
+        .sort("crossing_date", "projected_pct_over", descending=[False, True])
+        .head(rows)
+        .select(
+            "account_name",
+            "segment",
+            "csm_owner",
+            "meter",
+            "crossing_date",
+            "projected_pct_over",
+        )
+    )
 
 
 def _as_of_from(health: pl.DataFrame) -> date:

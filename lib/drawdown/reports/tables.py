@@ -428,13 +428,36 @@ def meters_table(meters: pl.DataFrame, *, currency: str = "USD") -> GT:
 
 
 def scenarios_table(scenarios: pl.DataFrame, *, currency: str = "USD") -> GT:
-    """Renewal scenarios with the commit and the cost over the next term (``renewal_scenarios``)."""
+    """Renewal scenarios with the commit and the cost over the next term
+    (``report_data.renewal_scenarios``, from the renewal_scenarios artifact)."""
     return (
         GT(scenarios, rowname_col="scenario")
-        .tab_header("Renewal scenarios", "Cost over the next term at the current run-rate")
+        .tab_header("Renewal scenarios", "Cost over the next term at the forecast median")
         .cols_label(commit="Commit", cost="Cost next term", change="Against today's commit")
         .fmt_currency(["commit", "cost"], currency=currency, decimals=0)
         .fmt_currency("change", currency=currency, decimals=0, force_sign=True)
+    )
+
+
+def crossings_table(crossings: pl.DataFrame) -> GT:
+    """Meters about to cross their limit this month (``report_data.crossings_ahead``): account,
+    meter, the day the forecast median crosses, and where the month ends against the limit."""
+    table = (
+        GT(crossings)
+        .tab_header(
+            "About to cross a limit", "Not over yet; the forecast median crosses this month"
+        )
+        .cols_label(
+            **ACCOUNT_LABELS,
+            meter="Meter",
+            crossing_date="Crosses on",
+            projected_pct_over="Month end past the limit",
+        )
+        .fmt_date("crossing_date", date_style="day_m_year")
+        .fmt_percent("projected_pct_over", decimals=0)
+    )
+    return _empty_note(
+        table, crossings.height, "No meter is forecast to cross its limit this month."
     )
 
 
