@@ -91,7 +91,7 @@ def test_quarto_render_runs_the_documented_command_in_a_prepared_folder(
 
     monkeypatch.setattr(render.subprocess, "run", fake_run)
     written = render.render_reports([executed], tmp_path / "out", [fmt])
-    assert seen["command"] == ["/opt/quarto/bin/quarto", "render", "tiny_report.ipynb", "--to", to]
+    assert seen["command"] == ["/opt/quarto/bin/quarto", "render", "--to", to]
     assert seen["files"] == sorted([*render.QUARTO_FILES, "tiny_report.ipynb"])
     assert written == [tmp_path / "out" / f"tiny_report.{fmt}"]
 
