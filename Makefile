@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BIN := .venv/bin
 SAMPLE := data/sample
 
-.PHONY: help setup system-deps quarto sample validate report test lint format bench
+.PHONY: help setup system-deps quarto sample validate report test lint format bench bench-render
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,3 +53,6 @@ format: setup ## ruff format and autofix
 
 bench: setup ## benchmark S and M books (L with BENCH_L=1); prints a table
 	@$(BIN)/python bench/run.py $(if $(BENCH_L),--large --compute-only L,)
+
+bench-render: setup ## the default run with Quarto and with nbconvert + Chromium, side by side
+	@$(BIN)/python bench/run.py --renderers
