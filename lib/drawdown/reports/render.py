@@ -255,7 +255,7 @@ def render_with_quarto(
             cwd=folder,
             capture_output=True,
             text=True,
-            timeout=TIMEOUT_SECONDS,
+            timeout=TIMEOUT_SECONDS * len(notebooks),  # each report's own time limit
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
