@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BIN := .venv/bin
 SAMPLE := data/sample
 
-.PHONY: help setup system-deps sample validate report test lint format bench
+.PHONY: help setup system-deps quarto sample validate report test lint format bench bench-render
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -17,6 +17,19 @@ setup: .venv/.setup-done ## create .venv with uv, install drawdown (editable) an
 
 system-deps: ## install Chromium, poppler and PostgreSQL when missing (Debian)
 	@scripts/system-deps.sh
+
+quarto: ## say which Quarto drawdown renders with, or how to install one
+	@if q=$${QUARTO_PATH:-$$(command -v quarto)} && [ -n "$$q" ] && "$$q" --version >/dev/null 2>&1; then \
+	  echo "drawdown renders with Quarto $$("$$q" --version) ($$q)"; \
+	else \
+	  echo "No Quarto found: reports render with nbconvert + Chromium."; \
+	  echo "Install Quarto from its official releases, https://quarto.org/docs/download/"; \
+	  echo "  (Debian/Ubuntu: sudo dpkg -i quarto-<version>-linux-amd64.deb; or unpack the tarball),"; \
+	  echo "then put quarto on PATH or export QUARTO_PATH=/path/to/quarto."; \
+	  if [ -f ../shared/quarto/assemble.sh ]; then \
+	    echo "Offline, on our machines: ../shared/quarto/assemble.sh (then export QUARTO_PATH=/opt/quarto-1.6.42/quarto)."; \
+	  fi; \
+	fi
 
 sample: setup ## write the sample book to data/sample
 	@$(BIN)/drawdown sample --out $(SAMPLE)
@@ -40,3 +53,6 @@ format: setup ## ruff format and autofix
 
 bench: setup ## benchmark S and M books (L with BENCH_L=1); prints a table
 	@$(BIN)/python bench/run.py $(if $(BENCH_L),--large --compute-only L,)
+
+bench-render: setup ## the default run with Quarto and with nbconvert + Chromium, side by side
+	@$(BIN)/python bench/run.py --renderers

@@ -20,6 +20,11 @@ all two years of three meters, generated once into ``bench/books/<size>`` (git-i
     (metrics reused, every report afresh).
 (f) ``unchanged re-run``: the cold run's parameters again: metrics and every report are reused.
 
+``--renderers`` (``make bench-render``) compares the renderers instead: the cold default run of S
+((b): executive review, clinic, ten account reviews, HTML + PDF) with Quarto (``QUARTO_PATH`` or
+``quarto`` on PATH) and with the fallback (nbconvert + Chromium), alternately, ``--repeat`` times
+each (median), with the load average before and after, since the machine may be shared.
+
 Wall seconds, CPU seconds (user + sys of the process and every child it waited for: kernels,
 Chromium) and peak RSS: ``rss`` is the largest single process (``wait4``'s ru_maxrss), ``tree``
 the peak of the summed RSS of the process and its descendants, sampled every 0.2 s. Results go to
@@ -31,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -104,21 +110,23 @@ def compute(folder: Path) -> Measure:
     return Measure(inner["wall"], inner["cpu"], inner["rss_mb"], inner["rss_mb"])
 
 
-def drawdown_run(folder: Path, out: Path, *extra: str) -> Measure:
-    """A full ``drawdown run`` of the book into ``out``."""
+def drawdown_run(
+    folder: Path, out: Path, *extra: str, env: dict[str, str] | None = None
+) -> Measure:
+    """A full ``drawdown run`` of the book into ``out`` (in ``env``, else this environment)."""
     command = [str(BIN / "drawdown"), "run", "--data", str(folder), "--params", str(PARAMS)]
-    return _measure([*command, "--out", str(out), *extra])
+    return _measure([*command, "--out", str(out), *extra], env)
 
 
-def _measure(command: list[str]) -> Measure:
+def _measure(command: list[str], env: dict[str, str] | None = None) -> Measure:
     """Run ``command``; its wall and CPU time (with waited-for children) and peak RSS."""
     with tempfile.TemporaryFile() as errors:
-        return _watch(command, errors)
+        return _watch(command, errors, env)
 
 
-def _watch(command: list[str], errors: Any) -> Measure:
+def _watch(command: list[str], errors: Any, env: dict[str, str] | None = None) -> Measure:
     started = time.perf_counter()
-    process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+    process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env)
     tree = 0
     pid, status, usage = os.wait4(process.pid, os.WNOHANG)
     while not pid:
@@ -191,6 +199,64 @@ def _runs(folder: Path, size: str, repeat: int, batch: int) -> dict[str, object]
     }
 
 
+def renderer_envs() -> dict[str, dict[str, str]]:
+    """The environment of a run with each renderer: ``quarto`` (when one is found) and
+    ``fallback`` (no ``QUARTO_PATH``, no ``quarto`` on PATH: nbconvert + Chromium)."""
+    quarto = os.environ.get("QUARTO_PATH") or shutil.which("quarto")
+    path = [
+        entry
+        for entry in os.environ.get("PATH", "").split(os.pathsep)
+        if not (Path(entry) / "quarto").exists()
+    ]
+    fallback = {k: v for k, v in os.environ.items() if k != "QUARTO_PATH"}
+    envs = {"fallback": fallback | {"PATH": os.pathsep.join(path)}}
+    if quarto:
+        envs["quarto"] = os.environ | {"QUARTO_PATH": quarto}
+    return envs
+
+
+def compare_renderers(repeat: int) -> dict[str, object]:
+    """The cold default run of S with each renderer, alternately, ``repeat`` times each."""
+    folder, envs = book("S"), renderer_envs()
+    if "quarto" not in envs:
+        raise SystemExit("bench: no Quarto found (QUARTO_PATH or quarto on PATH): make quarto")
+    measured: dict[str, list[Measure]] = {name: [] for name in envs}
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="bench-render-") as scratch:
+        for n in range(repeat):
+            for name, env in envs.items():
+                out = Path(scratch) / f"{name}{n}"
+                measured[name].append(drawdown_run(folder, out, env=env))
+    return {
+        "size": "S",
+        "repeat": repeat,
+        "load_before": load_before,
+        "load_after": os.getloadavg(),
+        **{name: asdict(median(runs)) for name, runs in measured.items()},
+    }
+
+
+def render_table(row: dict[str, Any]) -> str:
+    """The renderer comparison as a Markdown table."""
+    quarto, fallback = row["quarto"], row["fallback"]
+    loads = "; ".join(
+        f"{when} {' / '.join(f'{x:.1f}' for x in row[f'load_{when}'])}"
+        for when in ("before", "after")
+    )
+    return "\n".join(
+        [
+            "| default run of S, cold (median of "
+            f"{row['repeat']}) | wall s | CPU s | Quarto / fallback (wall) |",
+            "|---|---:|---:|---:|",
+            f"| nbconvert + Chromium (fallback) | {fallback['wall']:.1f} | {fallback['cpu']:.1f} | |",
+            f"| Quarto | {quarto['wall']:.1f} | {quarto['cpu']:.1f} "
+            f"| {quarto['wall'] / fallback['wall']:.2f} |",
+            "",
+            f"Load average (1 / 5 / 15 min): {loads}.",
+        ]
+    )
+
+
 def _brand(name: str) -> tuple[str, str]:
     """The report parameter (d) changes: every report shows it, so none is reused."""
     return ("--set", f"report.brand.vendor_name={name}")
@@ -245,7 +311,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--compute-only", help="comma-separated sizes measured for (a) only, e.g. L"
     )
+    parser.add_argument(
+        "--renderers",
+        action="store_true",
+        help="only compare the default run of S with Quarto and with nbconvert + Chromium",
+    )
     args = parser.parse_args(argv)
+    if args.renderers:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        row = compare_renderers(args.repeat)
+        path = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-renderers.json"
+        path.write_text(json.dumps(row, indent=2) + "\n", encoding="utf-8")
+        print(render_table(row))
+        print(f"\nresults written to {path.relative_to(ROOT)}")
+        return
     sizes = args.sizes.split(",") if args.sizes else ["S", "M", *(["L"] if args.large else [])]
     compute_only = set((args.compute_only or "").split(","))
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Installs the system programs drawdown uses when they are missing: Chromium (PDF printing and
-# HTML screenshots without Quarto), poppler-utils (pdftoppm, for looking at PDFs) and PostgreSQL
-# (the database source's tests). Debian/Ubuntu only; elsewhere it says what to install.
+# HTML screenshots without Quarto), poppler-utils (pdftoppm, pdftotext and pdffonts, for looking at
+# PDFs), Liberation Sans and DejaVu Sans (the reports' fonts: the Typst template and the pages ask
+# for them) and PostgreSQL (the database source's tests). Debian/Ubuntu only; elsewhere it says
+# what to install. Quarto is not a Debian package: `make quarto` says how to install it.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+has_font() { fc-list 2>/dev/null | grep -qi "$1" || compgen -G "/usr/share/fonts/truetype/*/$2" >/dev/null; }
+has_font 'Liberation Sans' 'LiberationSans-Regular.ttf' || missing+=(fonts-liberation)
+has_font 'DejaVu Sans' 'DejaVuSans.ttf' || missing+=(fonts-dejavu-core)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 ((${#missing[@]})) || exit 0
 if ! command -v apt-get >/dev/null 2>&1; then

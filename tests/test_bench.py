@@ -81,3 +81,27 @@ def test_table_has_a_row_per_size(bench) -> None:
     assert len(lines) == 4 and lines[2].startswith("| S | 300 | 200,000 | 1.0 (2.0) / 300 |")
     assert "| 100 reviews: 1.0 (2.0) | 1.0 (2.0) |" in lines[2]
     assert lines[3].endswith("| not run | not run | not run | not run | not run |")
+
+
+def test_render_table_puts_quarto_beside_the_fallback_with_the_load(bench) -> None:
+    row = {
+        "repeat": 3,
+        "load_before": (2.0, 3.0, 4.0),
+        "load_after": (5.0, 6.0, 7.0),
+        "fallback": {"wall": 20.0, "cpu": 30.0, "rss_mb": 1.0, "tree_mb": 1.0},
+        "quarto": {"wall": 30.0, "cpu": 50.0, "rss_mb": 1.0, "tree_mb": 1.0},
+    }
+    lines = bench.render_table(row).splitlines()
+    assert lines[2] == "| nbconvert + Chromium (fallback) | 20.0 | 30.0 | |"
+    assert lines[3] == "| Quarto | 30.0 | 50.0 | 1.50 |"
+    assert (
+        lines[-1] == "Load average (1 / 5 / 15 min): before 2.0 / 3.0 / 4.0; after 5.0 / 6.0 / 7.0."
+    )
+
+
+def test_the_fallback_runs_without_quarto(bench, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUARTO_PATH", "/opt/q/quarto")
+    envs = bench.renderer_envs()
+    assert (
+        "QUARTO_PATH" not in envs["fallback"] and envs["quarto"]["QUARTO_PATH"] == "/opt/q/quarto"
+    )

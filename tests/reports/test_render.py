@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 from pathlib import Path
 
 import nbformat
@@ -75,25 +76,68 @@ def test_quarto_project_embeds_resources_hides_code_and_never_executes() -> None
     assert "typst-template.typ" in project["format"]["typst"]["template-partials"]
 
 
-@pytest.mark.parametrize(("fmt", "to"), [("html", "html"), ("pdf", "typst")])
-def test_quarto_render_runs_the_documented_command_in_a_prepared_folder(
-    executed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, to: str
+@pytest.mark.parametrize(
+    ("formats", "to"), [(["html"], "html"), (["pdf"], "typst"), (["html", "pdf"], "all")]
+)
+def test_quarto_renders_two_project_folders_side_by_side(
+    executed: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    formats: list[str],
+    to: str,
 ) -> None:
     monkeypatch.setenv("QUARTO_PATH", "/opt/quarto/bin/quarto")
-    seen: dict[str, object] = {}
+    notebooks = [executed]
+    for name in ("second", "third"):
+        notebooks.append(executed.with_name(f"{name}.ipynb"))
+        notebooks[-1].write_bytes(executed.read_bytes())
+    calls: list[tuple[list[str], list[str]]] = []
+    both_running = threading.Barrier(2, timeout=10)
 
     def fake_run(
         command: list[str], cwd: Path, **kwargs: object
     ) -> subprocess.CompletedProcess[str]:
-        seen["command"], seen["files"] = command, sorted(p.name for p in Path(cwd).iterdir())
-        (Path(cwd) / f"tiny_report.{fmt}").write_text("rendered")
+        mine = sorted(p.name for p in Path(cwd).iterdir())
+        calls.append((command, mine))
+        both_running.wait()  # the two folders render at the same time
+        for name in mine:
+            if name.endswith(".ipynb"):
+                for fmt in formats:
+                    (Path(cwd) / name).with_suffix(f".{fmt}").write_text("rendered")
+        return subprocess.CompletedProcess(command, 0, "", "WARN: a note from quarto\n")
+
+    monkeypatch.setattr(render.subprocess, "run", fake_run)
+    with render.ReportRenderer(tmp_path / "out", formats) as renderer:
+        written = renderer.finish(notebooks)
+    assert [command for command, _ in calls] == [
+        ["/opt/quarto/bin/quarto", "render", "--to", to]
+    ] * 2
+    rendered = sorted(name for _, files in calls for name in files if name.endswith(".ipynb"))
+    assert rendered == ["second.ipynb", "third.ipynb", "tiny_report.ipynb"]
+    assert all(set(render.QUARTO_FILES) <= set(files) for _, files in calls)
+    assert written == [
+        tmp_path / "out" / f"{notebook.stem}.{fmt}" for notebook in notebooks for fmt in formats
+    ]
+    assert len(renderer.warnings) == 2 and all("a note" in line for _, line in renderer.warnings)
+
+
+def test_quarto_gets_a_markdown_only_copy_of_the_notebook(
+    executed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUARTO_PATH", "/opt/quarto/bin/quarto")
+    seen: list[nbformat.NotebookNode] = []
+
+    def fake_run(command: list[str], cwd: Path, **kw: object) -> subprocess.CompletedProcess[str]:
+        seen.append(nbformat.read(Path(cwd) / executed.name, as_version=4))
+        (Path(cwd) / "tiny_report.html").write_text("rendered")
         return subprocess.CompletedProcess(command, 0, "", "")
 
     monkeypatch.setattr(render.subprocess, "run", fake_run)
-    written = render.render_reports([executed], tmp_path / "out", [fmt])
-    assert seen["command"] == ["/opt/quarto/bin/quarto", "render", "tiny_report.ipynb", "--to", to]
-    assert seen["files"] == sorted([*render.QUARTO_FILES, "tiny_report.ipynb"])
-    assert written == [tmp_path / "out" / f"tiny_report.{fmt}"]
+    render.render_reports([executed], tmp_path / "out", ["html"])
+    mimes = {
+        mime for cell in seen[0].cells for out in cell.get("outputs", []) for mime in out["data"]
+    }
+    assert mimes == {"text/markdown"}
 
 
 def test_failed_render_names_the_report_and_leaves_no_file(

@@ -1,9 +1,14 @@
 """Render executed report notebooks to HTML and PDF, never re-executing them.
 
 Renderers, best first:
-- Quarto (on PATH, or named by ``QUARTO_PATH``): ``quarto render <nb>.ipynb --to html`` (self-contained,
-  ``embed-resources: true``) and ``--to typst`` for PDF, with the project in ``reports/``
-  (``_quarto.yml``, ``theme.scss``, ``typst-template.typ``).
+- Quarto (on PATH, or named by ``QUARTO_PATH``): HTML (self-contained, ``embed-resources: true``)
+  and Typst PDF, with the project in ``reports/`` (``_quarto.yml``, ``report.css``,
+  ``typst-template.typ``). Quarto gets a copy of each notebook whose outputs are all Markdown
+  (``drawdown.reports.quarto.for_quarto``). The reports are shared out between two working
+  folders, each a copy of the project; one ``quarto render`` per folder renders all of its
+  reports in every format (one Quarto start-up and project set-up for several reports), and the
+  two run side by side (parallel renders in ONE project folder race). Quarto's warnings go to
+  run.log.
 - nbconvert with the ``reports/nbconvert/drawdown`` template (code hidden, charts as inline SVG,
   no script or CDN), and headless Chromium for PDF: every page of a run printed in ONE browser
   session driven over the DevTools protocol (``--remote-debugging-pipe``), which spares a browser
@@ -21,6 +26,7 @@ import base64
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import select
@@ -38,9 +44,12 @@ import nbformat
 import yaml
 
 from drawdown.errors import StepFailed
+from drawdown.reports import quarto
 from drawdown.resources import REPORTS_DIR
 
-QUARTO_FILES = ("_quarto.yml", "theme.scss", "typst-template.typ")
+QUARTO_FILES = ("_quarto.yml", "report.css", "typst-template.typ")
+QUARTO_FOLDERS = 2
+"""Working folders (each one ``quarto render``) that render side by side."""
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
 CHROMIUM_FLAGS = (
     "--headless",
@@ -56,6 +65,7 @@ CHROMIUM_FLAGS = (
 TIMEOUT_SECONDS = 300
 PER_PAGE = "chromium --print-to-pdf"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+log = logging.getLogger("drawdown")
 
 
 def safe_filename(account_id: str) -> str:
@@ -105,7 +115,9 @@ class ReportRenderer:
     of them. ``reuse`` takes files rendered earlier (the report cache) instead. ``finish``
     renders what was neither added nor reused, waits, and publishes every file into ``out_dir``;
     leaving the ``with`` block without ``finish`` (a failed run) publishes nothing. With Quarto,
-    rendering starts in ``finish``, two reports at a time.
+    rendering starts in ``finish``: the reports are shared out between ``QUARTO_FOLDERS`` working
+    folders, one ``quarto render`` each, side by side. ``warnings`` collects Quarto's warnings
+    (report, line), which also go to the ``drawdown`` log (run.log).
     """
 
     def __init__(self, out_dir: Path, formats: Sequence[str]) -> None:
@@ -116,11 +128,12 @@ class ReportRenderer:
                 "neither Quarto nor Chromium found: PDF reports skipped, HTML only", stacklevel=3
             )
             self.formats.remove("pdf")
-        self._worker = ThreadPoolExecutor(max_workers=2 if quarto_path() else 1)
+        self._worker = ThreadPoolExecutor(max_workers=QUARTO_FOLDERS if quarto_path() else 1)
         self._work = tempfile.TemporaryDirectory(prefix="render-")
         self._made: dict[Path, Future[dict[str, Path]]] = {}
         self._browser: _Browser | None = None
         self._per_page = False
+        self.warnings: list[tuple[str, str]] = []
 
     def __enter__(self) -> ReportRenderer:
         return self
@@ -148,8 +161,11 @@ class ReportRenderer:
         if not self.formats:
             return []
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        for notebook in map(Path, notebooks):
-            if notebook not in self._made:
+        pending = [notebook for notebook in map(Path, notebooks) if notebook not in self._made]
+        if quarto_path():
+            self._submit_quarto(pending)
+        else:
+            for notebook in pending:
                 self._submit(notebook)
         made = [self._made[Path(notebook)].result() for notebook in notebooks]
         return [
@@ -159,11 +175,26 @@ class ReportRenderer:
         ]
 
     def _submit(self, notebook: Path) -> None:
-        if quarto_path():
-            work = Path(self._work.name) / notebook.stem
-            self._made[notebook] = self._worker.submit(_quarto_one, notebook, work, self.formats)
-        else:
-            self._made[notebook] = self._worker.submit(self._render, notebook)
+        self._made[notebook] = self._worker.submit(self._render, notebook)
+
+    def _submit_quarto(self, notebooks: list[Path]) -> None:
+        for index, group in enumerate(share_out(notebooks, QUARTO_FOLDERS)):
+            made: dict[Path, Future[dict[str, Path]]] = {notebook: Future() for notebook in group}
+            self._made.update(made)
+            folder = Path(self._work.name) / f"quarto-{index}"
+            self._worker.submit(self._quarto_folder, folder, made)
+
+    def _quarto_folder(self, folder: Path, made: dict[Path, Future[dict[str, Path]]]) -> None:
+        """Render ``made``'s notebooks in ``folder`` and settle each one's future."""
+        try:
+            files, found = render_with_quarto(list(made), folder, self.formats)
+        except BaseException as exc:  # handed to whoever waits on the reports
+            for future in made.values():
+                future.set_exception(exc)
+            return
+        self.warnings += found
+        for notebook, future in made.items():
+            future.set_result(files[notebook])
 
     def _render(self, notebook: Path) -> dict[str, Path]:
         html = _html_page(notebook, Path(self._work.name))
@@ -186,9 +217,64 @@ class ReportRenderer:
         return pdf
 
 
-def quarto_command(quarto: str, notebook: Path, fmt: str) -> list[str]:
-    """The Quarto command line for one notebook and format (run inside the notebook's folder)."""
-    return [quarto, "render", notebook.name, "--to", "typst" if fmt == "pdf" else "html"]
+def quarto_command(quarto: str, formats: Sequence[str]) -> list[str]:
+    """The Quarto command line that renders every notebook of the project folder it runs in to
+    ``formats`` (``all``: the HTML and Typst formats of ``_quarto.yml``)."""
+    to = "all" if set(formats) == {"html", "pdf"} else ("typst" if "pdf" in formats else "html")
+    return [quarto, "render", "--to", to]
+
+
+def share_out(notebooks: Sequence[Path], folders: int) -> list[list[Path]]:
+    """``notebooks`` in at most ``folders`` groups of about equal size in bytes (largest first
+    into the lightest group); no group is empty."""
+    groups: list[list[Path]] = [[] for _ in range(max(1, min(folders, len(notebooks))))]
+    sizes = [0] * len(groups)
+    for notebook in sorted(notebooks, key=lambda path: -path.stat().st_size):
+        lightest = sizes.index(min(sizes))
+        groups[lightest].append(notebook)
+        sizes[lightest] += notebook.stat().st_size
+    return [group for group in groups if group]
+
+
+def render_with_quarto(
+    notebooks: Sequence[Path], folder: Path, formats: Sequence[str]
+) -> tuple[dict[Path, dict[str, Path]], list[tuple[str, str]]]:
+    """Render ``notebooks`` (executed, distinct names) with one ``quarto render`` in ``folder``, a
+    new copy of the project. Returns each notebook's files by format, and Quarto's warnings
+    (report, line), which are also logged. Raises StepFailed naming the report that failed."""
+    folder.mkdir(parents=True)
+    for name in QUARTO_FILES:
+        shutil.copy2(REPORTS_DIR / name, folder / name)
+    for notebook in notebooks:
+        book = nbformat.read(notebook, as_version=4)
+        nbformat.write(quarto.for_quarto(book, _brand_color(book)), folder / notebook.name)
+    stems = [notebook.stem for notebook in notebooks]
+    command = quarto_command(str(quarto_path()), formats)
+    try:
+        done = subprocess.run(
+            command,
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_SECONDS * len(notebooks),  # each report's own time limit
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise StepFailed(f"rendering reports {', '.join(stems)} with Quarto failed: {exc}") from exc
+    if done.returncode != 0:
+        report = quarto.current_report(done.stderr, stems)
+        tail = (done.stderr or done.stdout).strip()[-2000:]
+        raise StepFailed(
+            f"rendering report {report} with Quarto failed (exit {done.returncode}): {tail}"
+        )
+    found = quarto.warnings(done.stderr, stems)
+    for report, line in found:
+        log.warning("quarto, %s: %s", report, line)
+    files = {
+        notebook: {fmt: folder / f"{notebook.stem}.{fmt}" for fmt in formats}
+        for notebook in notebooks
+    }
+    return files, found
 
 
 def chromium_command(chromium: str, html: Path, pdf: Path, profile: Path) -> list[str]:
@@ -231,12 +317,6 @@ def _html_exporter() -> Any:
 
 
 _exporters = threading.local()
-
-
-def _quarto_one(notebook: Path, workdir: Path, formats: list[str]) -> dict[str, Path]:
-    """``notebook`` rendered by Quarto in each format, inside ``workdir``."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    return {fmt: _quarto_render(notebook, workdir, fmt) for fmt in formats}
 
 
 def _html_page(notebook: Path, workdir: Path) -> Path:
@@ -364,19 +444,6 @@ class _DevTools:
     def close(self) -> None:
         self._commands.close()
         self._replies.close()
-
-
-def _quarto_render(notebook: Path, workdir: Path, fmt: str) -> Path:
-    folder = workdir / fmt
-    folder.mkdir()
-    for name in QUARTO_FILES:
-        shutil.copy2(REPORTS_DIR / name, folder / name)
-    target = folder / notebook.name
-    shutil.copy2(notebook, target)
-    _run(
-        quarto_command(str(quarto_path()), target, fmt), folder, notebook.stem, f"quarto --to {fmt}"
-    )
-    return target.with_suffix(f".{fmt}")
 
 
 def _run(command: list[str], cwd: Path, report: str, what: str) -> None:

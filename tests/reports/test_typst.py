@@ -1,0 +1,66 @@
+"""typst.py: great_tables HTML as a Typst table, charts and sparklines as SVG images."""
+
+from __future__ import annotations
+
+import polars as pl
+from great_tables import GT, loc, style
+
+from drawdown.reports import typst
+
+EVIL = 'Evil "] #panic() \\ <b>*x*</b>'
+
+
+def _table(columns: int = 3) -> str:
+    frame = pl.DataFrame(
+        {
+            "name": ["Acme", EVIL],
+            "trend": [[1, 2, 3], [3, 2, 1]],
+            **{f"c{i}": [1.5, 2.5] for i in range(columns - 2)},
+        }
+    )
+    table = (
+        GT(frame)
+        .tab_header("Title", "Sub")
+        .fmt_nanoplot("trend", plot_type="bar")
+        .tab_style(style.fill("#e08e0b"), loc.body(columns="name", rows=[0]))
+        .tab_source_note("A note")
+    )
+    return table.as_raw_html()
+
+
+def test_a_great_tables_table_becomes_a_typst_table_with_a_repeated_header() -> None:
+    made = typst.gt_table(_table())
+    assert made.startswith("#block(") and "#table(" in made and "table.header(" in made
+    assert '#"Title"' in made and '#"Sub"' in made and '#"A note"' in made
+    assert 'fill: rgb("#e08e0b")' in made
+
+
+def test_sparklines_become_svg_images_with_the_svg_namespace() -> None:
+    made = typst.gt_table(_table())
+    assert made.count('image.decode("<svg ') == 2
+    assert made.count('xmlns=\\"http://www.w3.org/2000/svg\\"') == 2
+    assert "<text" not in made and "<style" not in made
+
+
+def test_data_text_stays_a_string_literal() -> None:
+    made = typst.gt_table(_table())
+    assert '#"Evil \\"] #panic() \\\\ <b>*x*</b>"' in made
+
+
+def test_wide_tables_get_smaller_type_and_every_column_a_width() -> None:
+    narrow, wide = typst.gt_table(_table(3)), typst.gt_table(_table(13))
+    assert "size: 8.5pt" in narrow and "size: 7pt" in wide
+    columns = wide.split("columns: (", 1)[1].split(")", 1)[0].split(", ")
+    assert len(columns) == 13 and all(c.endswith(("fr", "em")) for c in columns)
+
+
+def test_html_without_a_great_tables_table_gives_nothing() -> None:
+    assert not typst.is_gt_table("<p>hi</p>") and typst.gt_table("<table></table>") == ""
+
+
+def test_a_chart_keeps_its_printed_size_up_to_the_text_width() -> None:
+    small = '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="100"></svg>'
+    large = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1000 500"></svg>'
+    assert "width: 300.0pt" in typst.svg_chart(small)
+    assert f"width: {typst.TEXT_WIDTH_PT:.1f}pt" in typst.svg_chart(large)
+    assert typst.svg_height_pt(large) == 500 * 0.75 * typst.TEXT_WIDTH_PT / 750
