@@ -60,13 +60,17 @@ def _compare(name: str, ours: pl.DataFrame, theirs: pl.DataFrame, key: list[str]
     only_ours = ours.join(theirs, on=key, how="anti").height
     only_theirs = theirs.join(ours, on=key, how="anti").height
     if only_ours or only_theirs:
-        lines.append(f"{name}: {only_ours} rows only in drawdown, {only_theirs} only in the reference")
+        lines.append(
+            f"{name}: {only_ours} rows only in drawdown, {only_theirs} only in the reference"
+        )
     for column in columns:
         a, b = pl.col(column), pl.col(f"{column}_ref")
         dtype = theirs.schema[column]
         if dtype.is_float() or ours.schema[column].is_float():
             a, b = a.cast(pl.Float64), b.cast(pl.Float64)
-            close = (a == b) | ((a - b).abs() <= RELATIVE * pl.max_horizontal(a.abs(), b.abs(), 1.0))
+            close = (a == b) | (
+                (a - b).abs() <= RELATIVE * pl.max_horizontal(a.abs(), b.abs(), 1.0)
+            )
         else:
             close = a.cast(theirs.schema[column]) == b
         bad = joined.filter(~close.fill_null(a.is_null() & b.is_null()))

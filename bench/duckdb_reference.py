@@ -66,7 +66,7 @@ def _sql(params: Params, as_of: date) -> dict[str, str]:
     lookback = f"(date_trunc('month', {a}) - INTERVAL {o.lookback_months - 1} MONTH)::DATE"
     return {
         # usage summed per account, meter and day, rated with the contract covering the day
-        "rated": f"""
+        "rated": """
             CREATE TEMP TABLE rated AS
             WITH daily AS (
                 SELECT account_id, meter, usage_date, sum(quantity) AS quantity

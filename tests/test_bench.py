@@ -58,9 +58,7 @@ def test_the_duckdb_reference_agrees_with_the_artifacts(small_book: Path) -> Non
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location(
-        "bench_run", BENCH / "run.py"
-    )
+    spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -94,11 +92,12 @@ def test_table_has_a_row_per_size(bench) -> None:
         "unchanged_rerun": measure,
     }
     compute_only = {
-        key: row[key]
-        for key in ("size", "accounts", "usage_rows", "compute", "reference", "ratio")
+        key: row[key] for key in ("size", "accounts", "usage_rows", "compute", "reference", "ratio")
     }
     lines = bench.table([row, compute_only | {"size": "L"}]).splitlines()
     assert len(lines) == 4
-    assert lines[2].startswith("| S | 300 | 200,000 | 1.0 (2.0) / 300 | 2.0 (2.0) / 300 | 0.50 | 5.00 |")
+    assert lines[2].startswith(
+        "| S | 300 | 200,000 | 1.0 (2.0) / 300 | 2.0 (2.0) / 300 | 0.50 | 5.00 |"
+    )
     assert "| 100 reviews: 1.0 (2.0) | 1.0 (2.0) |" in lines[2]
     assert lines[3].endswith("| not run | not run | not run | not run | not run |")

@@ -141,9 +141,9 @@ def seen_at(
     Only what the comparisons read is computed (no series, no cohorts).
     """
     earlier = params.with_overrides({"as_of": as_of.isoformat()})
-    spend = (
-        daily_spend(rated, as_of) if daily is None else daily.lazy()
-    ).filter(pl.col("usage_date") <= as_of)
+    spend = (daily_spend(rated, as_of) if daily is None else daily.lazy()).filter(
+        pl.col("usage_date") <= as_of
+    )
     spend = spend.collect().lazy()
     frames = _collect(account_health=account_health(book, rated, earlier, as_of, spend))
     frames |= overconsumption_stage(book, earlier, rated, frames["account_health"])
