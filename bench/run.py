@@ -8,7 +8,10 @@ Sizes: S is the default sample (``drawdown sample``: 300 accounts), M 5,000 and 
 all two years of three meters, generated once into ``bench/books/<size>`` (git-ignored). For each:
 
 (a) ``compute``: validation + ``compute_all`` in one process (imports excluded), median of
-    ``--repeat`` runs.
+    ``--repeat`` runs, alternating with ``reference``: the same core metrics in DuckDB SQL
+    (``bench/duckdb_reference.py``) over the same files, also in one process. ``ratio`` is the
+    median of the paired wall ratios (a) / reference, so load drifting during the runs cancels
+    out; ``µs/row`` is (a)'s wall per usage row (growth: linear when it stays flat).
 (b) ``cold run``: a full ``drawdown run`` with reports (executive review, usage clinic, ten account
     reviews, HTML + PDF; ``params/sample.yaml``) into a fresh runs folder (no cache).
 (c) ``+1 review``: the marginal cost of one more account review (HTML + PDF):
@@ -69,6 +72,7 @@ print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time()
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 """Child process for (a): compute_all on the book, timed inside (the imports excluded)."""
+REFERENCE = ROOT / "bench" / "duckdb_reference.py"
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,26 @@ def compute(folder: Path) -> Measure:
     )
     inner = json.loads(done.stdout.strip().splitlines()[-1])
     return Measure(inner["wall"], inner["cpu"], inner["rss_mb"], inner["rss_mb"])
+
+
+def reference(folder: Path) -> Measure:
+    """The DuckDB reference on the book, timed inside its process (imports excluded)."""
+    done = subprocess.run(
+        [sys.executable, str(REFERENCE), str(folder), "--params", str(PARAMS)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    inner = json.loads(done.stdout.strip().splitlines()[-1])
+    return Measure(inner["wall"], inner["cpu"], inner["rss_mb"], inner["rss_mb"])
+
+
+def alternate(folder: Path, repeat: int) -> tuple[Measure, Measure, float]:
+    """(a) and the reference in turn, ``repeat`` times each: their medians and the median of
+    the paired wall ratios (a) / reference."""
+    pairs = [(compute(folder), reference(folder)) for _ in range(repeat)]
+    ratio = statistics.median(ours.wall / theirs.wall for ours, theirs in pairs)
+    return median([ours for ours, _ in pairs]), median([theirs for _, theirs in pairs]), ratio
 
 
 def drawdown_run(
@@ -161,12 +185,14 @@ def median(measures: list[Measure]) -> Measure:
 def bench_size(size: str, repeat: int, batch: int, runs: bool) -> dict[str, object]:
     """Every measure of one size ((a) only without ``runs``)."""
     folder = book(size)
-    computed = median([compute(folder) for _ in range(repeat)])
+    computed, referenced, ratio = alternate(folder, repeat)
     measured: dict[str, object] = {
         "size": size,
         "accounts": SIZES[size],
         "usage_rows": usage_rows(folder),
         "compute": asdict(computed),
+        "reference": asdict(referenced),
+        "ratio": ratio,
     }
     return measured | (_runs(folder, size, repeat, batch) if runs else {})
 
@@ -266,15 +292,19 @@ def table(results: list[dict[str, object]]) -> str:
     """The results as a Markdown table."""
     head = (
         "| size | accounts | usage rows | (a) compute_all s (cpu) / RSS MB "
+        "| DuckDB reference s (cpu) / RSS MB | ratio (a) / reference | (a) µs per usage row "
         "| (b) cold run s (cpu) / RSS MB (tree) | (c) +1 review s (cpu) "
         "| (d) report-parameter re-run s (cpu) / RSS MB (tree) | (e) batch of reviews s (cpu) "
-        "| (f) unchanged re-run s (cpu) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| (f) unchanged re-run s (cpu) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     lines = [head]
     for row in results:
-        a = row["compute"]
+        a, ref = row["compute"], row["reference"]
         cells = [
             f"{a['wall']:.1f} ({a['cpu']:.1f}) / {a['rss_mb']:,.0f}",
+            f"{ref['wall']:.1f} ({ref['cpu']:.1f}) / {ref['rss_mb']:,.0f}",
+            f"{row['ratio']:.2f}",
+            f"{a['wall'] / row['usage_rows'] * 1e6:.2f}",
             *_run_cells(row),
         ]
         lines.append(

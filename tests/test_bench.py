@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from drawdown.api import compute_all
+from drawdown.params import load_params
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 GOLDEN = {
     "account_actions": "2a19489760c98e69",
@@ -41,11 +44,21 @@ def test_compute_all_artifacts_match_the_golden_digests(small_book: Path) -> Non
     assert {name: _digest(frame) for name, frame in artifacts.tables.items()} == GOLDEN
 
 
+def test_the_duckdb_reference_agrees_with_the_artifacts(small_book: Path) -> None:
+    # the speed reference computes the same numbers as drawdown, so make bench compares like
+    # for like (bench/agreement.py does the same on the M book)
+    sys.path.insert(0, str(BENCH))
+    try:
+        agreement = importlib.import_module("agreement")
+    finally:
+        sys.path.remove(str(BENCH))
+    params = load_params(overrides={"reset": {"start_date": "2026-10-05"}})
+    assert agreement.check(small_book, params) == []
+
+
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location(
-        "bench_run", Path(__file__).resolve().parents[1] / "bench" / "run.py"
-    )
+    spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -69,6 +82,8 @@ def test_table_has_a_row_per_size(bench) -> None:
         "accounts": 300,
         "usage_rows": 200_000,
         "compute": measure,
+        "reference": measure | {"wall": 2.0},
+        "ratio": 0.5,
         "cold_run": measure,
         "one_more_review": measure,
         "warm_rerun": measure,
@@ -76,9 +91,14 @@ def test_table_has_a_row_per_size(bench) -> None:
         "batch": 100,
         "unchanged_rerun": measure,
     }
-    compute_only = {key: row[key] for key in ("size", "accounts", "usage_rows", "compute")}
+    compute_only = {
+        key: row[key] for key in ("size", "accounts", "usage_rows", "compute", "reference", "ratio")
+    }
     lines = bench.table([row, compute_only | {"size": "L"}]).splitlines()
-    assert len(lines) == 4 and lines[2].startswith("| S | 300 | 200,000 | 1.0 (2.0) / 300 |")
+    assert len(lines) == 4
+    assert lines[2].startswith(
+        "| S | 300 | 200,000 | 1.0 (2.0) / 300 | 2.0 (2.0) / 300 | 0.50 | 5.00 |"
+    )
     assert "| 100 reviews: 1.0 (2.0) | 1.0 (2.0) |" in lines[2]
     assert lines[3].endswith("| not run | not run | not run | not run | not run |")
 

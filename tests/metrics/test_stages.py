@@ -9,7 +9,8 @@ import pytest
 from _books import contract, make_book, usage
 from drawdown.artifacts import OPTIONAL_ARTIFACTS, SCHEMAS
 from drawdown.errors import InputError
-from drawdown.metrics import compute_artifacts, resolve_as_of
+from drawdown.inputs.validate import load_book
+from drawdown.metrics import compute_artifacts, health_stage, resolve_as_of, seen_at
 from drawdown.params import Params
 
 BOOK = make_book(
@@ -52,3 +53,20 @@ def test_artifacts_follow_their_schemas() -> None:
 def test_account_health_artifact_uses_the_resolved_as_of() -> None:
     health = compute_artifacts(BOOK, Params())["account_health"]
     assert health.select("account_id", "consumed_to_date").rows() == [("a", 375.0)]
+
+
+def test_an_earlier_book_from_the_daily_spend_artifact_is_the_same_as_from_the_usage(
+    small_book,
+) -> None:
+    # history and changes take the earlier books' spend from daily_spend (as of A) instead of
+    # aggregating the rated usage again: the frames must not change by a bit
+    params = Params()
+    validated = load_book(small_book, params)
+    rated = validated.rated.lazy()
+    daily = health_stage(validated.book, params, rated)["daily_spend"]
+    earlier = date(2026, 10, 15)
+    fresh = seen_at(validated.book, params, rated, earlier, with_summary=True)
+    reused = seen_at(validated.book, params, rated, earlier, with_summary=True, daily=daily)
+    assert set(fresh) == {"account_health", "overage_cases", "segment_summary"}
+    for name, frame in fresh.items():
+        assert reused[name].equals(frame), name

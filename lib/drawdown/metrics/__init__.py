@@ -167,18 +167,34 @@ def changes_stage(
 
 
 def seen_at(
-    book: Book, params: Params, rated: pl.LazyFrame, as_of: date, with_summary: bool = False
+    book: Book,
+    params: Params,
+    rated: pl.LazyFrame,
+    as_of: date,
+    with_summary: bool = False,
+    daily: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The same book as of an earlier ``as_of``, for comparisons: account_health and
     overage_cases (and segment_summary ``with_summary``). The comparisons read no forecast: the
-    exhaustion quantiles of that account_health are left null."""
+    exhaustion quantiles of that account_health are left null.
+
+    ``daily``, when given, is the daily_spend artifact as of any later date: the spend up to
+    ``as_of`` is its rows up to ``as_of`` (the same sums), so ``rated`` is not aggregated again.
+    Only what the comparisons read is computed (no series, no cohorts).
+    """
     earlier = params.with_overrides({"as_of": as_of.isoformat()})
-    frames = health_stage(book, earlier, rated, forecast=False)
+    spend = (daily_spend(rated, as_of) if daily is None else daily.lazy()).filter(
+        pl.col("usage_date") <= as_of
+    )
+    spend = spend.collect().lazy()
+    frames = _collect(
+        account_health=account_health(book, rated, earlier, as_of, spend, forecast=False)
+    )
     frames |= overconsumption_stage(book, earlier, rated, frames["account_health"])
     names = ["account_health", "overage_cases"]
     if with_summary:
         health, cases = frames["account_health"], frames["overage_cases"]
-        frames |= portfolio_stage(book, earlier, health, cases, frames["daily_spend"])
+        frames |= portfolio_stage(book, earlier, health, cases, spend.collect())
         names.append("segment_summary")
     return {name: frames[name] for name in names}
 
@@ -230,7 +246,8 @@ def compute_artifacts(
     if params.reset.start_date is not None:
         frames |= reset_stage(book, params, rated, health, cases, daily)
     week_ago = resolve_as_of(book, params) - timedelta(days=WEEK_DAYS)
-    frames |= changes_stage(frames, seen_at(book, params, rated, week_ago), week_ago)
+    earlier = seen_at(book, params, rated, week_ago, daily=daily)
+    frames |= changes_stage(frames, earlier, week_ago)
     return {name: conform(name, frame) for name, frame in frames.items()}
 
 

@@ -243,7 +243,7 @@ def compute_steps(stage: Path, params: Params) -> list[Step]:
     """The compute notebooks and what each waits for."""
     plan = [
         ("usage_health", ()),
-        ("history", ()),
+        ("history", ("usage_health",)),
         ("overconsumption", ("usage_health",)),
         ("actions", ("usage_health", "overconsumption")),
         ("portfolio", ("usage_health", "overconsumption")),

@@ -163,16 +163,19 @@ def rated_usage(run_dir: str | Path) -> pl.LazyFrame:
 
 
 def history_step(
-    book: Book, params: Params, rated: pl.LazyFrame
+    book: Book, params: Params, rated: pl.LazyFrame, daily: pl.DataFrame | None = None
 ) -> dict[str, dict[str, pl.DataFrame]]:
     """The same book seen earlier, for comparisons: at as_of minus one month (account_health,
     overage_cases, segment_summary) and at as_of minus seven days (account_health,
-    overage_cases: what ``changes`` compares with when there is no previous run)."""
+    overage_cases: what ``changes`` compares with when there is no previous run).
+
+    ``daily`` is the run's daily_spend artifact: both earlier books take their spend from it
+    instead of aggregating ``rated`` again (``seen_at``)."""
     as_of = resolve_as_of(book, params)
     month_ago = pl.select(pl.lit(as_of).dt.offset_by("-1mo")).item()
     return {
-        "previous_month": seen_at(book, params, rated, month_ago, with_summary=True),
-        "previous_week": seen_at(book, params, rated, week_ago(as_of)),
+        "previous_month": seen_at(book, params, rated, month_ago, True, daily),
+        "previous_week": seen_at(book, params, rated, week_ago(as_of), daily=daily),
     }
 
 
