@@ -101,7 +101,11 @@ def read_folder(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, RawTable]
 def table_file(folder: Path, table: str) -> Path | None:
     """The file holding ``table`` in ``folder`` (``.csv`` before ``.parquet``), None when absent."""
     return next(
-        (folder / f"{table}{suffix}" for suffix in SUFFIXES if (folder / f"{table}{suffix}").is_file()),
+        (
+            folder / f"{table}{suffix}"
+            for suffix in SUFFIXES
+            if (folder / f"{table}{suffix}").is_file()
+        ),
         None,
     )
 

@@ -118,7 +118,7 @@ def validate(raw: dict[str, RawTable], params: Params) -> ValidatedBook:
             )
             for table in REQUIRED_TABLES
             if table not in raw
-        ]
+        ],
     )
     parsed = {table: _parse(raw[table], params) for table in TABLES if table in raw}
     _raise_if(STAGE_PARSE, [finding for _, findings in parsed.values() for finding in findings])
@@ -137,7 +137,7 @@ def validate(raw: dict[str, RawTable], params: Params) -> ValidatedBook:
                 finding
                 for table, frame in rejects.items()
                 for finding in _reject_findings(raw[table], frame)
-            ]
+            ],
         )
     accepted = {table: result.accepted for table, result in checked.items()}
     book = Book.from_frames(**accepted | {"usage": daily_usage(accepted["usage"])})

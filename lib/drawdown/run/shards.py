@@ -139,7 +139,7 @@ class RouteMap:
         """The map and join key routing ``table`` (None, None: every row to shard 0)."""
         column, mapping = (
             ("contract_id", self.contracts)
-            if table == "rate_card"
+            if table in ("contracts", "rate_card")
             else ("account_id", self.accounts)
         )
         if column not in schema:
@@ -570,48 +570,81 @@ def _collect(**lazy: pl.LazyFrame) -> dict[str, pl.DataFrame]:
 # -- the local engine ------------------------------------------------------------------------------
 
 
-def compute_sharded(
+@dataclass(frozen=True)
+class ShardedBook:
+    """A routed and validated book: its shards' checks, the merged data quality and rejects, and
+    ``params`` with as_of resolved for the whole book."""
+
+    routed: RoutedBook
+    checks: list[ShardCheck]
+    quality: DataQuality
+    rejects: dict[str, pl.DataFrame]
+    params: Params
+
+
+def validate_sharded(
     source: str | Path, params: Params, shards: int | None, folder: Path, workers: int | None = None
-) -> tuple[Artifacts, Combined]:
-    """The whole book's artifacts, computed shard by shard in a pool of ``workers`` processes
-    (default: one per core, at most one per shard); ``folder`` holds the routed book and the
-    shards' parts (replaced). Returns the artifacts (as ``api.compute_all``) and the combined
-    result with its history.
+) -> ShardedBook:
+    """Route ``source`` into ``folder`` (replaced) and validate its shards (``map_shards``);
+    each shard's validated book stays in ``folder`` for ``compute_parts``.
 
     Raises InputError with the message the whole book gives for a structural error.
     """
     routed = route_source(source, params, shards, folder)
     meta = json.loads((folder / "tables.json").read_text(encoding="utf-8"))
-    count = workers or min(routed.shards, os.cpu_count() or 1)
-    with ProcessPoolExecutor(count, mp_context=get_context("spawn")) as pool:
-        numbers = range(routed.shards)
-        checks = list(
-            pool.map(_validate_worker, [routed] * routed.shards, numbers, [params] * routed.shards)
-        )
-        broken = merge_broken(checks)
-        if broken is not None:
-            raise broken
-        latest = max((check.latest for check in checks if check.latest is not None), default=None)
-        if params.as_of is None and latest is None:
+    checks = map_shards(_validate_worker, routed, params, workers)
+    broken = merge_broken(checks)
+    if broken is not None:
+        raise broken
+    latest = max((check.latest for check in checks if check.latest is not None), default=None)
+    if params.as_of is None:
+        if latest is None:
             raise InputError("the usage table has no rows: set as_of to compute metrics")
-        resolved = (
-            params
-            if params.as_of is not None
-            else params.with_overrides({"as_of": latest.isoformat()})
-        )
-        list(pool.map(_parts_worker, [routed] * routed.shards, numbers, [resolved] * routed.shards))
+        params = params.with_overrides({"as_of": latest.isoformat()})
     quality, rejects = merge_quality(checks, meta)
+    return ShardedBook(routed, checks, quality, rejects, params)
+
+
+def compute_sharded(
+    source: str | Path, params: Params, shards: int | None, folder: Path, workers: int | None = None
+) -> tuple[Artifacts, Combined]:
+    """The whole book's artifacts, computed shard by shard (``validate_sharded``, then each
+    shard's parts, then ``combine``). Returns the artifacts (as ``api.compute_all`` returns
+    them) and the combined result with its history."""
+    sharded = validate_sharded(source, params, shards, folder, workers)
+    combined = compute_parts(sharded, workers)
+    return Artifacts(combined.tables, sharded.quality.to_json(), sharded.rejects), combined
+
+
+def compute_parts(sharded: ShardedBook, workers: int | None = None) -> Combined:
+    """Each shard's parts (``map_shards``), then the whole-book ``combine``."""
+    map_shards(_parts_worker, sharded.routed, sharded.params, workers)
+    folder, numbers = sharded.routed.folder, range(sharded.routed.shards)
 
     def parts(name: str) -> pl.DataFrame:
-        return pl.concat(
-            [pl.read_parquet(_part_path(folder, shard, name)) for shard in range(routed.shards)]
-        )
+        return pl.concat([pl.read_parquet(_part_path(folder, shard, name)) for shard in numbers])
 
     def reader(shard: int) -> Callable[[str], pl.DataFrame]:
         return lambda name: pl.read_parquet(_part_path(folder, shard, name))
 
-    combined = combine(parts, (reader(shard) for shard in range(routed.shards)), resolved)
-    return Artifacts(combined.tables, quality.to_json(), rejects), combined
+    return combine(parts, (reader(shard) for shard in numbers), sharded.params)
+
+
+def map_shards(
+    work: Callable[[RoutedBook, int, Params], Any],
+    routed: RoutedBook,
+    params: Params,
+    workers: int | None = None,
+) -> list[Any]:
+    """``work(routed, shard, params)`` for every shard, in shard order: in a pool of ``workers``
+    processes (None: one per core, at most one per shard; each process holds one shard at a
+    time), or in this process when ``workers`` is 0."""
+    numbers = list(range(routed.shards))
+    if workers == 0:
+        return [work(routed, shard, params) for shard in numbers]
+    count = workers or min(routed.shards, os.cpu_count() or 1)
+    with ProcessPoolExecutor(count, mp_context=get_context("spawn")) as pool:
+        return list(pool.map(work, [routed] * len(numbers), numbers, [params] * len(numbers)))
 
 
 def _validate_worker(routed: RoutedBook, shard: int, params: Params) -> ShardCheck:
