@@ -18,6 +18,7 @@ The changes are never cached: they depend on the run ``latest`` pointed at befor
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from drawdown.errors import DrawdownError, InputError, StepFailed
 from drawdown.params import Params
 from drawdown.reports.render import ReportRenderer, renderer_name
 from drawdown.resources import COMPUTE_NOTEBOOKS, REPORTS_DIR
-from drawdown.run import cache, steps
+from drawdown.run import cache, shards, steps
 from drawdown.run.folders import keep_failed, publish, run_lock, staging_dir
 from drawdown.run.kernels import KernelPool, Step, execute_all
 from drawdown.run.manifest import build_manifest, file_hashes
@@ -63,8 +64,13 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
     runs = (request.out.parent if request.out else Path("runs")).resolve()
     key = cache.cache_key(params, [step.template for step in compute_steps(runs, params)])
     cached = cache.lookup(runs, key)
-    validated = None if cached else steps.validate_source(params)
-    as_of = cached.as_of if cached else steps.resolve_as_of(validated.book, params)
+    work = runs / f".shards-{os.getpid()}"
+    sharded = None if cached else _validate_sharded(params, work)
+    validated = None if cached or sharded else steps.validate_source(params)
+    if cached or sharded:
+        as_of = cached.as_of if cached else sharded.params.as_of
+    else:
+        as_of = steps.resolve_as_of(validated.book, params)
     params = params.with_overrides({"as_of": as_of.isoformat()})
     previous = steps.previous_run(runs, params, as_of)
     run_dir = (request.out or Path("runs") / params.as_of.isoformat()).resolve()
@@ -76,6 +82,11 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
             with progress, KernelPool(stage, eager=cached is None) as pool:
                 if cached:
                     _reuse(cached, stage, progress)
+                elif sharded:
+                    with progress.step("shards"):
+                        combined = shards.compute_parts(sharded)
+                        shards.write_run(sharded, combined, stage)
+                    cache.store(runs, key, stage, params.as_of, run_dir)
                 else:
                     with progress.step("validate"):
                         steps.write_snapshot(validated, stage)
@@ -96,8 +107,22 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
         finally:
             logger.close()
             log.removeHandler(logger)
+            shutil.rmtree(work, ignore_errors=True)
         publish(stage, run_dir)
     return RunResult(run_dir, tuple(run_dir / path.relative_to(stage) for path in result))
+
+
+def _validate_sharded(params: Params, work: Path) -> shards.ShardedBook | None:
+    """The book routed into shards and validated shard by shard (``drawdown.run.shards``) when
+    ``engine`` asks for more than one shard or for Spark; None for the whole-book path."""
+    count = shards.planned_shards(params)
+    if count == 1 and params.engine.kind == "local":
+        return None
+    try:
+        return shards.validate_sharded(params.source.uri, params, count, work)
+    except Exception:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
 
 
 def _reuse(cached: cache.Entry, stage: Path, progress: RunProgress) -> None:

@@ -42,7 +42,7 @@ from typing import Any
 
 import polars as pl
 
-from drawdown.artifacts import Artifacts, conform
+from drawdown.artifacts import Artifacts, conform, write_json, write_rejects
 from drawdown.errors import InputError
 from drawdown.inputs.contract import REQUIRED_TABLES, RULES, TABLES, Book
 from drawdown.inputs.files import UnreadableFile, csv_header, read_folder, table_file
@@ -673,3 +673,51 @@ def _parts_worker(routed: RoutedBook, shard: int, params: Params) -> None:
 
 def _part_path(folder: Path, shard: int, name: str) -> Path:
     return folder / "shards" / str(shard) / "parts" / f"{name.replace(':', '__')}.parquet"
+
+
+# -- drawdown run ----------------------------------------------------------------------------------
+
+
+def planned_shards(params: Params) -> int:
+    """How many shards ``drawdown run`` splits the book into: ``engine.shards`` when set, else
+    ``default_shards`` of the accounts a folder source holds (counted without reading the rest);
+    1 for a database source (read whole, as before)."""
+    if params.engine.shards is not None:
+        return params.engine.shards
+    uri = params.source.uri
+    accounts = None if "://" in uri else table_file(Path(uri), "accounts")
+    if accounts is None:
+        return 1
+    try:
+        scan = (
+            pl.scan_csv(accounts, infer_schema=False)
+            if accounts.suffix == ".csv"
+            else pl.scan_parquet(accounts)
+        )
+        return default_shards(scan.select(pl.len()).collect().item())
+    except (OSError, pl.exceptions.PolarsError):
+        return 1  # the whole-book validation names the problem
+
+
+def write_run(sharded: ShardedBook, combined: Combined, stage: Path) -> None:
+    """What the validation and compute notebooks leave in a run folder, from a sharded
+    computation: ``artifacts/`` (data_quality.json, rejects/, every artifact but the changes,
+    which the run computes against its previous run), ``artifacts/previous_month`` and
+    ``previous_week``. No snapshot of the book is written (``work/`` stays empty) and no compute
+    notebook is executed (``notebooks/`` holds only the reports)."""
+    from drawdown.reports.inert import spreadsheet_cells
+    from drawdown.run.steps import ARTIFACTS, write_artifacts
+
+    folder = stage / ARTIFACTS
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(folder / "data_quality.json", sharded.quality.to_json())
+    write_rejects(
+        folder, {table: spreadsheet_cells(frame) for table, frame in sharded.rejects.items()}
+    )
+    write_artifacts(
+        {name: frame for name, frame in combined.tables.items() if name != "changes"}, stage
+    )
+    for name, frames in combined.history.items():
+        write_artifacts(frames, stage, name)
+    for empty in ("work", "notebooks"):
+        (stage / empty).mkdir(exist_ok=True)
