@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Installs the system programs drawdown uses when they are missing: Chromium (PDF printing and
 # HTML screenshots without Quarto), poppler-utils (pdftoppm, for looking at PDFs) and PostgreSQL
-# (the database source's tests). Debian/Ubuntu only; elsewhere it says what to install.
+# (the database source's tests), and a Java runtime (openjdk-17-jre-headless) when the Spark
+# extra is installed. Debian/Ubuntu only; elsewhere it says what to install.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+# Spark (the drawdown[spark] extra, docs/scale.md#spark) runs on a Java runtime.
+if [[ -x .venv/bin/python ]] && .venv/bin/python -c "import pyspark" >/dev/null 2>&1; then
+  command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+fi
 ((${#missing[@]})) || exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "drawdown: please install ${missing[*]} with your system's package manager" >&2

@@ -84,7 +84,7 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
                     _reuse(cached, stage, progress)
                 elif sharded:
                     with progress.step("shards"):
-                        combined = shards.compute_parts(sharded)
+                        combined = _compute_parts(sharded, params)
                         shards.write_run(sharded, combined, stage)
                     cache.store(runs, key, stage, params.as_of, run_dir)
                 else:
@@ -119,10 +119,25 @@ def _validate_sharded(params: Params, work: Path) -> shards.ShardedBook | None:
     if count == 1 and params.engine.kind == "local":
         return None
     try:
+        if params.engine.kind == "spark":
+            from drawdown.engines.spark import validate_spark
+
+            return validate_spark(
+                params.source.uri, params, count, work, params.engine.spark_master
+            )
         return shards.validate_sharded(params.source.uri, params, count, work)
     except Exception:
         shutil.rmtree(work, ignore_errors=True)
         raise
+
+
+def _compute_parts(sharded: shards.ShardedBook, params: Params) -> shards.Combined:
+    """The shards' parts on the engine of ``params.engine``, combined."""
+    if params.engine.kind == "spark":
+        from drawdown.engines.spark import compute_parts_spark
+
+        return compute_parts_spark(sharded, params.engine.spark_master)
+    return shards.compute_parts(sharded)
 
 
 def _reuse(cached: cache.Entry, stage: Path, progress: RunProgress) -> None:

@@ -195,13 +195,15 @@ class RoutedBook:
     shards: int
     accounts: int
 
-    def raw_tables(self, shard: int) -> dict[str, RawTable]:
-        """The raw tables of one shard, rows in input order."""
+    def raw_tables(self, shard: int, skip_rows: tuple[str, ...] = ()) -> dict[str, RawTable]:
+        """The raw tables of one shard, rows in input order (the tables in ``skip_rows``: no
+        rows, their columns only)."""
         meta = json.loads((self.folder / "tables.json").read_text(encoding="utf-8"))
         tables = {}
         for table, info in meta.items():
             base = self.folder / "raw" / table
             files = sorted((base / f"{SHARD}={shard}").glob("*.parquet"))
+            files = [] if table in skip_rows else files
             empty = pl.read_parquet(base / "schema.parquet")
             frame = pl.concat([empty, *(pl.read_parquet(path) for path in files)], how="vertical")
             frame = frame.sort(ROW_COLUMN, maintain_order=True) if files else frame
