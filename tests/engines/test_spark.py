@@ -16,7 +16,7 @@ pytest.importorskip("pyspark")
 if shutil.which("java") is None:
     pytest.skip("Spark needs a Java runtime (scripts/system-deps.sh)", allow_module_level=True)
 
-from drawdown.engines.spark import compute_spark  # noqa: E402
+from drawdown.engines.spark import compute_spark
 
 
 @pytest.fixture(scope="module")

@@ -43,6 +43,10 @@ def read_source(uri: str | Path, params: Params) -> dict[str, RawTable]:
     Absent optional tables are left out of the result. Raises InputError for a missing folder,
     a missing required table, a table with both a .csv and a .parquet file, or an unreadable file.
     """
+    if str(uri).startswith("duckdb://"):
+        from drawdown.inputs.warehouse import read_duckdb
+
+        return read_duckdb(str(uri), params)
     if "://" in str(uri):
         from drawdown.inputs.database import read_database
 

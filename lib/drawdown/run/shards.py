@@ -45,7 +45,13 @@ import polars as pl
 from drawdown.artifacts import Artifacts, conform, write_json, write_rejects
 from drawdown.errors import InputError
 from drawdown.inputs.contract import REQUIRED_TABLES, RULES, TABLES, Book
-from drawdown.inputs.files import UnreadableFile, csv_header, read_folder, table_file
+from drawdown.inputs.files import (
+    UnreadableFile,
+    csv_header,
+    read_folder,
+    read_source,
+    table_file,
+)
 from drawdown.inputs.quality import (
     MESSAGE_LINES,
     DataQuality,
@@ -225,9 +231,7 @@ def route_source(
     (folder / "raw").mkdir(parents=True)
     usage_file = None
     if "://" in str(source):
-        from drawdown.inputs.database import read_database
-
-        raw = read_database(str(source), params)
+        raw = read_source(source, params)
     else:
         raw = read_folder(Path(source), skip=("usage",))
         usage_file = table_file(Path(source), "usage")
