@@ -114,7 +114,7 @@ def read_duckdb(uri: str, params: Params) -> dict[str, RawTable]:
                 )
             else:
                 query = f"SELECT * FROM {exp.to_table(name, quoted=True).sql('duckdb')}"
-            frame = pl.from_arrow(connection.execute(query).arrow())
+            frame = pl.from_arrow(connection.execute(query).to_arrow_table())
             assert isinstance(frame, pl.DataFrame)
             if table == "usage":
                 frame = frame.sort("account_id", "meter", "usage_date", nulls_last=True)
