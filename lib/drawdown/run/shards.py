@@ -62,6 +62,8 @@ from drawdown.inputs.raw import ROW_COLUMN, RawTable
 from drawdown.inputs.validate import ContractBroken, ValidatedBook, validate
 from drawdown.metrics import WEEK_DAYS, actions_stage, changes_stage
 from drawdown.metrics.accounts import account_health
+from drawdown.metrics.backtest import backtest_outcomes, backtest_scores
+from drawdown.metrics.forecast import consumption_forecast, first_spend, limit_crossing
 from drawdown.metrics.health import ttfbe_cohorts
 from drawdown.metrics.overconsumption import (
     MONTHS_SHOWN,
@@ -72,6 +74,7 @@ from drawdown.metrics.overconsumption import (
 )
 from drawdown.metrics.reset import compare_states, reset_tracker
 from drawdown.metrics.retention import account_revenue, retention_ratios
+from drawdown.metrics.scenarios import renewal_scenarios
 from drawdown.metrics.segments import segment_summary
 from drawdown.metrics.series import account_months, by_account_day, daily_spend
 from drawdown.params import Params
@@ -338,6 +341,7 @@ def shard_parts(book: Book, rated: pl.LazyFrame, params: Params) -> dict[str, pl
         raise ValueError("shard_parts needs params.as_of resolved for the whole book")
     parts = _seen(book, rated, params, as_of, "", revenue=True, series=True)
     daily = parts.pop("_daily")
+    parts |= _forecasts(book, rated, params, parts)
     month_ago = pl.select(pl.lit(as_of).dt.offset_by("-1mo")).item()
     week_ago = as_of - _days(WEEK_DAYS)
     for prefix, earlier, revenue in (("month:", month_ago, True), ("week:", week_ago, False)):
@@ -393,6 +397,30 @@ def _seen(
     return {
         (name if name.startswith("_") else prefix + name): frame for name, frame in frames.items()
     }
+
+
+FORECASTS = ("consumption_forecast", "limit_crossing", "renewal_scenarios")
+"""Per-account forecast artifacts (docs/forecasts.md), computed whole in each shard."""
+
+
+def _forecasts(
+    book: Book, rated: pl.LazyFrame, params: Params, parts: Mapping[str, pl.DataFrame]
+) -> dict[str, pl.DataFrame]:
+    """One shard's forecasts, as ``metrics.forecast_stage`` computes them, and the back-test's
+    per-account outcomes (``backtest``), scored in ``combine``."""
+    as_of = params.as_of
+    assert as_of is not None
+    spend, health = parts["daily_spend"].lazy(), parts["account_health"].lazy()
+    first = first_spend(spend).collect().lazy()
+    forecast = consumption_forecast(health, spend, first, as_of).collect()
+    months = parts["meter_months"].lazy()
+    return {"consumption_forecast": forecast} | _collect(
+        limit_crossing=limit_crossing(months, rated, book.contracts, book.rate_card, first, as_of),
+        renewal_scenarios=renewal_scenarios(health, forecast.lazy(), rated, as_of),
+        backtest=backtest_outcomes(
+            book.contracts, spend, first, as_of, params.bands.run_rate_window_days
+        ),
+    )
 
 
 def shard_actions(
@@ -453,6 +481,9 @@ def combine(
     health, cases = seen[""]["account_health"], seen[""]["overage_cases"]
     tables = dict(seen[""])
     tables["ttfbe_cohorts"] = ttfbe_cohorts(health.lazy(), params.health).collect()
+    tables["forecast_backtest"] = backtest_scores(parts("backtest").lazy()).collect()
+    for name in FORECASTS:
+        tables[name] = parts(name).sort("account_id", maintain_order=True)
     series: dict[str, list[pl.DataFrame]] = {name: [] for name in (*PER_ACCOUNT, "account_actions")}
     for read in per_shard:
         shard = {name: read(name) for name in PER_ACCOUNT}
