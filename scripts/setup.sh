@@ -8,5 +8,5 @@ if ! command -v uv >/dev/null 2>&1; then
   python3 -m pip install --quiet uv || python3 -m pip install --quiet --user uv
   export PATH="$HOME/.local/bin:$PATH"
 fi
-uv sync --frozen --quiet
+uv sync --frozen --quiet --extra spark --extra duckdb
 .venv/bin/python -m ipykernel install --sys-prefix --name drawdown --display-name "Python (drawdown)" >/dev/null

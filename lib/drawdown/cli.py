@@ -260,6 +260,33 @@ def run(
             "pointed at, else the book as of A - 7 days).",
         ),
     ] = None,
+    shards: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            metavar="N",
+            help="Split the book into N shards by account and compute them in a pool of "
+            "processes (1: the whole book at once). Default: engine.shards, else one shard per "
+            "6,250 accounts. Results are identical for any N.",
+        ),
+    ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            metavar="local|spark",
+            help="Where the shards run: local (a process pool) or spark (needs "
+            "drawdown[spark] and Java). Default: engine.kind.",
+        ),
+    ] = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            metavar="URL",
+            help="The Spark master for --engine spark, e.g. spark://host:7077. Default: "
+            "engine.spark_master, else local[*].",
+        ),
+    ] = None,
 ) -> None:
     """Run the whole pipeline: validate, compute, export and render.
 
@@ -275,6 +302,7 @@ def run(
       drawdown run --data exports/2026-10 --params params/monthly.yaml
       drawdown run --set as_of=2026-09-30 --set bands.band_low=0.8
       drawdown run --accounts A-0001,A-0042 --format html
+      drawdown run --data exports/big --shards 8 --format none
     """
     from drawdown.run.pipeline import RunRequest
     from drawdown.run.pipeline import run as run_pipeline
@@ -282,6 +310,11 @@ def run(
     resolved = _load_params(params, set_, data)
     if compare_to is not None:
         resolved = resolved.with_overrides({"compare_to": str(compare_to)})
+    chosen = {"shards": shards, "kind": engine, "spark_master": spark_master}
+    if any(value is not None for value in chosen.values()):
+        resolved = resolved.with_overrides(
+            {"engine": {key: value for key, value in chosen.items() if value is not None}}
+        )
     request = RunRequest(
         out=out,
         accounts=tuple(_split(accounts)),

@@ -189,6 +189,14 @@ class Source(_Strict):
     password_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 
+class Engine(_Strict):
+    """How the metrics are computed (docs/scale.md)."""
+
+    kind: Literal["local", "spark"] = "local"
+    shards: int | None = Field(default=None, ge=1, le=100_000)
+    spark_master: str | None = None
+
+
 class Params(_Strict):
     """Every parameter of a drawdown run. Defaults are documented in params/default.yaml."""
 
@@ -205,6 +213,7 @@ class Params(_Strict):
     reset: Reset = Field(default_factory=Reset)
     report: Report = Field(default_factory=Report)
     scope: Scope = Field(default_factory=Scope)
+    engine: Engine = Field(default_factory=Engine)
 
     @field_validator("timezone")
     @classmethod

@@ -43,6 +43,10 @@ def read_source(uri: str | Path, params: Params) -> dict[str, RawTable]:
     Absent optional tables are left out of the result. Raises InputError for a missing folder,
     a missing required table, a table with both a .csv and a .parquet file, or an unreadable file.
     """
+    if str(uri).startswith("duckdb://"):
+        from drawdown.inputs.warehouse import read_duckdb
+
+        return read_duckdb(str(uri), params)
     if "://" in str(uri):
         from drawdown.inputs.database import read_database
 
@@ -50,8 +54,12 @@ def read_source(uri: str | Path, params: Params) -> dict[str, RawTable]:
     return read_folder(Path(uri))
 
 
-def read_folder(folder: Path) -> dict[str, RawTable]:
-    """One RawTable per ``<table>.csv`` / ``<table>.parquet`` file in ``folder``."""
+def read_folder(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, RawTable]:
+    """One RawTable per ``<table>.csv`` / ``<table>.parquet`` file in ``folder``.
+
+    Tables in ``skip`` are checked (present when required, not ambiguous) but not read: a
+    sharded run streams the usage file instead (``drawdown.run.shards``, ``table_file``).
+    """
     if not folder.is_dir():
         raise InputError(
             f"data source {redact_secrets(str(folder))} is not a folder (nor a database URI)"
@@ -78,7 +86,7 @@ def read_folder(folder: Path) -> dict[str, RawTable]:
                     f"required table missing: no {table}.csv or {table}.parquet in {folder}",
                 )
             )
-        elif files:
+        elif files and table not in skip:
             try:
                 tables[table] = read_file(table, files[0])
             except UnreadableFile as exc:
@@ -94,6 +102,18 @@ def read_folder(folder: Path) -> dict[str, RawTable]:
     if findings:
         raise InputError(format_findings(findings))
     return tables
+
+
+def table_file(folder: Path, table: str) -> Path | None:
+    """The file holding ``table`` in ``folder`` (``.csv`` before ``.parquet``), None when absent."""
+    return next(
+        (
+            folder / f"{table}{suffix}"
+            for suffix in SUFFIXES
+            if (folder / f"{table}{suffix}").is_file()
+        ),
+        None,
+    )
 
 
 class UnreadableFile(Exception):
@@ -120,7 +140,7 @@ def read_file(table: str, path: Path) -> RawTable:
 def _decode_csv(path: Path) -> pl.DataFrame:
     """The CSV's cells as strings (UTF-8, comma-separated, header on row 1); empty cells are null."""
     frame = pl.read_csv(path, infer_schema=False)
-    header = _header(path)
+    header = csv_header(path)
     repeated = sorted({column for column in header if header.count(column) > 1})
     if repeated:
         raise UnreadableFile(
@@ -130,7 +150,7 @@ def _decode_csv(path: Path) -> pl.DataFrame:
     return frame
 
 
-def _header(path: Path) -> list[str]:
+def csv_header(path: Path) -> list[str]:
     """The column names on the CSV's first record, as written (a byte-order mark removed)."""
     with open(path, encoding="utf-8-sig", newline="") as handle:
         return next(csv.reader(handle), [])

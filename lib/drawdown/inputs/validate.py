@@ -62,6 +62,23 @@ REASON = "reason"
 
 _USAGE_KEY = ["account_id", "meter", "usage_date"]
 
+STAGE_TABLES, STAGE_PARSE, STAGE_CHECK, STAGE_STRICT = range(4)
+"""The validation stages, in order: a source failing an earlier one is not checked further."""
+
+
+class ContractBroken(InputError):
+    """The InputError ``validate`` raises: its message, plus the ``findings`` and the ``stage``
+    (``STAGE_*``) that found them, so that the findings of several shards of one book can be
+    merged into the message the whole book gives (``drawdown.run.shards``)."""
+
+    def __init__(self, stage: int, findings: list[Finding]) -> None:
+        super().__init__(format_findings(findings))
+        self.stage = stage
+        self.findings = findings
+
+    def __reduce__(self) -> tuple[type[ContractBroken], tuple[int, list[Finding]]]:
+        return (ContractBroken, (self.stage, self.findings))
+
 
 @dataclass(frozen=True)
 class ValidatedBook:
@@ -92,6 +109,7 @@ def validate(raw: dict[str, RawTable], params: Params) -> ValidatedBook:
     Raises InputError for structural errors, and for row errors when ``params.strict``.
     """
     _raise_if(
+        STAGE_TABLES,
         [
             _file_finding(
                 table,
@@ -100,23 +118,26 @@ def validate(raw: dict[str, RawTable], params: Params) -> ValidatedBook:
             )
             for table in REQUIRED_TABLES
             if table not in raw
-        ]
+        ],
     )
     parsed = {table: _parse(raw[table], params) for table in TABLES if table in raw}
-    _raise_if([finding for _, findings in parsed.values() for finding in findings])
+    _raise_if(STAGE_PARSE, [finding for _, findings in parsed.values() for finding in findings])
     checked: dict[str, _Checked] = {}
     for table in TABLES:
         if table in raw:
             checked[table] = _check(raw[table], parsed[table][0], checked, params)
-    _raise_if([finding for result in checked.values() for finding in result.structural])
+    _raise_if(
+        STAGE_CHECK, [finding for result in checked.values() for finding in result.structural]
+    )
     rejects = {table: result.rejects for table, result in checked.items() if result.rejects.height}
     if params.strict:
         _raise_if(
+            STAGE_STRICT,
             [
                 finding
                 for table, frame in rejects.items()
                 for finding in _reject_findings(raw[table], frame)
-            ]
+            ],
         )
     accepted = {table: result.accepted for table, result in checked.items()}
     book = Book.from_frames(**accepted | {"usage": daily_usage(accepted["usage"])})
@@ -577,9 +598,9 @@ def _reject_findings(raw: RawTable, rejects: pl.DataFrame) -> list[Finding]:
     ]
 
 
-def _raise_if(findings: list[Finding]) -> None:
+def _raise_if(stage: int, findings: list[Finding]) -> None:
     if findings:
-        raise InputError(format_findings(findings))
+        raise ContractBroken(stage, findings)
 
 
 # -- assemble ------------------------------------------------------------------------------------

@@ -136,11 +136,7 @@ def forecast_stage(
     """The forecasts of docs/forecasts.md: consumption_forecast, limit_crossing (from the
     meter_months artifact), forecast_backtest and renewal_scenarios."""
     as_of = resolve_as_of(book, params)
-    # every window and horizon of the forecasts and the back-test lies in the last 200 days
-    reach = max(OFFSETS) + WINDOW_DAYS + QUIET_DAYS + HORIZON_DAYS
-    spend = (
-        daily.lazy().filter(pl.col("usage_date") > as_of - timedelta(days=reach)).collect().lazy()
-    )
+    spend = forecast_spend(daily.lazy(), as_of)
     forecast = consumption_forecast(health.lazy(), spend, as_of).collect()
     return {"consumption_forecast": forecast} | _collect(
         limit_crossing=limit_crossing(
@@ -151,6 +147,13 @@ def forecast_stage(
         ),
         renewal_scenarios=renewal_scenarios(health.lazy(), forecast.lazy(), rated, as_of),
     )
+
+
+def forecast_spend(daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """The daily spend the forecasts read: every window and horizon of the forecasts and the
+    back-test lies in the last ``max(OFFSETS) + WINDOW_DAYS + QUIET_DAYS + HORIZON_DAYS`` days."""
+    reach = max(OFFSETS) + WINDOW_DAYS + QUIET_DAYS + HORIZON_DAYS
+    return daily.filter(pl.col("usage_date") > as_of - timedelta(days=reach)).collect().lazy()
 
 
 def changes_stage(

@@ -33,9 +33,24 @@ def forecast_backtest(
     when none). Columns: as_of_made, horizon_days, accounts, coverage_p10_p90, mdape_p50,
     mdape_run_rate.
     """
-    made = pl.concat(
+    return backtest_scores(backtest_outcomes(contracts, daily, as_of, run_rate_days))
+
+
+def backtest_outcomes(
+    contracts: pl.LazyFrame,
+    daily: pl.LazyFrame,
+    as_of: date,
+    run_rate_days: int,
+) -> pl.LazyFrame:
+    """Per forecast date and account: the forecast and the actual (``forecast_backtest``'s rows
+    before they are scored; a sharded run concatenates them from its shards)."""
+    return pl.concat(
         [_outcomes(contracts, daily, as_of - timedelta(days=k), run_rate_days) for k in OFFSETS]
     )
+
+
+def backtest_scores(made: pl.LazyFrame) -> pl.LazyFrame:
+    """``forecast_backtest`` from ``backtest_outcomes``."""
     per_date = made.group_by("as_of_made").agg(*_scores()).sort("as_of_made", descending=True)
     pooled = made.select(pl.lit(None, pl.Date).alias("as_of_made"), *_scores())
     return pl.concat([per_date, pooled]).select(

@@ -352,6 +352,17 @@ def reset_comparison(
     health_start = account_health(book, rated, params, start, daily)
     months_start = meter_months(book, rated, start, params.overconsumption.lookback_months)
     cases_start = overage_cases(months_start, health_start, book, params, start)
+    return compare_states(health_start, cases_start, health, cases, params)
+
+
+def compare_states(
+    health_start: pl.LazyFrame,
+    cases_start: pl.LazyFrame,
+    health: pl.LazyFrame,
+    cases: pl.LazyFrame,
+    params: Params,
+) -> pl.LazyFrame:
+    """``reset_comparison`` from the account health and cases at start_date and at A."""
     top = params.report.top_accounts
     return pl.concat(
         [

@@ -54,7 +54,12 @@ def retention(accounts: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) -> pl.La
     Every account of the book counts, with or without a contract covering A (churn is the
     point). Columns: segment, grr, nrr; a segment whose cohort is empty has null ratios.
     """
-    revenue = account_revenue(accounts, daily, as_of)
+    return retention_ratios(account_revenue(accounts, daily, as_of))
+
+
+def retention_ratios(revenue: pl.LazyFrame) -> pl.LazyFrame:
+    """GRR and NRR per segment, sorted, then ``All``, from ``account_revenue``'s rows (the
+    combine pass of a sharded run concatenates them from its shards)."""
     return pl.concat(
         [
             revenue.group_by("segment").agg(_retention_ratios()).sort("segment"),

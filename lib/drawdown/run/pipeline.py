@@ -35,7 +35,7 @@ from drawdown.params import Params, quote
 from drawdown.reports.narrative import logo_image
 from drawdown.reports.render import ReportRenderer, renderer_name
 from drawdown.resources import COMPUTE_NOTEBOOKS, REPORTS_DIR
-from drawdown.run import cache, steps
+from drawdown.run import cache, shards, steps
 from drawdown.run.folders import check_run_dir, keep_failed, publish, run_lock, staging_dir
 from drawdown.run.kernels import KernelPool, Step, execute_all
 from drawdown.run.manifest import build_manifest, input_files
@@ -76,13 +76,18 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
     key = cache.cache_key(params, notebooks, inputs.hashes)
     notes: list[str] = []
     cached = cache.lookup(runs, key, warn=notes.append)
-    validated = None if cached else steps.validate_source(params)
-    if validated is not None:
+    work = runs / f".shards-{os.getpid()}"
+    sharded = None if cached else _validate_sharded(params, work)
+    validated = None if cached or sharded else steps.validate_source(params)
+    if validated is not None or sharded is not None:
         inputs.check_unchanged()
-    as_of = cached.as_of if cached else steps.resolve_as_of(validated.book, params)
-    if validated is not None:
+    if cached or sharded:
+        as_of = cached.as_of if cached else sharded.params.as_of
+    else:
+        as_of = steps.resolve_as_of(validated.book, params)
         steps.check_as_of(validated.book, as_of)
-    steps.check_scope(_segments(cached, validated), params)
+    if params.scope.segment is not None:
+        steps.check_scope(_segments(cached, validated, sharded), params)
     params = params.with_overrides({"as_of": as_of.isoformat()})
     previous = steps.previous_run(runs, params, as_of)
     run_dir = (request.out or Path("runs") / params.as_of.isoformat()).resolve()
@@ -98,6 +103,11 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
             with progress, KernelPool(stage, eager=cached is None) as pool:
                 if cached:
                     _reuse(cached, stage, progress)
+                elif sharded:
+                    with progress.step("shards"):
+                        combined = _compute_parts(sharded, params)
+                        shards.write_run(sharded, combined, stage)
+                    stored = cache.store(runs, key, stage, params.as_of, run_dir)
                 else:
                     with progress.step("validate"):
                         steps.write_snapshot(validated, stage)
@@ -135,19 +145,60 @@ def run(params: Params, request: RunRequest = RunRequest()) -> RunResult:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             raise failure from None
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
         logger.close()
         log.removeHandler(logger)
         publish(stage, run_dir)
     return RunResult(run_dir, tuple(run_dir / path.relative_to(stage) for path in result))
 
 
-def _segments(cached: cache.Entry | None, validated: steps.ValidatedBook | None) -> list[str]:
-    """The book's segments: from the validated book, or the cached entry's snapshot."""
+def _segments(
+    cached: cache.Entry | None,
+    validated: steps.ValidatedBook | None,
+    sharded: shards.ShardedBook | None,
+) -> list[str]:
+    """The book's segments: from the validated book, the routed accounts of a sharded book, or
+    the cached entry (its snapshot, or its account_health when a sharded run stored it)."""
     if validated is not None:
         return steps.book_segments(validated.book)
-    assert cached is not None
-    accounts = cached.folder / steps.BOOK_FOLDER / "accounts.parquet"
-    return sorted(pl.read_parquet(accounts, columns=["segment"])["segment"].unique().to_list())
+    if sharded is not None:
+        accounts = sharded.routed.folder / "raw" / "accounts" / "*" / "*.parquet"
+    else:
+        assert cached is not None
+        accounts = cached.folder / steps.BOOK_FOLDER / "accounts.parquet"
+        if not accounts.exists():
+            accounts = cached.folder / steps.ARTIFACTS / "account_health.parquet"
+    frame = pl.scan_parquet(accounts).select(pl.col("segment").cast(pl.String).unique())
+    return sorted(segment for segment in frame.collect()["segment"] if segment is not None)
+
+
+def _validate_sharded(params: Params, work: Path) -> shards.ShardedBook | None:
+    """The book routed into shards and validated shard by shard (``drawdown.run.shards``) when
+    ``engine`` asks for more than one shard or for Spark; None for the whole-book path."""
+    count = shards.planned_shards(params)
+    if count == 1 and params.engine.kind == "local":
+        return None
+    try:
+        if params.engine.kind == "spark":
+            from drawdown.engines.spark import validate_spark
+
+            return validate_spark(
+                params.source.uri, params, count, work, params.engine.spark_master
+            )
+        return shards.validate_sharded(params.source.uri, params, count, work)
+    except Exception:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def _compute_parts(sharded: shards.ShardedBook, params: Params) -> shards.Combined:
+    """The shards' parts on the engine of ``params.engine``, combined."""
+    if params.engine.kind == "spark":
+        from drawdown.engines.spark import compute_parts_spark
+
+        return compute_parts_spark(sharded, params.engine.spark_master)
+    return shards.compute_parts(sharded)
 
 
 def _reuse(cached: cache.Entry, stage: Path, progress: RunProgress) -> None:

@@ -1,0 +1,87 @@
+"""Sharded runs (docs/scale.md): byte-identical to the whole book, errors and data quality merged."""
+
+from __future__ import annotations
+
+import filecmp
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from drawdown.api import compute_all
+from drawdown.errors import InputError
+from drawdown.inputs.sample import write_sample
+from drawdown.params import Params, load_params
+from drawdown.run.shards import compute_sharded, default_shards, shard_numbers, validate_sharded
+from inputs.test_bad_inputs import CASES, _expected, _source
+
+
+def _params(source: Path, **overrides: object) -> Params:
+    return load_params(overrides=overrides).with_overrides({"source": {"uri": str(source)}})
+
+
+def _same_files(left: Path, right: Path) -> list[str]:
+    """Names of the files under ``left`` that differ from (or are missing under) ``right``."""
+    compared = filecmp.dircmp(left, right)
+    different = compared.diff_files + compared.left_only + compared.right_only
+    for name in compared.common_dirs:
+        different += [f"{name}/{file}" for file in _same_files(left / name, right / name)]
+    return different
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("sample")
+    write_sample(folder, accounts=300)
+    return folder
+
+
+def test_shard_numbers_are_stable_and_in_range() -> None:
+    ids = pl.Series("account_id", ["A1", "A2", None, "Ä-42"])
+    assert shard_numbers(ids, 4).to_list() == shard_numbers(ids, 4).to_list()
+    assert all(0 <= number < 4 for number in shard_numbers(ids, 4).to_list())
+    assert shard_numbers(ids, 1).to_list() == [0, 0, 0, 0]
+    assert shard_numbers(ids, 7)[2] == 0
+
+
+def test_default_shards_grow_with_the_book() -> None:
+    assert [default_shards(n) for n in (1, 6_250, 6_251, 50_000)] == [1, 1, 2, 8]
+
+
+@pytest.mark.parametrize("shards", [1, 2, 3])
+def test_sharded_artifacts_are_byte_identical_on_the_sample(
+    sample: Path, tmp_path: Path, shards: int
+) -> None:
+    params = _params(sample, reset={"start_date": "2026-10-05"})
+    compute_all(sample, params).write(tmp_path / "whole")
+    sharded, _ = compute_sharded(sample, params, shards, tmp_path / "work", workers=0)
+    sharded.write(tmp_path / "sharded")
+    assert _same_files(tmp_path / "whole", tmp_path / "sharded") == []
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_sharded_validation_gives_the_whole_books_verdict(case: str, tmp_path: Path) -> None:
+    """Every bad-input case: the same error message, or the same data quality and rejects."""
+    source = _source(case, tmp_path / "data")
+    args = _expected(case).get("args", [])
+    settings = dict(arg.split("=", 1) for arg in args[1::2])
+    params = _params(
+        source, **{k: v == "true" if v in ("true", "false") else v for k, v in settings.items()}
+    )
+    try:
+        whole = compute_all(source, params)
+    except InputError as error:
+        with pytest.raises(InputError) as sharded_error:
+            compute_sharded(source, params, 3, tmp_path / "work", workers=0)
+        assert str(sharded_error.value) == str(error)
+        return
+    sharded, _ = compute_sharded(source, params, 3, tmp_path / "work", workers=0)
+    whole.write(tmp_path / "whole")
+    sharded.write(tmp_path / "sharded")
+    assert _same_files(tmp_path / "whole", tmp_path / "sharded") == []
+
+
+def test_a_contract_id_of_two_accounts_is_named_as_the_whole_book_names_it(tmp_path: Path) -> None:
+    source = _source("duplicate_contract_id", tmp_path / "data")
+    with pytest.raises(InputError, match="primary_key"):
+        validate_sharded(source, _params(source), 7, tmp_path / "work", workers=0)
