@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BIN := .venv/bin
 SAMPLE := data/sample
 
-.PHONY: help setup system-deps sample validate report test lint format bench
+.PHONY: help setup system-deps sample validate report test lint format bench mutation
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,3 +40,6 @@ format: setup ## ruff format and autofix
 
 bench: setup ## benchmark S and M books (L with BENCH_L=1); prints a table
 	@$(BIN)/python bench/run.py $(if $(BENCH_L),--large --compute-only L,)
+
+mutation: setup ## mutation testing of lib/drawdown/metrics with mutmut (slow; not in CI); works in build/mutation
+	@scripts/mutation.sh
