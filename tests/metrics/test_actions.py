@@ -343,8 +343,9 @@ def test_a_row_per_account_in_the_artifacts_columns() -> None:
         schema={"account_id": pl.String, "month": pl.Date, "cost_per_outcome": pl.Float64}
     )
     frame = account_actions(health, empty, months, _daily([]).lazy(), Params(), AS_OF).collect()
-    assert dict(frame.schema) == SCHEMAS["account_actions"]
+    assert frame.columns == list(SCHEMAS["account_actions"])
     assert frame["account_id"].to_list() == ["a", "b", "c"]
+    assert frame["next_action"].to_list() == ["keep_steady"] * 3
 
 
 # --- edges ---
