@@ -43,6 +43,9 @@ FLAT = {
 def _book():
     contracts = [contract(f"c_{a}", TERM_START, TERM_END, 1000.0, account=a) for a in FLAT]
     spend = [usage(a, TERM_START, A, q) for a, q in FLAT.items()]
+    # a commit of 1.0 is still a commit (not pay-as-you-go): 0.01 a day -> projected 1.0
+    contracts.append(contract("c_tiny", TERM_START, TERM_END, 1.0, account="tiny"))
+    spend.append(usage("tiny", TERM_START, A, 0.01))
     # reached: 10 a day Jan 1 … Feb 19 = 500 exactly on A
     contracts.append(contract("c_reached", TERM_START, TERM_END, 500.0, account="reached"))
     contracts.append(contract("c_short", TERM_START, TERM_END, 500.01, account="short"))
@@ -200,3 +203,14 @@ def test_paygo_has_no_burn_or_exhaustion(rows: dict) -> None:
         None,
         None,
     )
+
+
+# commit 1.0, 0.01 a day: consumed 0.5, pacing (0.5 / 1) / 0.5 = 1.0, projected 1.0
+def test_a_commit_of_one_is_a_commit(rows: dict) -> None:
+    row = rows["tiny"]
+    assert (row["band"], row["burn"], row["exhausts_before_term_end"]) == (
+        "healthy",
+        "on_pace",
+        True,
+    )
+    assert row["exhaustion_date"] == TERM_END
