@@ -21,12 +21,16 @@ from drawdown.params import Params
 
 GOLDEN = {
     "account_actions": "2a19489760c98e69",
-    "account_health": "0cee3cf77242a7a1",
+    "account_health": "55985f4ca10ec00e",
     "account_months": "e8d910d81020fa59",
     "changes": "c8bf84fc5244f2d3",
+    "consumption_forecast": "38e8b7e18dae7cc9",
     "daily_spend": "70cdcf5a509fad0d",
+    "forecast_backtest": "40e99b0648d51e33",
+    "limit_crossing": "416606ef77e0c7b9",
     "meter_months": "463dea3b240d40f5",
     "overage_cases": "b47f7a3596df901e",
+    "renewal_scenarios": "16f13511aca940f5",
     "reset_comparison": "6b3965e103cfab12",
     "reset_tracker": "a5273013ad6915ad",
     "segment_summary": "8eef1ce31a1f6032",
@@ -35,7 +39,9 @@ GOLDEN = {
 """sha256 (first 16 hex digits) of each artifact as NDJSON, computed before the speed work on the
 ``small_book`` fixture (80 accounts, 500 days, seed 11) with reset.start_date 2026-10-05.
 account_actions and changes came later; meter_months gained its ``pattern`` column then (its
-other columns still have the digest 3309e986d7cb56b5)."""
+other columns still have the digest 3309e986d7cb56b5). The forecasts added consumption_forecast,
+forecast_backtest, limit_crossing, renewal_scenarios and four exhaustion columns to account_health
+(its other columns still have the digest 0cee3cf77242a7a1)."""
 
 
 def _digest(frame) -> str:
@@ -274,3 +280,27 @@ def test_small_book_reset_comparison(golden: dict) -> None:
         ("overage_amount", pytest.approx(10.0), pytest.approx(10.0)),
         ("median_cv_28d_top_accounts", 0.0, 0.0),
     ]
+
+
+# Forecasts (docs/forecasts.md): every account's spend is flat, so each weekday mean is its daily
+# level and the spread is 0: p10 = p50 = p90 = level x h. a: 10 x 28 = 280 and 10 x 245 = 2450;
+# b (term Feb 1 2024 … Jan 31 2025, 276 days left): 4 x 28 = 112, 4 x 276 = 1104;
+# c (six days seen, the unseen Wednesday takes the mean 1; 335 days left): 28 and 335
+def test_small_book_consumption_forecast(golden: dict) -> None:
+    rows = golden["consumption_forecast"].select("account_id", "horizon_days", "p10", "p50", "p90")
+    expected = [("a", 28, 280.0), ("a", 245, 2450.0), ("b", 28, 112.0), ("b", 276, 1104.0)]
+    expected += [("c", 28, 28.0), ("c", 335, 335.0)]
+    got = sorted(rows.rows())
+    assert [(a, h, p50) for a, h, _, p50, _ in got] == [
+        (a, h, pytest.approx(v)) for a, h, v in expected
+    ]
+    assert all(p10 == p50 == p90 for _, _, p10, p50, p90 in got)
+
+
+# a: R = 3660 − 1210 = 2450 left at m = 10 a day with s = 0: every path takes 245 days -> Dec 31;
+# P(Σ over the 245 days ≥ 2450) with no spread: 2450 ≥ 2450 holds exactly -> 1.0
+def test_small_book_exhaustion_quantiles(golden: dict) -> None:
+    health = golden["account_health"].filter(pl.col("account_id") == "a")
+    assert health.select(
+        "exhaustion_p10", "exhaustion_p50", "exhaustion_p90", "p_exhaust_before_term_end"
+    ).row(0) == (date(2024, 12, 31), date(2024, 12, 31), date(2024, 12, 31), 1.0)
