@@ -23,7 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
-from drawdown.artifacts import conform
+from drawdown.artifacts import SCHEMAS, conform
 
 AS_OF = date(2026, 4, 30)
 EVIL_NAME = "<script>alert(1)</script>"
@@ -155,18 +155,32 @@ def _health() -> pl.DataFrame:
     ]
     frame = pl.DataFrame([{**base, **row} for row in rows], infer_schema_length=None)
     commit = pl.col("commit_amount")
-    return frame.with_columns(
-        utilization=pl.when(commit > 0).then(pl.col("consumed_to_date") / commit),
-        projected_consumption=pl.col("consumed_to_date")
-        + pl.col("run_rate") * pl.col("remaining_days"),
-    ).with_columns(
-        pacing_index=pl.col("utilization") / pl.col("elapsed_fraction"),
-        projected_utilization=pl.when(commit > 0).then(pl.col("projected_consumption") / commit),
-        exhaustion_date=pl.when(pl.col("account_id") == "A2").then(pl.lit(date(2026, 3, 2))),
-        exhausts_before_term_end=pl.col("account_id") == "A2",
-        account_value=pl.when(commit > 0).then(commit).otherwise(5500.0),
-        is_smooth=pl.col("cv_28d") <= 0.5,
+    return (
+        frame.with_columns(
+            utilization=pl.when(commit > 0).then(pl.col("consumed_to_date") / commit),
+            projected_consumption=pl.col("consumed_to_date")
+            + pl.col("run_rate") * pl.col("remaining_days"),
+        )
+        .with_columns(
+            pacing_index=pl.col("utilization") / pl.col("elapsed_fraction"),
+            projected_utilization=pl.when(commit > 0).then(
+                pl.col("projected_consumption") / commit
+            ),
+            exhaustion_date=pl.when(pl.col("account_id") == "A2").then(pl.lit(date(2026, 3, 2))),
+            exhausts_before_term_end=pl.col("account_id") == "A2",
+            account_value=pl.when(commit > 0).then(commit).otherwise(5500.0),
+            is_smooth=pl.col("cv_28d") <= 0.5,
+        )
+        .with_columns(
+            # the forecast's exhaustion quantiles: A2's commit ran out on 2 Mar 2026 (all three that
+            # day, chance 1.0); the others are not forecast to run out (null)
+            *(pl.col("exhaustion_date").alias(name) for name in _EXHAUSTION_QUANTILES),
+            p_exhaust_before_term_end=pl.when(pl.col("account_id") == "A2").then(1.0),
+        )
     )
+
+
+_EXHAUSTION_QUANTILES = ("exhaustion_p10", "exhaustion_p50", "exhaustion_p90")
 
 
 def _cases() -> pl.DataFrame:
@@ -478,6 +492,14 @@ def write_run(run_dir: Path, *, reset: bool = True, previous: bool = True) -> Pa
         "account_months": _account_months(),
         "account_actions": _actions(),
     }
+    # the forecasts: none on this run (reports that read them show nothing forecast)
+    for name in (
+        "consumption_forecast",
+        "limit_crossing",
+        "forecast_backtest",
+        "renewal_scenarios",
+    ):
+        tables[name] = pl.DataFrame(schema=SCHEMAS[name])
     if reset:
         tables["reset_tracker"], tables["reset_comparison"] = _reset()
     if previous:
