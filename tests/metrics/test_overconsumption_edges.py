@@ -237,7 +237,9 @@ ELIGIBILITY = {
 }
 
 
-@pytest.fixture(scope="module")
+# function-scoped: mutmut runs, for a mutant, only the tests that called the mutated function,
+# and a test reading a module fixture another test computed never calls it
+@pytest.fixture
 def eligibility() -> dict[str, dict]:
     health = _health(*[(a, f"csm_{a}", value) for a, (_, value, _) in ELIGIBILITY.items()])
     return _triage(health, *[_sustained(a, pct) for a, (pct, _, _) in ELIGIBILITY.items()])
