@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BIN := .venv/bin
 SAMPLE := data/sample
 
-.PHONY: help setup system-deps quarto sample validate report test lint format bench bench-render
+.PHONY: help setup system-deps quarto sample validate report test lint format bench bench-render mutation
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -56,3 +56,6 @@ bench: setup ## benchmark S and M books (L with BENCH_L=1); prints a table
 
 bench-render: setup ## the default run with Quarto and with nbconvert + Chromium, side by side
 	@$(BIN)/python bench/run.py --renderers
+
+mutation: setup ## mutation testing of lib/drawdown/metrics with mutmut (slow; not in CI); works in build/mutation
+	@scripts/mutation.sh

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
-from drawdown.artifacts import conform
+from drawdown.artifacts import SCHEMAS, conform
 
 AS_OF = date(2026, 4, 30)
 EVIL_NAME = "<script>alert(1)</script>"

@@ -30,10 +30,23 @@ def _reconciles(validated) -> bool:
 # -- the valid book --------------------------------------------------------------------------
 
 
-def test_valid_book_has_exactly_the_contract_columns_and_types(tmp_path):
+# the Book casts every table to COLUMNS, so its schema alone cannot fail; the parsed values can:
+# "yes" -> True and a blank -> False (is_strategic), a blank end_date -> null (evergreen),
+# "1200" -> 1200.0, an empty overage price -> null
+def test_valid_book_parses_the_contract_values(tmp_path):
     book = load_book(write_folder(tmp_path), Params()).book
-    for table, frame in book.tables().items():
-        assert frame.collect_schema() == pl.Schema(COLUMNS[table]), table
+    accounts = book.accounts.sort("account_id").collect()
+    assert accounts.select("account_id", "is_strategic").rows() == [("A1", True), ("A2", False)]
+    contracts = book.contracts.sort("contract_id").collect()
+    assert contracts.select("end_date", "commit_amount").rows() == [
+        (date(2026, 12, 31), 1200.0),
+        (None, 0.0),
+    ]
+    rates = book.rate_card.sort("contract_id").collect()
+    assert rates.select("included_quantity", "overage_unit_price").rows() == [
+        (100.0, None),
+        (None, None),
+    ]
 
 
 def test_raw_usage_rows_are_summed_per_account_meter_and_day(tmp_path):

@@ -70,9 +70,11 @@ def _actions(
     unit_costs: list[float] | None = None,
     daily: pl.DataFrame | None = None,
     params: Params | None = None,
+    unit_cost_months: dict[date, float | None] | None = None,
 ) -> dict[str, Any]:
     """The account_actions row of account ``a``: STEADY with ``health`` overrides, the case
-    (CASE with ``case`` overrides) when given, cost per outcome for Jul-Oct 2026."""
+    (CASE with ``case`` overrides) when given, cost per outcome for Jul-Oct 2026 (or by month:
+    ``unit_cost_months``)."""
     row = {**STEADY, **(health or {})}
     cases = pl.DataFrame(
         [{"account_id": "a", **CASE, **case}] if case is not None else [],
@@ -86,6 +88,15 @@ def _actions(
         },
         schema={"account_id": pl.String, "month": pl.Date, "cost_per_outcome": pl.Float64},
     )
+    if unit_cost_months is not None:
+        months = pl.DataFrame(
+            {
+                "account_id": "a",
+                "month": list(unit_cost_months),
+                "cost_per_outcome": list(unit_cost_months.values()),
+            },
+            schema={"account_id": pl.String, "month": pl.Date, "cost_per_outcome": pl.Float64},
+        )
     spend = daily if daily is not None else _daily([])
     frame = account_actions(
         pl.LazyFrame([row], schema_overrides=_HEALTH_SCHEMA),
@@ -332,5 +343,87 @@ def test_a_row_per_account_in_the_artifacts_columns() -> None:
         schema={"account_id": pl.String, "month": pl.Date, "cost_per_outcome": pl.Float64}
     )
     frame = account_actions(health, empty, months, _daily([]).lazy(), Params(), AS_OF).collect()
-    assert dict(frame.schema) == SCHEMAS["account_actions"]
+    assert frame.columns == list(SCHEMAS["account_actions"])
     assert frame["account_id"].to_list() == ["a", "b", "c"]
+    assert frame["next_action"].to_list() == ["keep_steady"] * 3
+
+
+# --- edges ---
+
+
+@pytest.mark.parametrize(
+    ("october", "action"),
+    [
+        (1.2499, "open_conversation"),  # +24.99 %
+        (1.25, "open_conversation"),  # 1.25 / 1.0 − 1 = 0.25: not more than unit_cost_jump
+        (1.2501, "verify_usage"),  # +25.01 %
+    ],
+)
+def test_unit_cost_jump_at_its_edge(october: float, action: str) -> None:
+    assert _actions({}, {}, [1.0, 1.0, 1.0, october])["next_action"] == action
+
+
+# mean of Jul-Sep = (1.0 + 1.1 + 1.3) / 3 = 1.1333…; October 1.42: 1.42 / 1.1333 − 1 = 0.2529
+# > 0.25; October 1.41: 0.2441 (a mean rounded to 1.13 would give 0.2566 and 0.2478)
+@pytest.mark.parametrize(
+    ("october", "action"), [(1.42, "verify_usage"), (1.41, "open_conversation")]
+)
+def test_unit_cost_base_is_the_exact_mean_of_three_months(october: float, action: str) -> None:
+    assert _actions({}, {}, [1.0, 1.1, 1.3, october])["next_action"] == action
+
+
+def test_no_unit_cost_jump_from_a_zero_base() -> None:
+    # Jul-Sep cost nothing per outcome: a rise from 0 is no measurable jump
+    assert _actions({}, {}, [0.0, 0.0, 0.0, 1.0])["next_action"] == "open_conversation"
+
+
+# As of 2026-11-15: the last complete month is October, its base Jul-Sep. June (before the base)
+# and November (A's month) are outside: with June's 10.0 in the base the mean would be 3.25 and
+# October's 1.3 no jump; with November's 1.0 as the last month there would be no jump either.
+def test_unit_cost_months_are_the_last_complete_month_and_the_three_before() -> None:
+    months = {date(2026, 6, 1): 10.0, date(2026, 7, 1): 1.0, date(2026, 8, 1): 1.0}
+    months |= {date(2026, 9, 1): 1.0, date(2026, 10, 1): 1.3, date(2026, 11, 1): 1.0}
+    assert _actions({}, {}, unit_cost_months=months)["next_action"] == "verify_usage"
+
+
+# one amount on each edge day, powers of two so each is seen in the sums:
+# Apr 30 (1, before the prior quarter), May 1 (2, its first day), Jul 31 (4, its last day),
+# Aug 1 (8, the last quarter's first day), Oct 31 (16, its last day), Nov 1 (32, A's month)
+# last quarter 8 + 16 = 24, prior 2 + 4 = 6, change 24 / 6 − 1 = 3.0
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        ("consumption_last_quarter", 24.0),
+        ("consumption_prior_quarter", 6.0),
+        ("consumption_change", 3.0),
+    ],
+)
+def test_quarters_on_their_first_and_last_day(column: str, expected: float) -> None:
+    amounts = {
+        date(2026, 4, 30): 1.0,
+        date(2026, 5, 1): 2.0,
+        date(2026, 7, 31): 4.0,
+        date(2026, 8, 1): 8.0,
+        date(2026, 10, 31): 16.0,
+        date(2026, 11, 1): 32.0,
+    }
+    daily = _daily([(day, day, amount) for day, amount in amounts.items()])
+    assert _actions(daily=daily)[column] == expected
+
+
+# 7 on Aug 1 against 3 on May 1: 7 / 3 − 1 = 1.333… (not a round number)
+def test_consumption_change_that_does_not_divide_evenly() -> None:
+    daily = _daily(
+        [(date(2026, 5, 1), date(2026, 5, 1), 3.0), (date(2026, 8, 1), date(2026, 8, 1), 7.0)]
+    )
+    assert _actions(daily=daily)["consumption_change"] == pytest.approx(4 / 3, rel=1e-12)
+
+
+# ttfbe_target_days 14: started 13, 14 days before A -> not yet; 15 -> activate
+@pytest.mark.parametrize(
+    ("days_in", "action"), [(13, "keep_steady"), (14, "keep_steady"), (15, "activate")]
+)
+def test_activate_at_the_ttfbe_target(days_in: int, action: str) -> None:
+    not_live = {"adoption_stage": "not_live", "first_billable_date": None, "burn": None}
+    row = _actions({**not_live, "first_contract_start": AS_OF - timedelta(days=days_in)})
+    assert row["next_action"] == action

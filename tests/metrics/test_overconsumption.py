@@ -7,55 +7,13 @@ from datetime import date
 import polars as pl
 import pytest
 
+from _books import limit_book as _book
 from drawdown.inputs.contract import Book
 from drawdown.inputs.rating import rate_usage
 from drawdown.metrics.overconsumption import first_month, meter_months, overage_cases
 from drawdown.params import Params
 
 APR_30 = date(2024, 4, 30)
-
-
-def _book(contracts, rate_card, usage=(), activities=()) -> Book:
-    """contracts: (contract_id, account_id, start, end); rate_card: (contract_id, meter,
-    unit_price, included_quantity, overage_unit_price); usage: (account_id, meter, day, quantity);
-    activities: (account_id, activity_type, day)."""
-    contract_frame = pl.DataFrame(
-        contracts,
-        schema=["contract_id", "account_id", "start_date", "end_date"],
-        schema_overrides={"end_date": pl.Date},
-        orient="row",
-    ).with_columns(commit_amount=pl.lit(0.0), currency=pl.lit("USD"))
-    accounts = contract_frame.select("account_id").unique().with_columns(segment=pl.lit("mid"))
-    return Book.from_frames(
-        accounts=accounts,
-        contracts=contract_frame,
-        rate_card=pl.DataFrame(
-            rate_card,
-            schema={
-                "contract_id": pl.String,
-                "meter": pl.String,
-                "unit_price": pl.Float64,
-                "included_quantity": pl.Float64,
-                "overage_unit_price": pl.Float64,
-            },
-            orient="row",
-        ),
-        usage=pl.DataFrame(
-            usage,
-            schema={
-                "account_id": pl.String,
-                "meter": pl.String,
-                "usage_date": pl.Date,
-                "quantity": pl.Float64,
-            },
-            orient="row",
-        ),
-        activities=pl.DataFrame(
-            activities,
-            schema={"account_id": pl.String, "activity_type": pl.String, "activity_date": pl.Date},
-            orient="row",
-        ),
-    )
 
 
 def _daily(account: str, meter: str, start: date, end: date, quantity: float) -> list[tuple]:

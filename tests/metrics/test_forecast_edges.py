@@ -1,0 +1,117 @@
+"""The forecasts (docs/forecasts.md) at their edges: the 84-day window's first day and what cuts
+it; weekday counts over windows and horizons that are not whole weeks; p10 censored at 0; the
+exhaustion day rounded up (50.2 days is 51, 50 is 50) and the chance of exhausting by term end
+when the forecast lands exactly on the commit.
+
+A = 2024-06-30, a Sunday (weekday 7).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import polars as pl
+import pytest
+
+from drawdown.metrics.forecast import (
+    PERSISTENCE,
+    Z90,
+    exhaustion_quantiles,
+    first_spend,
+    forecast_spans,
+    horizon_sum,
+    quantiles,
+    weekday_profile,
+)
+
+A = date(2024, 6, 30)
+DAY = timedelta(days=1)
+
+
+def _span(term_start: date, first: date | None) -> date | None:
+    terms = pl.LazyFrame({"account_id": ["a"], "term_start": [term_start]})
+    spend = pl.LazyFrame(
+        {"account_id": ["a"], "first_spend": [first]}, schema_overrides={"first_spend": pl.Date}
+    )
+    return forecast_spans(terms, spend, A).collect()["_from"].item()
+
+
+@pytest.mark.parametrize(
+    ("term_start", "first", "window_from"),
+    [
+        (date(2023, 1, 1), date(2023, 1, 1), A - timedelta(days=83)),  # 84 days: A − 83 … A
+        (A - timedelta(days=10), date(2023, 1, 1), A - timedelta(days=10)),  # cut at term start
+        (date(2023, 1, 1), A, A),  # first spend on A: a one-day window
+        (date(2023, 1, 1), A + DAY, None),  # first spend after A: no window
+    ],
+)
+def test_forecast_window_first_day(term_start: date, first: date | None, window_from) -> None:
+    assert _span(term_start, first) == window_from
+
+
+# a 10-day window Jun 21 (Fri) … Jun 30 (Sun): Fri, Sat, Sun twice, Mon … Thu once
+def test_weekday_counts_of_a_window_that_is_not_whole_weeks() -> None:
+    spans = pl.LazyFrame({"account_id": ["a"], "_from": [A - 9 * DAY], "_to": [A]})
+    daily = pl.LazyFrame(
+        schema={"account_id": pl.String, "usage_date": pl.Date, "amount": pl.Float64}
+    )
+    profile = weekday_profile(spans, daily, ["account_id"]).sort("_wd").collect()
+    assert profile["_days"].to_list() == [1, 1, 1, 1, 2, 2, 2]
+
+
+# horizon 10 days after A (Sun): Mon Jul 1 … Wed Jul 10 -> Mon, Tue, Wed twice, Thu … Sun once;
+# weekday w's mean = w: 2(1 + 2 + 3) + 4 + 5 + 6 + 7 = 34
+def test_horizon_sum_over_a_horizon_that_is_not_whole_weeks() -> None:
+    means = pl.DataFrame(
+        {"_wd": list(range(1, 8)), "_to": A, "_mean": [float(w) for w in range(1, 8)]},
+        schema_overrides={"_wd": pl.Int8},
+    )
+    assert means.select(horizon_sum(pl.lit(10))).item() == 34.0
+
+
+# variance 1 a day over 28 days: spread = √(28 + 0.3 x 28²) x z = √263.2 x 1.2816 = 20.79
+@pytest.mark.parametrize(
+    ("mean", "p10"),
+    [
+        (100.0, 100.0 - math.sqrt(28 + PERSISTENCE * 28**2) * Z90),
+        (10.0, 0.0),  # 10 − 20.79 < 0: censored at 0
+    ],
+)
+def test_p10_is_censored_at_zero(mean: float, p10: float) -> None:
+    frame = pl.DataFrame({"mean": [mean], "var": [1.0], "h": [28]})
+    got = frame.select(quantiles(pl.col("mean"), pl.col("var"), pl.col("h"))).row(0)
+    spread = math.sqrt(28 + PERSISTENCE * 28**2) * Z90
+    assert got == (pytest.approx(p10), mean, pytest.approx(mean + spread))
+
+
+def _exhaustion(remaining_commit: float, remaining_days: int) -> dict:
+    """10 a day over the 84-day window (no spread); commit − consumed = ``remaining_commit``."""
+    days = pl.date_range(A - timedelta(days=83), A, eager=True)
+    daily = pl.LazyFrame({"account_id": "a", "usage_date": days, "amount": 10.0})
+    health = pl.LazyFrame(
+        {
+            "account_id": ["a"],
+            "term_start": [date(2023, 1, 1)],
+            "remaining_days": [remaining_days],
+            "commit_amount": [10_000.0 + remaining_commit],
+            "consumed_to_date": [10_000.0],
+            "exhaustion_date": [None],
+        },
+        schema_overrides={"exhaustion_date": pl.Date},
+    )
+    return exhaustion_quantiles(health, daily, first_spend(daily), A).collect().row(0, named=True)
+
+
+# R / m = 502 / 10 = 50.2 -> 51 days (not 50); 500 / 10 = 50 exactly -> 50 days
+@pytest.mark.parametrize(("remaining", "days"), [(502.0, 51), (500.0, 50), (499.0, 50)])
+def test_exhaustion_day_rounds_up(remaining: float, days: int) -> None:
+    row = _exhaustion(remaining, 100)
+    expected = A + timedelta(days=days)
+    assert (row["exhaustion_p10"], row["exhaustion_p50"], row["exhaustion_p90"]) == (expected,) * 3
+
+
+# 50 days left at 10 a day, no spread: 500 by term end. R = 500 (exactly) -> 1.0; 500.01 -> 0.0
+@pytest.mark.parametrize(("remaining", "chance"), [(499.99, 1.0), (500.0, 1.0), (500.01, 0.0)])
+def test_chance_of_exhausting_by_term_end_on_the_line(remaining: float, chance: float) -> None:
+    assert _exhaustion(remaining, 50)["p_exhaust_before_term_end"] == chance
