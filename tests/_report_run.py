@@ -327,7 +327,6 @@ def _summary(scale: float = 1.0) -> pl.DataFrame:
 
 def conform_columns(name: str) -> list[str]:
     """The column names of an artifact, in order."""
-    from drawdown.artifacts import SCHEMAS
 
     return list(SCHEMAS[name])
 
