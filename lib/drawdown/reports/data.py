@@ -30,6 +30,9 @@ ACCOUNTS_FILE = "artifacts/account_health.parquet"
 CASES_FILE = "artifacts/overage_cases.parquet"
 CRM_FILE = "exports/overconsumption_cases.csv"
 CHANGES_FILE = "artifacts/changes.parquet"
+WORKBOOK = "exports/accounts.xlsx"
+"""The spreadsheet with every account, case, change and forecast: where a report sends a reader
+for a full list (never to a Parquet file)."""
 
 PREVIOUS_MONTH = ("account_health", "segment_summary", "overage_cases")
 
@@ -119,6 +122,20 @@ def load_run(
         tables=tables,
         data_quality=quality,
         previous_month=_read_optional(folder / "previous_month", PREVIOUS_MONTH),
+    )
+
+
+def load_tables(run_dir: Path | str, names: tuple[str, ...], as_of: date | None) -> RunData:
+    """Only the artifacts ``names`` of a run (no series, no previous folders): for a writer that
+    needs a few tables, such as the CSM books."""
+    folder = Path(run_dir) / "artifacts"
+    tables = {name: _read_artifact(folder / f"{name}.parquet") for name in names}
+    return RunData(
+        run_dir=Path(run_dir),
+        as_of=as_of or _as_of_from(tables["account_health"]),
+        tables=tables,
+        data_quality={},
+        previous_month=None,
     )
 
 
@@ -657,3 +674,39 @@ def meter_marks(account: AccountData, lookback_months: int, months: int = 12) ->
         .otherwise(pl.lit("over"))
     )
     return account.meters.filter(pl.col("month") >= first).with_columns(mark.alias("mark"))
+
+
+# --- CSM books ---
+
+NO_CSM = "unassigned"
+"""The book of the accounts that name no CSM (not a CSM: reset item 1 does not count it)."""
+ACTION_ORDER = {action: order for order, action in enumerate(ACTION_LABELS)}
+
+
+def csm_names(health: pl.DataFrame) -> list[str]:
+    """The CSMs with an active account (a non-blank csm_owner in account_health), sorted."""
+    names = health.filter(pl.col("csm_owner").str.strip_chars() != "")["csm_owner"]
+    return sorted(names.unique().to_list())
+
+
+def csm_accounts(health: pl.DataFrame, actions: pl.DataFrame, csm: str | None) -> pl.DataFrame:
+    """The accounts of ``csm`` (None: the accounts that name no CSM) with their next action
+    (``with_actions``): the next actions in ladder order, then the most valuable first."""
+    owner = pl.col("csm_owner")
+    mine = (
+        (owner.is_null() | (owner.str.strip_chars() == "")) if csm is None else (owner == csm)
+    )
+    return (
+        with_actions(health.filter(mine), actions)
+        .with_columns(
+            pl.col("next_action").replace_strict(ACTION_ORDER, default=len(ACTION_ORDER)).alias("_order")
+        )
+        .sort(["_order", "account_value", "account_id"], descending=[False, True, False], nulls_last=True)
+        .drop("_order")
+    )
+
+
+def action_counts(accounts: pl.DataFrame) -> list[tuple[str, int]]:
+    """(next action in words, accounts) for each next action present, in ladder order."""
+    counts = dict(accounts.group_by("next_action").len().iter_rows())
+    return [(label, counts[key]) for key, label in ACTION_LABELS.items() if counts.get(key)]

@@ -25,6 +25,7 @@ from drawdown.reports.data import (
     CHANGES_FILE,
     CRM_FILE,
     LIST_ROWS,
+    WORKBOOK,
 )
 
 MISSING = "—"
@@ -516,3 +517,124 @@ def _fmt(table: GT, columns: list[str], kind: str, currency: str, rows: list[int
     if kind == "share":
         return table.fmt_percent(columns, rows=rows, decimals=0)
     return table.fmt_number(columns, rows=rows, decimals=0)
+
+
+def csm_accounts_table(accounts: pl.DataFrame, *, currency: str = "USD") -> GT:
+    """Every account of a CSM book (``report_data.csm_accounts``): band, burn, used, projected,
+    annual value, days to renewal, next action with its owner, and the reason. No cap."""
+    data = _band_labels(
+        accounts.select(
+            "account_name",
+            "segment",
+            "band",
+            pl.col("burn").str.replace_all("_", " "),
+            "utilization",
+            "projected_utilization",
+            "account_value",
+            "days_to_renewal",
+            "action",
+            "reason",
+        )
+    )
+    table = (
+        GT(data)
+        .cols_label(
+            account_name="Account",
+            segment="Segment",
+            band="Band",
+            burn="Burn",
+            utilization="Used",
+            projected_utilization="Projected",
+            account_value="Annual value",
+            days_to_renewal="Renewal in (days)",
+            action="Next action",
+            reason="Why",
+        )
+        .fmt_percent(["utilization", "projected_utilization"], decimals=0)
+        .fmt_currency("account_value", currency=currency, decimals=0)
+        .fmt_integer("days_to_renewal")
+        .tab_style(style.text(weight="bold"), loc.body(columns="action"))
+    )
+    return _color_bands(table, data)
+
+
+def csm_cases_table(cases: pl.DataFrame, *, currency: str = "USD") -> GT:
+    """The overconsumption cases of a CSM book's accounts, in rank order: meter, pattern, share
+    over the limit, value past the line, triage, status and the steps with no owner."""
+    data = cases.select(
+        "rank",
+        "account_name",
+        "meter",
+        "pattern",
+        "pct_over",
+        "overage_amount",
+        "triage",
+        pl.col("status").str.replace_all("_", " "),
+        pl.col("missing_owners").list.join(", ").str.replace_all("_", " ").replace("", None),
+    )
+    return (
+        GT(data)
+        .cols_label(
+            rank="#",
+            account_name="Account",
+            meter="Meter",
+            pattern="Pattern",
+            pct_over="Over limit",
+            overage_amount="Value past the line",
+            triage="Triage",
+            status="Status",
+            missing_owners="No owner for",
+        )
+        .fmt_percent("pct_over", decimals=0, force_sign=True)
+        .fmt_currency("overage_amount", currency=currency, decimals=0)
+    )
+
+
+def warned_accounts_table(
+    accounts: pl.DataFrame,
+    *,
+    currency: str = "USD",
+    rows: int | None = None,
+    title: str | None = None,
+) -> GT:
+    """One row per account with an early warning: its warnings in words, band, annual value and
+    next action when present (``report_data.with_actions``); the first ``rows`` when given."""
+    shown = accounts if rows is None else accounts.head(rows)
+    optional = [column for column in ("action",) if column in shown.columns]
+    data = _band_labels(
+        shown.select(
+            "account_name",
+            "segment",
+            "csm_owner",
+            pl.col("early_warnings").list.join(", ").str.replace_all("_", " ").alias("warnings"),
+            "band",
+            "account_value",
+            *optional,
+        )
+    )
+    table = GT(data)
+    if title:
+        table = table.tab_header(title)
+    table = (
+        table.cols_label(
+            **ACCOUNT_LABELS,
+            warnings="Early warnings",
+            band="Band",
+            account_value="Annual value",
+            **({"action": "Next action"} if optional else {}),
+        )
+        .fmt_currency("account_value", currency=currency, decimals=0)
+        .sub_missing(missing_text=MISSING)
+    )
+    table = _color_bands(table, data)
+    if data.height < accounts.height:
+        table = table.tab_source_note(
+            f"Showing the {data.height} largest of {accounts.height:,} by annual value; every "
+            f"account and its warnings are in the run folder's {WORKBOOK}."
+        )
+    return table
+
+
+def csm_warnings_table(accounts: pl.DataFrame, *, currency: str = "USD") -> GT:
+    """The accounts of a CSM book with an early warning (one row each, CSM column hidden)."""
+    return warned_accounts_table(accounts, currency=currency).cols_hide("csm_owner")

@@ -131,6 +131,8 @@ def _report(
     formats = tuple(params.report.formats if request.formats is None else request.formats)
     reports: list[Path] = []
     if formats:
+        with progress.step("csm_books"):
+            books = steps.csm_books_step(stage, params)
         accounts = select_accounts(stage, request.accounts, _top(request, params))
         report = report_steps(stage, params, accounts)
         progress.expect((step.name for step in report), accounts=len(accounts))
@@ -157,6 +159,7 @@ def _report(
                     fmt: stage / "reports" / f"{step.output.stem}.{fmt}" for fmt in renderer.formats
                 }
                 reports_cache.store(keys[step.name], {"notebook": step.output} | rendered)
+        reports += books
     outputs = _outputs(stage, reports)
     _write_manifest(stage, params, "succeeded", started, progress.timings, outputs, previous)
     log.info("run published to %s", run_dir)
