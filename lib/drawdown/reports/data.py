@@ -26,13 +26,11 @@ from drawdown.reports.inert import plain_frame, plain_text
 LIST_ROWS = 15
 """The most rows a report list (accounts, cases, warnings, unowned steps) shows: the largest first.
 The full lists stay in the run folder (``ACCOUNTS_FILE``, ``CASES_FILE``, ``CRM_FILE``)."""
-ACCOUNTS_FILE = "artifacts/account_health.parquet"
-CASES_FILE = "artifacts/overage_cases.parquet"
-CRM_FILE = "exports/overconsumption_cases.csv"
-CHANGES_FILE = "artifacts/changes.parquet"
 WORKBOOK = "exports/accounts.xlsx"
 """The spreadsheet with every account, case, change and forecast: where a report sends a reader
 for a full list (never to a Parquet file)."""
+ACCOUNTS_FILE = CASES_FILE = CHANGES_FILE = WORKBOOK
+CRM_FILE = "exports/overconsumption_cases.csv"
 
 PREVIOUS_MONTH = ("account_health", "segment_summary", "overage_cases")
 
@@ -269,8 +267,10 @@ def briefing_groups(
         pl.when(pl.col("triage").is_not_null())
         .then(pl.format("{} case ({})", pl.col("pattern"), pl.col("triage")))
         .otherwise(None),
-        pl.when(off_band).then(pl.format("band {}", pl.col("band"))).otherwise(None),
-        warnings.list.join(", ").replace("", None),
+        pl.when(off_band)
+        .then(pl.format("band {}", pl.col("band").str.replace_all("_", " ")))
+        .otherwise(None),
+        warnings.list.join(", ").str.replace_all("_", " ").replace("", None),
     ).list.drop_nulls()
     grouped = joined.with_columns(group.alias("group"), reasons.list.join("; ").alias("why"))
     return (
@@ -710,3 +710,324 @@ def action_counts(accounts: pl.DataFrame) -> list[tuple[str, int]]:
     """(next action in words, accounts) for each next action present, in ladder order."""
     counts = dict(accounts.group_by("next_action").len().iter_rows())
     return [(label, counts[key]) for key, label in ACTION_LABELS.items() if counts.get(key)]
+
+
+# --- the executive review's first page ---
+
+BAND_ORDER = ("healthy", "under", "over", "not_live", "paygo")
+
+
+@dataclass(frozen=True)
+class Item:
+    """A risk or a win of the executive review's first page: what it is, the money, and the
+    accounts behind it (their number and the largest names)."""
+
+    what: str
+    amount: float
+    accounts: int
+    names: tuple[str, ...]
+
+
+def band_counts(health: pl.DataFrame) -> dict[str, int]:
+    """Accounts per band, in ``BAND_ORDER`` (zeros included)."""
+    counts = dict(health.group_by("band").len().iter_rows())
+    return {band: int(counts.get(band, 0)) for band in BAND_ORDER}
+
+
+def _largest(accounts: pl.DataFrame, by: str | pl.Expr = "account_value", n: int = 3) -> tuple[str, ...]:
+    key = pl.col(by) if isinstance(by, str) else by
+    ranked = accounts.with_columns(key.alias("_key")).sort(
+        ["_key", "account_id"], descending=[True, False], nulls_last=True
+    )
+    return tuple(ranked["account_name"].head(n).to_list())
+
+
+def _item(what: str, accounts: pl.DataFrame, amount: pl.Expr, by: str | pl.Expr = "account_value") -> Item | None:
+    if accounts.height == 0:
+        return None
+    money = float(accounts.select(amount.sum()).item() or 0.0)
+    return Item(what, money, accounts.height, _largest(accounts, by))
+
+
+def risks(run: RunData, n: int = 3) -> list[Item]:
+    """The ``n`` largest risks in money, each with the accounts behind it:
+
+    - renewal at risk: accounts with the ``renewal_risk`` warning (renewing under their commit)
+      — their annual value;
+    - usage falling or silent: ``usage_drop`` or ``zero_streak`` — their annual value;
+    - commit left unused: band ``under`` — Σ (commit − projected consumption), the commit the
+      term will not draw;
+    - not live past the onboarding target: next action ``activate`` — their commit;
+    - value past the line with no one named to raise it: cases with a missing owner — Σ value
+      past the line.
+    """
+    health = with_actions(run["account_health"], run["account_actions"])
+    warnings = pl.col("early_warnings").fill_null([])
+    cases = run["overage_cases"]
+    unowned = cases.filter(pl.col("missing_owners").list.len() > 0)
+    candidates = [
+        _item(
+            "renewing within the renewal window while under their commit",
+            health.filter(warnings.list.contains("renewal_risk")),
+            pl.col("account_value"),
+        ),
+        _item(
+            "with usage falling or stopped (early warning)",
+            health.filter(
+                warnings.list.contains("usage_drop") | warnings.list.contains("zero_streak")
+            ),
+            pl.col("account_value"),
+        ),
+        _item(
+            "of commit the term will leave unused (accounts under their band)",
+            health.filter(pl.col("band") == "under"),
+            (pl.col("commit_amount") - pl.col("projected_consumption")).clip(lower_bound=0),
+            (pl.col("commit_amount") - pl.col("projected_consumption")),
+        ),
+        _item(
+            "committed by accounts not live after the onboarding target",
+            health.filter(pl.col("next_action") == "activate"),
+            pl.col("commit_amount").fill_null(0.0),
+            "commit_amount",
+        ),
+        _item(
+            "past the line on cases with a step no one owns",
+            unowned,
+            pl.col("overage_amount"),
+            "overage_amount",
+        ),
+    ]
+    return _top(candidates, n)
+
+
+def wins(run: RunData, n: int = 3) -> list[Item]:
+    """The ``n`` largest wins in money, each with the accounts behind it:
+
+    - expansion under way: next action ``expansion`` (a conversation or an expansion
+      opportunity recorded) — Σ value past the line of their cases;
+    - consumption grown: accounts whose last complete quarter beat the one before
+      (``account_actions``) — Σ of the growth;
+    - renewing healthy: accounts renewing within the renewal window in band healthy or over —
+      their annual value;
+    - went live since the previous run (``changes``) — their commit.
+    """
+    health = with_actions(run["account_health"], run["account_actions"])
+    actions = run["account_actions"]
+    cases = run["overage_cases"].select("account_id", "overage_amount")
+    expansion = health.filter(pl.col("next_action") == "expansion").join(
+        cases, on="account_id", how="left"
+    )
+    growth = pl.col("consumption_last_quarter") - pl.col("consumption_prior_quarter")
+    grown = health.join(
+        actions.select("account_id", "consumption_last_quarter", "consumption_prior_quarter"),
+        on="account_id",
+        how="left",
+    ).filter(growth > 0)
+    window = pl.col("days_to_renewal").is_between(0, 90)
+    changes = run.get("changes")
+    live_ids = (
+        changes.filter(pl.col("change") == "went_live")["account_id"]
+        if changes is not None
+        else pl.Series([], dtype=pl.String)
+    )
+    candidates = [
+        _item(
+            "past the line at accounts where the expansion conversation is under way",
+            expansion,
+            pl.col("overage_amount").fill_null(0.0),
+            "overage_amount",
+        ),
+        _item("of consumption growth, quarter on quarter", grown, growth, growth),
+        _item(
+            "of annual value renewing in the next 90 days on or above their commit",
+            health.filter(window & pl.col("band").is_in(["healthy", "over"])),
+            pl.col("account_value"),
+        ),
+        _item(
+            "committed by accounts that went live since the previous run",
+            health.filter(pl.col("account_id").is_in(live_ids.implode())),
+            pl.col("commit_amount").fill_null(0.0),
+            "commit_amount",
+        ),
+    ]
+    return _top(candidates, n)
+
+
+def _top(candidates: list[Item | None], n: int) -> list[Item]:
+    found = [item for item in candidates if item is not None and item.amount > 0]
+    return sorted(found, key=lambda item: -item.amount)[:n]
+
+
+@dataclass(frozen=True)
+class SegmentMove:
+    """The segment that moved most: its GRR against the book's, a month earlier, its size."""
+
+    segment: str
+    grr: float
+    grr_all: float | None
+    grr_before: float | None
+    accounts: int
+    under: int
+
+
+def segment_moved_most(run: RunData, min_group: int) -> SegmentMove | None:
+    """The segment with the lowest GRR among segments of at least ``min_group`` accounts (a
+    smaller segment is not claimed on); None when no segment qualifies or only one exists."""
+    summary = run["segment_summary"]
+    segments = segment_rows(summary).filter(
+        pl.col("accounts") >= min_group, pl.col("grr").is_not_null()
+    )
+    if segments.height < 2:
+        return None
+    low = segments.sort(["grr", "segment"]).row(0, named=True)
+    every = _portfolio_row(summary, None)
+    before = (
+        segment_rows(run.previous_month["segment_summary"]).filter(
+            pl.col("segment") == low["segment"]
+        )
+        if run.previous_month
+        else pl.DataFrame()
+    )
+    health = run["account_health"].filter(pl.col("segment") == low["segment"])
+    return SegmentMove(
+        segment=low["segment"],
+        grr=float(low["grr"]),
+        grr_all=_float(every.get("grr")),
+        grr_before=_float(before["grr"][0]) if before.height else None,
+        accounts=int(low["accounts"]),
+        under=int((health["band"] == "under").sum()),
+    )
+
+
+@dataclass(frozen=True)
+class Churn:
+    """Accounts that spent in the year-earlier window and nothing in the last 90 days
+    (docs/metrics.md#retention), and what they spent then."""
+
+    accounts: int
+    lost: float
+    prior: periods.Period
+    names: tuple[str, ...]
+
+
+def churned(run: RunData) -> Churn:
+    """The retention cohort's accounts with no spend over [A − 89, A] (churned), from
+    ``daily_spend``: the revenue they brought over [A − 454, A − 365]."""
+    as_of = run.as_of
+    prior = periods.Period(as_of - timedelta(days=454), as_of - timedelta(days=365))
+    current = periods.Period(as_of - timedelta(days=89), as_of)
+    daily = run["daily_spend"]
+    revenue = daily.group_by("account_id").agg(
+        pl.col("amount").filter(prior.holds()).sum().alias("rev_prior"),
+        pl.col("amount").filter(current.holds()).sum().alias("rev_current"),
+    )
+    lost = revenue.filter(pl.col("rev_prior") > 0, pl.col("rev_current") <= 0)
+    names = lost.join(
+        run["account_health"].select("account_id", "account_name"), on="account_id", how="left"
+    ).with_columns(pl.col("account_name").fill_null(pl.col("account_id")))
+    return Churn(
+        accounts=lost.height,
+        lost=float(lost["rev_prior"].sum()),
+        prior=prior,
+        names=tuple(names.sort("rev_prior", descending=True)["account_name"].head(3).to_list()),
+    )
+
+
+@dataclass(frozen=True)
+class Renewals:
+    """Accounts renewing within ``days`` (``account_actions.days_to_renewal``)."""
+
+    days: int
+    accounts: int
+    commit: float
+    under: int
+    names_under: tuple[str, ...]
+
+
+def renewing(run: RunData, days: int) -> Renewals:
+    """Accounts whose term ends within ``days`` of as_of, their commit and those under band."""
+    soon = with_actions(run["account_health"], run["account_actions"]).filter(
+        pl.col("days_to_renewal").is_between(0, days)
+    )
+    under = soon.filter(pl.col("band") == "under")
+    return Renewals(
+        days=days,
+        accounts=soon.height,
+        commit=float(soon["commit_amount"].fill_null(0.0).sum()),
+        under=under.height,
+        names_under=_largest(under),
+    )
+
+
+def warned_accounts(health: pl.DataFrame, actions: pl.DataFrame) -> pl.DataFrame:
+    """Accounts with at least one early warning, one row each (warnings as a list) with the
+    next action, most valuable first."""
+    return with_actions(
+        health.filter(pl.col("early_warnings").list.len() > 0), actions
+    ).sort(["account_value", "account_id"], descending=[True, False], nulls_last=True)
+
+
+def warning_counts(health: pl.DataFrame) -> dict[str, int]:
+    """Accounts showing each early warning (an account with two counts under both)."""
+    exploded = health.select("account_id", "early_warnings").explode("early_warnings")
+    counts = dict(
+        exploded.drop_nulls("early_warnings").group_by("early_warnings").len().iter_rows()
+    )
+    return {name: int(count) for name, count in sorted(counts.items())}
+
+
+def ttfbe_cohort_table(
+    cohorts: pl.DataFrame, as_of: date, target_days: int, min_group: int, months: int = 6
+) -> pl.DataFrame:
+    """The last ``months`` cohort months over all segments (``ttfbe_trend`` plus accounts), each
+    with n and whether it may be claimed on: ``mature`` (the month is complete and every
+    account of it had ``target_days`` to go live by as_of) and at least ``min_group`` live
+    accounts. Columns: cohort_month, accounts, live_accounts, median_ttfbe_days, mature,
+    claimable."""
+    trend = (
+        cohorts.group_by("cohort_month")
+        .agg(
+            pl.col("accounts").sum(),
+            pl.col("live_accounts").sum(),
+            (
+                (pl.col("median_ttfbe_days") * pl.col("live_accounts")).sum()
+                / pl.col("live_accounts").sum()
+            ).alias("median_ttfbe_days"),
+        )
+        .sort("cohort_month")
+        .tail(months)
+    )
+    month_end = pl.col("cohort_month").dt.month_end()
+    mature = (month_end + pl.duration(days=target_days)) <= pl.lit(as_of)
+    return trend.with_columns(
+        mature.alias("mature"),
+        (mature & (pl.col("live_accounts") >= min_group)).alias("claimable"),
+    )
+
+
+def data_coverage(quality: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Usage the metrics could not use, from data_quality.json: ``unrated`` (no price on the
+    meter) and ``out_of_contract`` (no contract covering the day), each with rows, quantity,
+    accounts and the amount when a price exists; plus ``rejected``: rows rejected per table."""
+    found: dict[str, dict[str, float]] = {}
+    for kind in ("unrated", "out_of_contract"):
+        entry = quality.get(kind) or {}
+        found[kind] = {
+            "rows": float(entry.get("rows", 0) or 0),
+            "quantity": float(entry.get("quantity", 0) or 0),
+            "accounts": float(len(entry.get("accounts", []) or [])),
+            **({"amount": float(entry["amount"])} if entry.get("amount") is not None else {}),
+        }
+    tables = quality.get("tables", {}) or {}
+    found["rejected"] = {
+        table: float(info.get("rows_rejected", 0) or 0)
+        for table, info in tables.items()
+        if info.get("rows_rejected")
+    }
+    return found
+
+
+def forecast_record(run: RunData) -> pl.DataFrame | None:
+    """The forecast back-test (``forecast_backtest``: docs/metrics.md#forecasts-with-a-track-record)
+    when the run has one; None otherwise."""
+    return run.get("forecast_backtest")

@@ -36,6 +36,13 @@ STATUS_SYMBOLS = {
     "late": "✗ late",
     "not_started": "○ not started",
 }
+COMPARISON_LABELS = {
+    "share_healthy": "Share of accounts in the healthy band",
+    "median_ttfbe_days": "Median days to the first billable event",
+    "overage_amount": "Value past the line",
+    "median_cv_28d_top_accounts": "Day-to-day variation of the top accounts (median, 28 days)",
+}
+"""The reset's before/after measures in words."""
 STATUS_COLORS = {
     "done": "#2e8b57",
     "on_track": "#5b7db1",
@@ -196,7 +203,7 @@ def cases_table(
             table = table.tab_style(
                 style.text(color="#c0392b", weight="bold"), loc.body(columns=column, rows=unowned)
             )
-    where = f"{CASES_FILE} (those earning a conversation also in {CRM_FILE})"
+    where = f"{WORKBOOK} (those earning a conversation also in {CRM_FILE})"
     table = _capped(table, data.height, cases.height, "priority", where)
     return _empty_note(table, data.height, empty)
 
@@ -352,7 +359,11 @@ def reset_comparison_table(
     measures = comparison["measure"].to_list()
     table = (
         GT(
-            comparison.with_columns(pl.col("measure").str.replace_all("_", " ")),
+            comparison.with_columns(
+                pl.col("measure").replace_strict(
+                    COMPARISON_LABELS, default=pl.col("measure").str.replace_all("_", " ")
+                )
+            ),
             rowname_col="measure",
         )
         .tab_header("Reset: where we started and where we are")
@@ -478,9 +489,9 @@ def _share_or_count(column: str) -> pl.Expr:
     return pl.when(pl.col("target") <= 1).then(percent).otherwise(count).alias(column)
 
 
-def _capped(table: GT, shown: int, total: int, by: str, where: str) -> GT:
-    """A note when the table shows ``shown`` rows of ``total``: how many, by what, and the file
-    of the run folder that holds them all."""
+def _capped(table: GT, shown: int, total: int, by: str, where: str = WORKBOOK) -> GT:
+    """A note when the table shows ``shown`` rows of ``total``: how many, by what, and where
+    they all are: the run folder's spreadsheet (``WORKBOOK``), never a Parquet file."""
     if shown >= total:
         return table
     return table.tab_source_note(
@@ -638,3 +649,89 @@ def warned_accounts_table(
 def csm_warnings_table(accounts: pl.DataFrame, *, currency: str = "USD") -> GT:
     """The accounts of a CSM book with an early warning (one row each, CSM column hidden)."""
     return warned_accounts_table(accounts, currency=currency).cols_hide("csm_owner")
+
+
+def story_table(rows: pl.DataFrame) -> GT:
+    """The first page's headline figures (``narrative.headline_rows``): figure, now, and what
+    it is compared with. No heading: the page's section names it."""
+    return (
+        GT(rows, rowname_col="figure")
+        .cols_label(now="Now", against="Against")
+        .tab_style(style.text(weight="bold"), loc.body(columns="now"))
+    )
+
+
+def briefing_table(
+    accounts: pl.DataFrame, *, currency: str = "USD", rows: int = LIST_ROWS, by: str = "annual value"
+) -> GT:
+    """A briefing group's first ``rows`` accounts (``report_data.briefing_groups``): band,
+    annual value, why, next action. No heading (the section names the group); a note points to
+    the workbook when rows are left out."""
+    data = _band_labels(
+        accounts.head(rows).select(
+            "account_name", "segment", "csm_owner", "band", "account_value", "reason", "action"
+        )
+    )
+    table = (
+        GT(data)
+        .cols_label(
+            **ACCOUNT_LABELS,
+            band="Band",
+            account_value="Annual value",
+            reason="Why",
+            action="Next action",
+        )
+        .fmt_currency("account_value", currency=currency, decimals=0)
+        .tab_style(style.text(weight="bold"), loc.body(columns="action"))
+    )
+    table = _color_bands(table, data)
+    if data.height < accounts.height:
+        table = table.tab_source_note(
+            f"Showing the {data.height} largest of {accounts.height:,} by {by}; all of them, "
+            f"with every measure, are in the run folder's {WORKBOOK}."
+        )
+    return _empty_note(table, data.height)
+
+
+def reset_plain_table(rows: pl.DataFrame) -> GT:
+    """The reset tracker in plain words (``narrative.reset_rows``), status coloured."""
+    table = (
+        GT(rows, groupname_col="week")
+        .cols_label(item="Item", where="Where it stands", due="Due", status_label="Status")
+        .cols_hide("status")
+    )
+    colors = STATUS_COLORS | {"pending": "#7f8c8d"}
+    for status, color in colors.items():
+        if found := _rows_equal(rows["status"], status):
+            table = table.tab_style(
+                style.text(color=color, weight="bold"), loc.body(columns="status_label", rows=found)
+            )
+    return table
+
+
+def ttfbe_cohorts_table(cohorts: pl.DataFrame) -> GT:
+    """Cohort months with n (``report_data.ttfbe_cohort_table``): accounts, live, median days
+    to the first billable event, and whether the cohort is claimed on."""
+    data = cohorts.select(
+        pl.col("cohort_month").dt.strftime("%b %Y").alias("cohort"),
+        "accounts",
+        "live_accounts",
+        "median_ttfbe_days",
+        pl.when(pl.col("claimable"))
+        .then(pl.lit("yes"))
+        .when(~pl.col("mature"))
+        .then(pl.lit("no: too recent"))
+        .otherwise(pl.lit("no: too few live"))
+        .alias("compared"),
+    )
+    return (
+        GT(data)
+        .cols_label(
+            cohort="Contract start month",
+            accounts="Accounts",
+            live_accounts="Live",
+            median_ttfbe_days="Median days to first billable event",
+            compared="Compared",
+        )
+        .fmt_number("median_ttfbe_days", decimals=0)
+    )
