@@ -45,6 +45,7 @@ def _health() -> pl.DataFrame:
         "first_contract_start": _START,
         "workflows_at_90d": 1,
         "workflows_at_180d": 2,
+        "two_workflows_date": None,
     }
     rows = [
         dict(
@@ -63,6 +64,7 @@ def _health() -> pl.DataFrame:
             ttfbe_days=7,
             cv_28d=0.3,
             workflows_live=3,
+            two_workflows_date=date(2025, 8, 1),
             adoption_stage="steady_draw",
             early_warnings=[],
             is_strategic=True,
@@ -84,6 +86,7 @@ def _health() -> pl.DataFrame:
             ttfbe_days=19,
             cv_28d=0.9,
             workflows_live=2,
+            two_workflows_date=date(2025, 9, 15),
             adoption_stage="multi_workflow",
             early_warnings=[],
         ),

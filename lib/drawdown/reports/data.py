@@ -1031,3 +1031,99 @@ def forecast_record(run: RunData) -> pl.DataFrame | None:
     """The forecast back-test (``forecast_backtest``: docs/metrics.md#forecasts-with-a-track-record)
     when the run has one; None otherwise."""
     return run.get("forecast_backtest")
+
+
+# --- the usage clinic ---
+
+LADDER_DAY = 60
+"""The two-workflow ladder's day (docs/metrics.md#the-60-day-reset-tracker): an account live for
+longer than this without two workflows is stuck."""
+STEADY_WITHIN_DAYS = 28
+"""Days with two workflows after which the draw should be steady (the 28-day variation window)."""
+STUCK_STAGES = {
+    "not_live": "Contract signed, not live",
+    "live": "Live, fewer than two workflows",
+    "two_workflows": "Two workflows, draw not steady",
+}
+
+
+def funnel_days(health: pl.DataFrame) -> pl.DataFrame:
+    """The funnel over all accounts with the median days from contract start to each step:
+    step, accounts, share (of contract starts), median_days. Steady draw is a state (band
+    healthy and a smooth 28-day draw), not a dated event: its median_days is null."""
+    start = pl.col("first_contract_start")
+    to_two = (pl.col("two_workflows_date") - start).dt.total_days().clip(lower_bound=0)
+    total = health.height
+    rows = [
+        ("Contract start", total, 0.0),
+        (
+            "First billable event",
+            int(health["first_billable_date"].is_not_null().sum()),
+            _float(health["ttfbe_days"].cast(pl.Float64).median()),
+        ),
+        (
+            "Two workflows live",
+            int((health["workflows_live"] >= 2).sum()),
+            _float(health.select(to_two.cast(pl.Float64).median()).item()),
+        ),
+        ("Steady draw", int((health["adoption_stage"] == "steady_draw").sum()), None),
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={"step": pl.String, "accounts": pl.Int64, "median_days": pl.Float64},
+        orient="row",
+    ).with_columns((pl.col("accounts") / max(total, 1)).alias("share"))
+
+
+def stuck_accounts(
+    health: pl.DataFrame, actions: pl.DataFrame, as_of: date, target_days: int
+) -> pl.DataFrame:
+    """Accounts stuck at a stage of the funnel, with the days stuck and the next action's owner
+    (``with_actions``):
+
+    - ``not_live``: no first billable event more than ``target_days`` after the first contract
+      start; days stuck since the contract start;
+    - ``live``: live, fewer than two workflows, more than ``LADDER_DAY`` days after the contract
+      start; days stuck since the first billable event;
+    - ``two_workflows``: two workflows for more than ``STEADY_WITHIN_DAYS`` days and not in
+      steady draw; days stuck since the day two were live.
+
+    Columns of account_health plus stage, stage_label, days_stuck and the action columns; by
+    stage, then the longest stuck first."""
+    days_since = lambda column: (pl.lit(as_of) - pl.col(column)).dt.total_days()  # noqa: E731
+    stage = pl.col("adoption_stage")
+    stuck = (
+        pl.when((stage == "not_live") & (days_since("first_contract_start") > target_days))
+        .then(pl.lit("not_live"))
+        .when(
+            stage.is_in(["first_billable", "one_workflow"])
+            & (days_since("first_contract_start") > LADDER_DAY)
+        )
+        .then(pl.lit("live"))
+        .when((stage == "multi_workflow") & (days_since("two_workflows_date") > STEADY_WITHIN_DAYS))
+        .then(pl.lit("two_workflows"))
+    )
+    since = (
+        pl.when(pl.col("stage") == "not_live")
+        .then(days_since("first_contract_start"))
+        .when(pl.col("stage") == "live")
+        .then(days_since("first_billable_date"))
+        .otherwise(days_since("two_workflows_date"))
+    )
+    order = pl.col("stage").replace_strict({key: i for i, key in enumerate(STUCK_STAGES)})
+    found = (
+        health.with_columns(stuck.alias("stage"))
+        .filter(pl.col("stage").is_not_null())
+        .with_columns(
+            since.alias("days_stuck"),
+            pl.col("stage").replace_strict(STUCK_STAGES).alias("stage_label"),
+        )
+        .sort([order, "days_stuck", "account_id"], descending=[False, True, False])
+    )
+    return with_actions(found, actions)
+
+
+def stuck_counts(stuck: pl.DataFrame) -> dict[str, int]:
+    """Accounts stuck per stage (``STUCK_STAGES`` order, zeros included)."""
+    counts = dict(stuck.group_by("stage").len().iter_rows())
+    return {stage: int(counts.get(stage, 0)) for stage in STUCK_STAGES}

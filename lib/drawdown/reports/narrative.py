@@ -766,3 +766,48 @@ def track_record(backtest: pl.DataFrame | None) -> Md:
             f"{pct(float(backtest[line[0]].mean()))} for the straight run-rate line"
         )
     return Md(text + ".")
+
+
+# --- the usage clinic ---
+
+
+def funnel_line(funnel: pl.DataFrame, target_days: int) -> Md:
+    """The funnel in one sentence: how many of the contract starts reached each step, and the
+    median days to the first billable event against the target."""
+    step = {row["step"]: row for row in funnel.iter_rows(named=True)}
+    first = step["First billable event"]
+    two = step["Two workflows live"]
+    total = step["Contract start"]["accounts"]
+    median = first["median_days"]
+    verdict = (
+        ""
+        if median is None
+        else f" (target {target_days}: {'met' if median <= target_days else 'missed'})"
+    )
+    return Md(
+        f"Of {total:,} accounts under contract, {pct(first['share'])} reached their first billable "
+        f"event, after a median {median or 0:.0f} days{verdict}; {pct(two['share'])} have two "
+        f"workflows live and {pct(step['Steady draw']['share'])} draw steadily."
+    )
+
+
+def stuck_line(counts: dict[str, int], target_days: int, ladder_day: int, steady_days: int) -> Md:
+    """How many accounts are stuck at each stage, with what stuck means there."""
+    total = sum(counts.values())
+    if not total:
+        return Md("No account is stuck at any stage.")
+    return Md(
+        f"**{total:,} accounts are stuck**: {counts['not_live']:,} not live more than "
+        f"{target_days} days after their contract started, {counts['live']:,} live without two "
+        f"workflows more than {ladder_day} days in, and {counts['two_workflows']:,} with two "
+        f"workflows for over {steady_days} days whose draw is not yet steady."
+    )
+
+
+def burn_line(slow: int, fast: int) -> Md:
+    """Accounts burning too slow and too fast, and what each group's actions aim at."""
+    return Md(
+        f"{slow:,} account{'s burn' if slow != 1 else ' burns'} too slow (unblock data, automate "
+        f"the second workflow, in-product guidance) and {fast:,} too fast (review rate limits, "
+        f"caching, routing to a cheaper path); each with its next action and owner."
+    )

@@ -530,77 +530,6 @@ def _fmt(table: GT, columns: list[str], kind: str, currency: str, rows: list[int
     return table.fmt_number(columns, rows=rows, decimals=0)
 
 
-def csm_accounts_table(accounts: pl.DataFrame, *, currency: str = "USD") -> GT:
-    """Every account of a CSM book (``report_data.csm_accounts``): band, burn, used, projected,
-    annual value, days to renewal, next action with its owner, and the reason. No cap."""
-    data = _band_labels(
-        accounts.select(
-            "account_name",
-            "segment",
-            "band",
-            pl.col("burn").str.replace_all("_", " "),
-            "utilization",
-            "projected_utilization",
-            "account_value",
-            "days_to_renewal",
-            "action",
-            "reason",
-        )
-    )
-    table = (
-        GT(data)
-        .cols_label(
-            account_name="Account",
-            segment="Segment",
-            band="Band",
-            burn="Burn",
-            utilization="Used",
-            projected_utilization="Projected",
-            account_value="Annual value",
-            days_to_renewal="Renewal in (days)",
-            action="Next action",
-            reason="Why",
-        )
-        .fmt_percent(["utilization", "projected_utilization"], decimals=0)
-        .fmt_currency("account_value", currency=currency, decimals=0)
-        .fmt_integer("days_to_renewal")
-        .tab_style(style.text(weight="bold"), loc.body(columns="action"))
-    )
-    return _color_bands(table, data)
-
-
-def csm_cases_table(cases: pl.DataFrame, *, currency: str = "USD") -> GT:
-    """The overconsumption cases of a CSM book's accounts, in rank order: meter, pattern, share
-    over the limit, value past the line, triage, status and the steps with no owner."""
-    data = cases.select(
-        "rank",
-        "account_name",
-        "meter",
-        "pattern",
-        "pct_over",
-        "overage_amount",
-        "triage",
-        pl.col("status").str.replace_all("_", " "),
-        pl.col("missing_owners").list.join(", ").str.replace_all("_", " ").replace("", None),
-    )
-    return (
-        GT(data)
-        .cols_label(
-            rank="#",
-            account_name="Account",
-            meter="Meter",
-            pattern="Pattern",
-            pct_over="Over limit",
-            overage_amount="Value past the line",
-            triage="Triage",
-            status="Status",
-            missing_owners="No owner for",
-        )
-        .fmt_percent("pct_over", decimals=0, force_sign=True)
-        .fmt_currency("overage_amount", currency=currency, decimals=0)
-    )
-
-
 def warned_accounts_table(
     accounts: pl.DataFrame,
     *,
@@ -644,11 +573,6 @@ def warned_accounts_table(
             f"account and its warnings are in the run folder's {WORKBOOK}."
         )
     return table
-
-
-def csm_warnings_table(accounts: pl.DataFrame, *, currency: str = "USD") -> GT:
-    """The accounts of a CSM book with an early warning (one row each, CSM column hidden)."""
-    return warned_accounts_table(accounts, currency=currency).cols_hide("csm_owner")
 
 
 def story_table(rows: pl.DataFrame) -> GT:
@@ -735,3 +659,40 @@ def ttfbe_cohorts_table(cohorts: pl.DataFrame) -> GT:
         )
         .fmt_number("median_ttfbe_days", decimals=0)
     )
+
+
+def funnel_days_table(funnel: pl.DataFrame) -> GT:
+    """The funnel with the median days from contract start to each step
+    (``report_data.funnel_days``)."""
+    return (
+        GT(funnel.select("step", "accounts", "share", "median_days"), rowname_col="step")
+        .cols_label(
+            accounts="Accounts",
+            share="Share of contract starts",
+            median_days="Median days from contract start",
+        )
+        .fmt_percent("share", decimals=0)
+        .fmt_number("median_days", decimals=0)
+        .sub_missing(columns="median_days", missing_text="a state, not a dated step")
+    )
+
+
+def stuck_table(stuck: pl.DataFrame, *, rows: int = 8) -> GT:
+    """The accounts stuck at each stage (``report_data.stuck_accounts``), the longest stuck
+    first, at most ``rows`` per stage: days stuck, CSM and the next action with its owner."""
+    shown = stuck.group_by("stage", maintain_order=True).head(rows)
+    data = shown.select(
+        "stage_label", "account_name", "segment", "csm_owner", "days_stuck", "action"
+    )
+    table = (
+        GT(data, groupname_col="stage_label")
+        .cols_label(**ACCOUNT_LABELS, days_stuck="Days stuck", action="Next action")
+        .fmt_integer("days_stuck")
+        .tab_style(style.text(weight="bold"), loc.body(columns="action"))
+    )
+    if shown.height < stuck.height:
+        table = table.tab_source_note(
+            f"Showing at most {rows} per stage, the longest stuck first ({stuck.height:,} in all); "
+            f"every account is in the run folder's {WORKBOOK} and its CSM's book."
+        )
+    return _empty_note(table, data.height, "No account is stuck at any stage.")
