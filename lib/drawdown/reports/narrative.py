@@ -668,7 +668,7 @@ def reset_rows(tracker: pl.DataFrame) -> pl.DataFrame:
                 f"Week {row['week']}",
                 row["item"][0].upper() + row["item"][1:],
                 where + ".",
-                f"{row['due_date']:%d %b}",
+                f"{row['due_date']:%d}\u00a0{row['due_date']:%b}",
                 RESET_STATUS.get(row["status"], row["status"]),
                 row["status"],
             )
@@ -787,7 +787,8 @@ def funnel_line(funnel: pl.DataFrame, target_days: int) -> Md:
     return Md(
         f"Of {total:,} accounts under contract, {pct(first['share'])} reached their first billable "
         f"event, after a median {median or 0:.0f} days{verdict}; {pct(two['share'])} have two "
-        f"workflows live and {pct(step['Steady draw']['share'])} draw steadily."
+        f"workflows live and {pct(step['Steady draw']['share'])} draw steadily. Steady draw (the "
+        f"healthy band with a smooth draw) is a state, not a dated step: it has no median days."
     )
 
 
