@@ -332,7 +332,10 @@ def with_csm_books(
     item = pl.col("item_id") == CSM_BOOKS
     return (
         tracker.with_columns(
-            pl.when(item).then(pl.lit(measured, pl.Float64)).otherwise("measured").alias("measured"),
+            pl.when(item)
+            .then(pl.lit(measured, pl.Float64))
+            .otherwise("measured")
+            .alias("measured"),
             pl.lit(_AT_LEAST).alias("direction"),
         )
         .with_columns(pl.when(item).then(reset_status(as_of)).otherwise("status").alias("status"))

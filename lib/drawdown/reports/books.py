@@ -84,7 +84,10 @@ def csm_book_html(run: RunData, csm: str | None, brand: Brand, currency: str = "
                 "overage_amount": ("Value past the line", money),
                 "triage": ("Triage", str),
                 "status": ("Status", _words),
-                "missing_owners": ("No owner for", lambda steps: ", ".join(map(_words, steps or []))),
+                "missing_owners": (
+                    "No owner for",
+                    lambda steps: ", ".join(map(_words, steps or [])),
+                ),
             },
         )
         if cases.height
@@ -133,7 +136,7 @@ def _page(title: str, body: str, brand: Brand, as_of: date) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8" />\n'
         f"<title>{title} · {as_of:%d %b %Y}</title>\n<style>{css}{BOOK_CSS}</style>\n"
-        f'<style>:root {{ --brand: {brand.primary_color}; }}</style>\n</head>\n'
+        f"<style>:root {{ --brand: {brand.primary_color}; }}</style>\n</head>\n"
         f'<body class="drawdown-report">\n<main>\n{body}\n</main>\n</body>\n</html>\n'
     )
 

@@ -693,15 +693,19 @@ def csm_accounts(health: pl.DataFrame, actions: pl.DataFrame, csm: str | None) -
     """The accounts of ``csm`` (None: the accounts that name no CSM) with their next action
     (``with_actions``): the next actions in ladder order, then the most valuable first."""
     owner = pl.col("csm_owner")
-    mine = (
-        (owner.is_null() | (owner.str.strip_chars() == "")) if csm is None else (owner == csm)
-    )
+    mine = (owner.is_null() | (owner.str.strip_chars() == "")) if csm is None else (owner == csm)
     return (
         with_actions(health.filter(mine), actions)
         .with_columns(
-            pl.col("next_action").replace_strict(ACTION_ORDER, default=len(ACTION_ORDER)).alias("_order")
+            pl.col("next_action")
+            .replace_strict(ACTION_ORDER, default=len(ACTION_ORDER))
+            .alias("_order")
         )
-        .sort(["_order", "account_value", "account_id"], descending=[False, True, False], nulls_last=True)
+        .sort(
+            ["_order", "account_value", "account_id"],
+            descending=[False, True, False],
+            nulls_last=True,
+        )
         .drop("_order")
     )
 
@@ -734,7 +738,9 @@ def band_counts(health: pl.DataFrame) -> dict[str, int]:
     return {band: int(counts.get(band, 0)) for band in BAND_ORDER}
 
 
-def _largest(accounts: pl.DataFrame, by: str | pl.Expr = "account_value", n: int = 3) -> tuple[str, ...]:
+def _largest(
+    accounts: pl.DataFrame, by: str | pl.Expr = "account_value", n: int = 3
+) -> tuple[str, ...]:
     key = pl.col(by) if isinstance(by, str) else by
     ranked = accounts.with_columns(key.alias("_key")).sort(
         ["_key", "account_id"], descending=[True, False], nulls_last=True
@@ -742,7 +748,9 @@ def _largest(accounts: pl.DataFrame, by: str | pl.Expr = "account_value", n: int
     return tuple(ranked["account_name"].head(n).to_list())
 
 
-def _item(what: str, accounts: pl.DataFrame, amount: pl.Expr, by: str | pl.Expr = "account_value") -> Item | None:
+def _item(
+    what: str, accounts: pl.DataFrame, amount: pl.Expr, by: str | pl.Expr = "account_value"
+) -> Item | None:
     if accounts.height == 0:
         return None
     money = float(accounts.select(amount.sum()).item() or 0.0)
@@ -962,9 +970,9 @@ def renewing(run: RunData, days: int) -> Renewals:
 def warned_accounts(health: pl.DataFrame, actions: pl.DataFrame) -> pl.DataFrame:
     """Accounts with at least one early warning, one row each (warnings as a list) with the
     next action, most valuable first."""
-    return with_actions(
-        health.filter(pl.col("early_warnings").list.len() > 0), actions
-    ).sort(["account_value", "account_id"], descending=[True, False], nulls_last=True)
+    return with_actions(health.filter(pl.col("early_warnings").list.len() > 0), actions).sort(
+        ["account_value", "account_id"], descending=[True, False], nulls_last=True
+    )
 
 
 def warning_counts(health: pl.DataFrame) -> dict[str, int]:

@@ -478,7 +478,9 @@ def headline_rows(
             return "no figure a month earlier"
         change = round((now - before) * 100)
         unit = "point" if abs(change) == 1 else "points"
-        return f"{change:+d} {unit} on a month earlier" if change else "unchanged on a month earlier"
+        return (
+            f"{change:+d} {unit} on a month earlier" if change else "unchanged on a month earlier"
+        )
 
     overage = value["overage_amount"]
     if overage["previous"] is None or overage["current"] is None:
@@ -509,7 +511,11 @@ def headline_rows(
             "; ".join(text for text in (against("month_before"), against("year_before")) if text)
             or "no earlier month to compare with",
         ),
-        ("Value past the line (overconsumption)", money(overage["current"], currency), overage_against),
+        (
+            "Value past the line (overconsumption)",
+            money(overage["current"], currency),
+            overage_against,
+        ),
         ("Gross revenue retention (GRR)", pct(value["grr"]["current"]), points("grr")),
         ("Net revenue retention (NRR)", pct(value["nrr"]["current"]), points("nrr")),
         (
@@ -540,7 +546,9 @@ def story(
     churned, and those renewing soon (how many under their commit)."""
     sentences = []
     if move is not None:
-        against = f" against {pct(move.grr_all)} for the whole book" if move.grr_all is not None else ""
+        against = (
+            f" against {pct(move.grr_all)} for the whole book" if move.grr_all is not None else ""
+        )
         change = round((move.grr - move.grr_before) * 100) if move.grr_before is not None else None
         before = (
             f", {change:+d} point{'s' if abs(change) != 1 else ''} on a month earlier"
@@ -564,7 +572,11 @@ def story(
     if renewals.accounts:
         under = (
             f"; {renewals.under:,} of them under their commit"
-            + (f" ({', '.join(escape(name) for name in renewals.names_under)})" if renewals.names_under else "")
+            + (
+                f" ({', '.join(escape(name) for name in renewals.names_under)})"
+                if renewals.names_under
+                else ""
+            )
             if renewals.under
             else "; none of them under its commit"
         )
@@ -651,7 +663,10 @@ def reset_rows(tracker: pl.DataFrame) -> pl.DataFrame:
     for row in tracker.iter_rows(named=True):
         share = row["target"] is not None and row["target"] <= 1
         words, target = RESET_WORDS.get(
-            row["item_id"], ("measured {m:.0%}", "target {t:.0%}") if share else ("measured {m:,.0f}", "target {t:,.0f}")
+            row["item_id"],
+            ("measured {m:.0%}", "target {t:.0%}")
+            if share
+            else ("measured {m:,.0f}", "target {t:,.0f}"),
         )
         if row["measured"] is None:
             where = "Cannot be measured yet: " + RESET_PENDING.get(
@@ -755,7 +770,9 @@ def track_record(backtest: pl.DataFrame | None) -> Md:
     coverage = float(backtest["coverage_p10_p90"].mean())
     errors = [column for column in backtest.columns if "p50" in column and column != "p50"]
     line = [column for column in backtest.columns if "run_rate" in column]
-    made = backtest["as_of_made"].n_unique() if "as_of_made" in backtest.columns else backtest.height
+    made = (
+        backtest["as_of_made"].n_unique() if "as_of_made" in backtest.columns else backtest.height
+    )
     text = (
         f"Over the last {made} back-tested forecasts, the actual consumption fell inside the "
         f"10–90% band for {pct(coverage)} of accounts"

@@ -586,7 +586,11 @@ def story_table(rows: pl.DataFrame) -> GT:
 
 
 def briefing_table(
-    accounts: pl.DataFrame, *, currency: str = "USD", rows: int = LIST_ROWS, by: str = "annual value"
+    accounts: pl.DataFrame,
+    *,
+    currency: str = "USD",
+    rows: int = LIST_ROWS,
+    by: str = "annual value",
 ) -> GT:
     """A briefing group's first ``rows`` accounts (``report_data.briefing_groups``): band,
     annual value, why, next action. No heading (the section names the group); a note points to
