@@ -121,7 +121,9 @@ def test_csm_book_item_measures_the_books_written():
     health = _health({"account_id": "a"}, {"account_id": "b", "csm_owner": "lee"})
     params = Params(reset={"start_date": START})
     book = _book()
-    tracker = reset_tracker(book, book.usage, health, pl.LazyFrame(), params, date(2024, 1, 8), ["pat"])
+    tracker = reset_tracker(
+        book, book.usage, health, pl.LazyFrame(), params, date(2024, 1, 8), ["pat"]
+    )
     item = _item(tracker.collect(), "csm_books")
     assert (item["measured"], item["status"]) == (0.5, "late")
 

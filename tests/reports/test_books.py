@@ -29,7 +29,12 @@ def test_one_book_per_csm_and_one_for_the_accounts_without(written: dict[str, Pa
 def test_every_account_is_in_exactly_one_book(written: dict[str, Path]) -> None:
     pages = {csm: path.read_text(encoding="utf-8") for csm, path in written.items()}
     # names as the books show them (punctuation as character references)
-    for name, csm in (("Acme Corp", "Kim"), ("Bolt &#38; Co", "Kim"), ("Newco", "Kim"), ("Paygo Ltd", "unassigned")):
+    for name, csm in (
+        ("Acme Corp", "Kim"),
+        ("Bolt &#38; Co", "Kim"),
+        ("Newco", "Kim"),
+        ("Paygo Ltd", "unassigned"),
+    ):
         assert [book for book, page in pages.items() if f"<td>{name}</td>" in page] == [csm]
 
 

@@ -73,7 +73,12 @@ def test_executive_numbers_equal_the_artifacts(pages: dict[str, str]) -> None:
 def test_executive_first_page_tells_the_story(pages: dict[str, str]) -> None:
     page = pages["executive_review"]
     story = page[: page.index("Action required")]
-    for part in ("Consumption revenue, Mar 2026", "Top three risks", "Top three wins", "Accounts by band"):
+    for part in (
+        "Consumption revenue, Mar 2026",
+        "Top three risks",
+        "Top three wins",
+        "Accounts by band",
+    ):
         assert part in story
     assert "Since the previous run" in story
 

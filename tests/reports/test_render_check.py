@@ -104,7 +104,9 @@ def test_no_empty_chart(run_dir: Path, report: str) -> None:
     for chart in charts:
         svg = chart[: chart.index("</svg>")]
         # a mark container (rect, line, area …) holding at least one drawn element
-        marks = re.findall(r'class="mark-[a-z]+ role-mark[^"]*"[^>]*>\s*<(path|line|rect|text)', svg)
+        marks = re.findall(
+            r'class="mark-[a-z]+ role-mark[^"]*"[^>]*>\s*<(path|line|rect|text)', svg
+        )
         assert marks, "a chart without a single mark"
 
 

@@ -1036,7 +1036,7 @@ def data_coverage(quality: dict[str, Any]) -> dict[str, dict[str, float]]:
 
 
 def forecast_record(run: RunData) -> pl.DataFrame | None:
-    """The forecast back-test (``forecast_backtest``: docs/metrics.md#forecasts-with-a-track-record)
+    """The forecast back-test (the ``forecast_backtest`` artifact)
     when the run has one; None otherwise."""
     return run.get("forecast_backtest")
 

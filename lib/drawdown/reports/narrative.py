@@ -762,7 +762,7 @@ def coverage_text(coverage: dict[str, dict[str, float]], currency: str = "USD") 
 
 
 def track_record(backtest: pl.DataFrame | None) -> Md:
-    """The forecast track record in one sentence (docs/metrics.md#forecasts-with-a-track-record):
+    """The forecast track record in one sentence (``report_data.forecast_record``):
     how often the actual fell inside the forecast's 80% band, and the median error of the
     forecast against the straight run-rate line."""
     if backtest is None or backtest.height == 0:

@@ -21,7 +21,6 @@ from drawdown.params import Brand
 from drawdown.reports.charts import BAND_COLORS, BAND_LABELS, FONT
 from drawdown.reports.data import (
     ACCOUNTS_FILE,
-    CASES_FILE,
     CHANGES_FILE,
     CRM_FILE,
     LIST_ROWS,
