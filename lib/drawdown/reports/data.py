@@ -1035,10 +1035,38 @@ def data_coverage(quality: dict[str, Any]) -> dict[str, dict[str, float]]:
     return found
 
 
-def forecast_record(run: RunData) -> pl.DataFrame | None:
-    """The forecast back-test (the ``forecast_backtest`` artifact)
-    when the run has one; None otherwise."""
-    return run.get("forecast_backtest")
+def forecast_record(run: RunData) -> dict[str, Any] | None:
+    """The forecast back-test's pooled row (``forecast_backtest``, docs/forecasts.md#back-test:
+    the forecasts made 28, 56 and 84 days before as_of together) with the days they were made;
+    None when the run has no back-test or it counted no account."""
+    backtest = run.get("forecast_backtest")
+    if backtest is None or backtest.height == 0:
+        return None
+    pooled = backtest.filter(pl.col("as_of_made").is_null())
+    row = (pooled if pooled.height else backtest.tail(1)).row(0, named=True)
+    if not row["accounts"]:
+        return None
+    made = backtest["as_of_made"].drop_nulls().sort()
+    return row | {"made": made.to_list()}
+
+
+def about_to_cross(run: RunData) -> pl.DataFrame:
+    """Meters forecast to cross their limit later in as_of's month (``limit_crossing`` with a
+    crossing_date after as_of, docs/forecasts.md#limit-crossing): a case seen before the month
+    closes. With the account's name, segment, CSM and next action (``with_actions``); the
+    soonest first, then the furthest over."""
+    crossing = run.get("limit_crossing")
+    columns = run["account_health"].select("account_id", "account_name", "segment", "csm_owner")
+    if crossing is None:
+        return with_actions(columns.clear(), run["account_actions"])
+    soon = crossing.filter(pl.col("crossing_date") > run.as_of).join(
+        columns, on="account_id", how="inner"
+    )
+    return with_actions(soon, run["account_actions"]).sort(
+        ["crossing_date", "projected_pct_over", "account_id"],
+        descending=[False, True, False],
+        nulls_last=True,
+    )
 
 
 # --- the usage clinic ---

@@ -601,6 +601,18 @@ def healthy_line(healthy: pl.DataFrame, currency: str = "USD") -> Md:
     )
 
 
+def crossing_line(crossing: pl.DataFrame) -> Md:
+    """How many meters are forecast to cross their limit before the month closes."""
+    if crossing.height == 0:
+        return Md("No meter is forecast to cross its limit before the month closes.")
+    accounts = crossing["account_id"].n_unique()
+    return Md(
+        f"**{crossing.height:,} meter{'s' if crossing.height != 1 else ''} at {accounts:,} "
+        f"account{'s' if accounts != 1 else ''} will cross {'their limits' if crossing.height != 1 else 'its limit'} "
+        "before the month closes** at the forecast median: cases to raise before the bill does."
+    )
+
+
 def warnings_line(counts: dict[str, int], accounts: int) -> Md:
     """Early warnings counted per account: how many accounts, and how many show each warning."""
     if not accounts:
@@ -761,28 +773,25 @@ def coverage_text(coverage: dict[str, dict[str, float]], currency: str = "USD") 
     return Md(" ".join(parts))
 
 
-def track_record(backtest: pl.DataFrame | None) -> Md:
-    """The forecast track record in one sentence (``report_data.forecast_record``):
-    how often the actual fell inside the forecast's 80% band, and the median error of the
+def track_record(record: dict[str, Any] | None) -> Md:
+    """The forecast track record in one sentence (``report_data.forecast_record``): how often
+    the actual 28 days fell inside the forecast's 10–90% band, and the median error of the
     forecast against the straight run-rate line."""
-    if backtest is None or backtest.height == 0:
+    if record is None:
         return note("No forecast track record is available in this run.")
-    coverage = float(backtest["coverage_p10_p90"].mean())
-    errors = [column for column in backtest.columns if "p50" in column and column != "p50"]
-    line = [column for column in backtest.columns if "run_rate" in column]
-    made = (
-        backtest["as_of_made"].n_unique() if "as_of_made" in backtest.columns else backtest.height
+    made = record.get("made") or []
+    when = (
+        f"the forecasts made on {', '.join(f'{day:%d %b}' for day in made)}"
+        if made
+        else "the back-tested forecasts"
     )
-    text = (
-        f"Over the last {made} back-tested forecasts, the actual consumption fell inside the "
-        f"10–90% band for {pct(coverage)} of accounts"
+    return Md(
+        f"**Forecast track record:** over {when} ({record['accounts']:,} account forecasts of the "
+        f"next {record['horizon_days']} days), the actual consumption fell inside the forecast's "
+        f"10–90% band for {pct(record['coverage_p10_p90'])} of accounts (80% is the aim); the "
+        f"median forecast missed by {record['mdape_p50']:.1%} against "
+        f"{record['mdape_run_rate']:.1%} for the straight run-rate line."
     )
-    if errors and line:
-        text += (
-            f"; the median forecast missed by {pct(float(backtest[errors[0]].mean()))} against "
-            f"{pct(float(backtest[line[0]].mean()))} for the straight run-rate line"
-        )
-    return Md(text + ".")
 
 
 # --- the usage clinic ---

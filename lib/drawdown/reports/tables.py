@@ -699,3 +699,31 @@ def stuck_table(stuck: pl.DataFrame, *, rows: int = 8) -> GT:
             f"every account is in the run folder's {WORKBOOK} and its CSM's book."
         )
     return _empty_note(table, data.height, "No account is stuck at any stage.")
+
+
+def crossing_table(crossing: pl.DataFrame, *, rows: int = LIST_ROWS) -> GT:
+    """Meters about to cross their limit this month (``report_data.about_to_cross``): the day,
+    the month's end against the limit at the forecast median, the CSM and the next action."""
+    data = crossing.head(rows).select(
+        "account_name",
+        "segment",
+        "csm_owner",
+        "meter",
+        pl.col("crossing_date").dt.strftime("%d %b"),
+        "projected_pct_over",
+        "action",
+    )
+    table = (
+        GT(data)
+        .cols_label(
+            **ACCOUNT_LABELS,
+            meter="Meter",
+            crossing_date="Crosses on",
+            projected_pct_over="Month end against the limit",
+            action="Next action",
+        )
+        .fmt_percent("projected_pct_over", decimals=0, force_sign=True)
+        .tab_style(style.text(weight="bold"), loc.body(columns="action"))
+    )
+    table = _capped(table, data.height, crossing.height, "crossing day", WORKBOOK)
+    return _empty_note(table, data.height, "No meter is forecast to cross its limit this month.")
