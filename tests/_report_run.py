@@ -23,7 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
-from drawdown.artifacts import conform
+from drawdown.artifacts import SCHEMAS, conform
 
 AS_OF = date(2026, 4, 30)
 EVIL_NAME = "<script>alert(1)</script>"
@@ -46,6 +46,10 @@ def _health() -> pl.DataFrame:
         "workflows_at_90d": 1,
         "workflows_at_180d": 2,
         "two_workflows_date": None,
+        "exhaustion_p10": None,
+        "exhaustion_p50": None,
+        "exhaustion_p90": None,
+        "p_exhaust_before_term_end": None,
     }
     rows = [
         dict(
@@ -466,6 +470,28 @@ def _reset() -> tuple[pl.DataFrame, pl.DataFrame]:
     return tracker, comparison
 
 
+def _forecasts() -> dict[str, pl.DataFrame]:
+    """No forecast rows (as of a month's last day no meter can cross later in the month), and
+    a back-test of three forecasts and their pooled row: 75% of 40 accounts inside the band."""
+    empty = {
+        name: pl.DataFrame(schema=SCHEMAS[name])
+        for name in ("consumption_forecast", "limit_crossing", "renewal_scenarios")
+    }
+    made = [AS_OF - timedelta(days=28 * k) for k in (3, 2, 1)]
+    backtest = pl.DataFrame(
+        {
+            "as_of_made": [*made, None],
+            "horizon_days": [28] * 4,
+            "accounts": [13, 13, 14, 40],
+            "coverage_p10_p90": [0.7, 0.8, 0.75, 0.75],
+            "mdape_p50": [0.05, 0.04, 0.06, 0.05],
+            "mdape_run_rate": [0.07, 0.06, 0.08, 0.07],
+        },
+        schema=SCHEMAS["forecast_backtest"],
+    )
+    return empty | {"forecast_backtest": backtest}
+
+
 def write_run(run_dir: Path, *, reset: bool = True, previous: bool = True) -> Path:
     """Write ``<run_dir>/artifacts/`` with every artifact (reset_*, and previous_month/ and
     changes, the comparisons, optional)."""
@@ -480,6 +506,7 @@ def write_run(run_dir: Path, *, reset: bool = True, previous: bool = True) -> Pa
         "meter_months": _meter_months(),
         "account_months": _account_months(),
         "account_actions": _actions(),
+        **_forecasts(),
     }
     if reset:
         tables["reset_tracker"], tables["reset_comparison"] = _reset()
