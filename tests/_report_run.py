@@ -45,6 +45,11 @@ def _health() -> pl.DataFrame:
         "first_contract_start": _START,
         "workflows_at_90d": 1,
         "workflows_at_180d": 2,
+        "two_workflows_date": None,
+        "exhaustion_p10": None,
+        "exhaustion_p50": None,
+        "exhaustion_p90": None,
+        "p_exhaust_before_term_end": None,
     }
     rows = [
         dict(
@@ -63,6 +68,7 @@ def _health() -> pl.DataFrame:
             ttfbe_days=7,
             cv_28d=0.3,
             workflows_live=3,
+            two_workflows_date=date(2025, 8, 1),
             adoption_stage="steady_draw",
             early_warnings=[],
             is_strategic=True,
@@ -84,6 +90,7 @@ def _health() -> pl.DataFrame:
             ttfbe_days=19,
             cv_28d=0.9,
             workflows_live=2,
+            two_workflows_date=date(2025, 9, 15),
             adoption_stage="multi_workflow",
             early_warnings=[],
         ),
@@ -525,6 +532,28 @@ def _reset() -> tuple[pl.DataFrame, pl.DataFrame]:
         orient="row",
     )
     return tracker, comparison
+
+
+def _forecasts() -> dict[str, pl.DataFrame]:
+    """No forecast rows (as of a month's last day no meter can cross later in the month), and
+    a back-test of three forecasts and their pooled row: 75% of 40 accounts inside the band."""
+    empty = {
+        name: pl.DataFrame(schema=SCHEMAS[name])
+        for name in ("consumption_forecast", "limit_crossing", "renewal_scenarios")
+    }
+    made = [AS_OF - timedelta(days=28 * k) for k in (3, 2, 1)]
+    backtest = pl.DataFrame(
+        {
+            "as_of_made": [*made, None],
+            "horizon_days": [28] * 4,
+            "accounts": [13, 13, 14, 40],
+            "coverage_p10_p90": [0.7, 0.8, 0.75, 0.75],
+            "mdape_p50": [0.05, 0.04, 0.06, 0.05],
+            "mdape_run_rate": [0.07, 0.06, 0.08, 0.07],
+        },
+        schema=SCHEMAS["forecast_backtest"],
+    )
+    return empty | {"forecast_backtest": backtest}
 
 
 def write_run(run_dir: Path, *, reset: bool = True, previous: bool = True) -> Path:

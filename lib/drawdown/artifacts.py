@@ -57,6 +57,7 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "workflows_live": _I,
         "workflows_at_90d": _I,
         "workflows_at_180d": _I,
+        "two_workflows_date": _D,
         "adoption_stage": _S,
         "early_warnings": _LIST_S,
         "exhaustion_p10": _D,

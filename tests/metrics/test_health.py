@@ -135,6 +135,11 @@ def test_workflow_counts(column: str, expected: int | None) -> None:
     assert _workflow_row()[column] == expected
 
 
+def test_two_workflows_date_is_the_first_day_two_were_live() -> None:
+    # Jan 15 (live) and Feb 1 (retired Apr 1): two live from Feb 1
+    assert _workflow_row()["two_workflows_date"] == date(2024, 2, 1)
+
+
 # no workflow rows; first contract 2024-01-01, A = 2024-05-01: day 90 (Mar 31) ≤ A -> 0,
 # day 180 (Jun 29) > A -> null
 def test_workflow_counts_without_workflows() -> None:

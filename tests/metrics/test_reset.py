@@ -12,7 +12,7 @@ from drawdown.inputs.contract import Book
 from drawdown.inputs.rating import rate_usage
 from drawdown.metrics.accounts import account_health
 from drawdown.metrics.overconsumption import meter_months, overage_cases
-from drawdown.metrics.reset import reset_comparison, reset_tracker
+from drawdown.metrics.reset import reset_comparison, reset_tracker, with_csm_books
 from drawdown.params import Params
 
 START = date(2024, 1, 1)
@@ -116,17 +116,37 @@ def test_value_review_status(as_of, reviews, status):
     assert (item["measured"], item["target"], item["status"]) == (reviews, 3.0, status)
 
 
-def test_every_csm_gets_a_book_summary():
-    item = _item(_tracker(date(2024, 1, 3)), "book_summaries")
-    assert (item["measured"], item["status"]) == (1.0, "done")
+def test_csm_book_item_measures_the_books_written():
+    # CSMs pat and lee have active accounts; only pat's book was written -> 1 / 2, late after Jan 7
+    health = _health({"account_id": "a"}, {"account_id": "b", "csm_owner": "lee"})
+    params = Params(reset={"start_date": START})
+    book = _book()
+    tracker = reset_tracker(
+        book, book.usage, health, pl.LazyFrame(), params, date(2024, 1, 8), ["pat"]
+    )
+    item = _item(tracker.collect(), "csm_books")
+    assert (item["measured"], item["status"]) == (0.5, "late")
 
 
-def test_no_book_summary_without_csms_is_late_past_week_one():
+def test_csm_books_written_after_the_metrics_complete_item_one():
+    # the tracker is computed before the books (0 written); every CSM's book then -> done
+    health = _health({"account_id": "a"}, {"account_id": "b", "csm_owner": "lee"})
+    tracker = _tracker(date(2024, 1, 8), health)
+    assert _item(tracker, "csm_books")["measured"] == 0.0
+    updated = with_csm_books(tracker, health.collect(), ["pat", "lee"], date(2024, 1, 8))
+    assert (_item(updated, "csm_books")["measured"], _item(updated, "csm_books")["status"]) == (
+        1.0,
+        "done",
+    )
+    assert updated.drop("measured", "status").equals(tracker.drop("measured", "status"))
+
+
+def test_no_csm_book_without_csms_is_pending_not_late():
     item = _item(
         _tracker(date(2024, 1, 8), _health({"account_id": "a", "csm_owner": None})),
-        "book_summaries",
+        "csm_books",
     )
-    assert (item["measured"], item["status"]) == (None, "late")
+    assert (item["measured"], item["status"]) == (None, "pending")
 
 
 def test_onboarding_ttfbe_is_the_median_of_new_live_accounts():
@@ -202,12 +222,12 @@ def test_usage_clinic_share_of_weeks_begun():
     assert (item["measured"], item["status"]) == (pytest.approx(2 / 3), "on_track")
 
 
-def test_usage_clinic_not_started_before_week_five():
+def test_usage_clinic_pending_before_week_five():
     item = _item(
         _tracker(date(2024, 1, 28), book=_book([("usage_clinic", date(2024, 1, 20))])),
         "usage_clinic",
     )
-    assert (item["measured"], item["status"]) == (None, "not_started")
+    assert (item["measured"], item["status"]) == (None, "pending")
 
 
 def test_technical_counterpart_share_of_strategic_accounts():

@@ -202,7 +202,7 @@ def test_unowned_steps_list_the_first_and_count_the_rest(run: report_data.RunDat
     text = narrative.unowned_steps(many, rows=25).text
     # 40 unowned cases, 25 listed: Account 0 .. Account 24, then a line for the other 15
     assert "**Account 24**" in text and "Account 25" not in text
-    assert "and 15 more" in text and "artifacts/overage_cases.parquet" in text
+    assert "and 15 more" in text and "exports/accounts.xlsx" in text
 
 
 # --- files named by params: the logo (docs/reliability.md#guarantees) ---
@@ -285,3 +285,35 @@ def test_the_summary_of_a_pay_as_you_go_book_says_so(run: report_data.RunData) -
     figures = _figures_with(run, commit_total=0)
     text = narrative.executive_summary(figures, run["overage_cases"], run["account_health"]).text
     assert "Every account is pay-as-you-go" in text and "healthy band" not in text
+
+
+def test_track_record_states_the_pooled_back_test(tmp_path) -> None:
+    from _report_run import write_run
+    from drawdown.reports import data as report_data
+
+    run = report_data.load_run(write_run(tmp_path))
+    text = narrative.track_record(report_data.forecast_record(run)).text
+    # pooled row: 40 accounts, 75% inside the band, 5.0% against 7.0% for the run-rate line
+    assert "40 account forecasts" in text and "75% of accounts" in text
+    assert "5.0% against 7.0%" in text and "05 Feb, 05 Mar, 02 Apr" in text  # A − 84, − 56, − 28
+
+
+def test_reset_rows_say_why_a_pending_item_cannot_be_measured() -> None:
+    tracker = pl.DataFrame(
+        {
+            "item_id": ["two_workflow_ladder", "csm_books"],
+            "week": ["2", "1"],
+            "due_date": [date(2026, 1, 14), date(2026, 1, 7)],
+            "item": ["two-workflow adoption ladder", "usage-health metrics published to every CSM"],
+            "measured_as": ["", ""],
+            "measured": [None, 0.5],
+            "target": [0.5, 1.0],
+            "status": ["pending", "late"],
+        }
+    )
+    rows = narrative.reset_rows(tracker)
+    assert rows["where"].to_list() == [
+        "Cannot be measured yet: no account that started since the reset has reached day 60.",
+        "50% of CSMs with an active account have their CSM book (target 100%).",
+    ]
+    assert rows["status_label"].to_list() == ["pending", "late"]

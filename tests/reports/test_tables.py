@@ -78,10 +78,10 @@ def _copies(frame: pl.DataFrame, n: int) -> pl.DataFrame:
 @pytest.mark.parametrize(
     ("table", "view", "where"),
     [
-        ("accounts_table", "account_health", "artifacts/account_health.parquet"),
-        ("burn_table", "too_fast", "artifacts/account_health.parquet"),
-        ("warnings_table", "warnings", "artifacts/account_health.parquet"),
-        ("cases_table", "overage_cases", "artifacts/overage_cases.parquet"),
+        ("accounts_table", "account_health", "exports/accounts.xlsx"),
+        ("burn_table", "too_fast", "exports/accounts.xlsx"),
+        ("warnings_table", "warnings", "exports/accounts.xlsx"),
+        ("cases_table", "overage_cases", "exports/accounts.xlsx"),
     ],
 )
 def test_a_list_of_40_shows_25_and_says_where_the_rest_are(

@@ -37,7 +37,7 @@ def usage_health(
     accounts: pl.LazyFrame, book: Book, daily: pl.LazyFrame, as_of: date
 ) -> pl.LazyFrame:
     """Adds first_contract_start, first_billable_date, ttfbe_days, cv_28d, workflows_live,
-    workflows_at_90d, workflows_at_180d to ``accounts`` (one row per account_id), plus the
+    workflows_at_90d, workflows_at_180d, two_workflows_date to ``accounts`` (one row per account_id), plus the
     private sums the early warnings read: _recent_28d (Σ c over [A−27, A]), _prior_28d
     (Σ c over [A−55, A−28]) and _zero_days_at_as_of (A − the last day with c > 0).
     """
@@ -49,6 +49,7 @@ def usage_health(
         with_starts.join(_spend_facts(with_starts, daily, as_of), on="account_id", how="left")
         .join(cv_28d(accounts, daily, as_of), on="account_id", how="left")
         .join(_workflow_counts(with_starts, book.workflows, as_of), on="account_id", how="left")
+        .join(two_workflows_date(book.workflows, as_of), on="account_id", how="left")
         .with_columns(
             ttfbe_days(),
             pl.col("_recent_28d", "_prior_28d").fill_null(0.0),
@@ -152,6 +153,24 @@ def _workflow_counts(starts: pl.LazyFrame, workflows: pl.LazyFrame, as_of: date)
             live_workflows("_day_90").alias("workflows_at_90d"),
             live_workflows("_day_180").alias("workflows_at_180d"),
         )
+    )
+
+
+def two_workflows_date(workflows: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Per account: two_workflows_date, the first day ≤ A on which two workflows were live at
+    once (``series.live_workflows``). The count of live workflows only rises on a production
+    date, so the candidates are the production dates. Accounts that never had two are absent."""
+    rows = workflows.select("account_id", "production_date", "retired_date").filter(
+        pl.col("production_date") <= as_of
+    )
+    days = rows.select("account_id", pl.col("production_date").alias("_day")).unique()
+    return (
+        days.join(rows, on="account_id")
+        .group_by("account_id", "_day")
+        .agg(live_workflows("_day").alias("_live"))
+        .filter(pl.col("_live") >= 2)
+        .group_by("account_id")
+        .agg(pl.col("_day").min().alias("two_workflows_date"))
     )
 
 

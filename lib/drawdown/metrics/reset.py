@@ -7,6 +7,7 @@ state at A. Both are empty when no reset is configured (``reset.start_date`` nul
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 
 import polars as pl
@@ -18,7 +19,8 @@ from drawdown.metrics.accounts import account_health
 from drawdown.metrics.overconsumption import artifact_columns, meter_months, overage_cases
 from drawdown.params import Params
 
-DONE, ON_TRACK, LATE, NOT_STARTED = "done", "on_track", "late", "not_started"
+DONE, ON_TRACK, LATE, NOT_STARTED, PENDING = "done", "on_track", "late", "not_started", "pending"
+CSM_BOOKS = "csm_books"
 
 TOP_TEN = 10
 """The reset's "top ten" accounts by account_value (item 3), fixed by the plan."""
@@ -33,11 +35,11 @@ _AT_LEAST, _AT_MOST = "at_least", "at_most"
 # item_id, week label, due week, item, measured as, direction of the target
 _ITEMS = (
     (
-        "book_summaries",
+        CSM_BOOKS,
         "1",
         1,
         "usage-health metrics published to every CSM",
-        "share of CSMs with an active account who have a book summary in this run",
+        "share of CSMs with an active account whose CSM book was written in this run",
         _AT_LEAST,
     ),
     (
@@ -115,14 +117,19 @@ def _new_accounts(health: pl.LazyFrame, start: date) -> pl.LazyFrame:
     return health.filter(pl.col("first_contract_start") >= start)
 
 
-def book_summary_share(health: pl.LazyFrame) -> pl.LazyFrame:
-    """Item 1: share of CSMs with an active account who have a book summary in this run.
+def csm_book_share(health: pl.LazyFrame, written: Collection[str]) -> pl.LazyFrame:
+    """Item 1: share of CSMs with an active account (a non-blank csm_owner in ``health``) whose
+    CSM book was written in this run (``written``: the CSM names of the book files written).
 
-    Every CSM named on an account of ``health`` gets a book summary in the run, so the share is
-    1.0; null when no active account has a CSM.
+    Null when no active account names a CSM (the measure cannot exist: ``pending``).
     """
-    return health.select(
-        pl.when(_has_name("csm_owner").any()).then(1.0).otherwise(None).alias("measured")
+    csms = health.filter(_has_name("csm_owner")).select(pl.col("csm_owner").unique())
+    return csms.select(
+        pl.when(pl.len() > 0)
+        .then(pl.col("csm_owner").is_in(pl.Series(list(written), dtype=pl.String).implode()).mean())
+        .otherwise(None)
+        .cast(pl.Float64)
+        .alias("measured")
     )
 
 
@@ -230,9 +237,10 @@ def comp_weight(params: Params) -> pl.LazyFrame:
 
 
 def reset_status(as_of: date) -> pl.Expr:
-    """``done`` when the target is met; else ``late`` past the due date; else ``on_track`` when
-    progressing (measured > 0, or for the at-most ttfbe item any measured value); else
-    ``not_started``. A null measured value never meets a target."""
+    """``pending`` when nothing can be measured yet (measured null: no new account live or past
+    day 60, no strategic account, before week 5, no CSM); else ``done`` when the target is met;
+    else ``late`` past the due date; else ``on_track`` when progressing (measured > 0, or for
+    the at-most ttfbe item any measured value); else ``not_started``."""
     at_most = pl.col("direction") == _AT_MOST
     met = (
         pl.when(at_most)
@@ -243,7 +251,9 @@ def reset_status(as_of: date) -> pl.Expr:
         pl.when(at_most).then(pl.col("measured").is_not_null()).otherwise(pl.col("measured") > 0)
     )
     return (
-        pl.when(met.fill_null(False))
+        pl.when(pl.col("measured").is_null())
+        .then(pl.lit(PENDING))
+        .when(met.fill_null(False))
         .then(pl.lit(DONE))
         .when(pl.col("due_date") < as_of)
         .then(pl.lit(LATE))
@@ -261,12 +271,15 @@ def reset_tracker(
     cases: pl.LazyFrame,
     params: Params,
     as_of: date,
+    csm_books: Collection[str] = (),
 ) -> pl.LazyFrame:
     """The eight reset items of docs/metrics.md#the-60-day-reset-tracker in week order with due_date, measured, target, status.
 
     ``health`` is the account-health frame at A. Targets: 1.0 for shares, ttfbe_target_days
     (at most) for the onboarding item, reset.two_workflow_share, 3 value reviews,
-    reset.comp_target. Columns ``SCHEMAS['reset_tracker']``; no rows without reset.start_date.
+    reset.comp_target. ``csm_books``: the CSMs whose book was written in this run (item 1; the
+    run writes the books after the metrics and re-measures the item with ``with_csm_books``).
+    Columns ``SCHEMAS['reset_tracker']``; no rows without reset.start_date.
     """
     start = params.reset.start_date
     if start is None:
@@ -283,7 +296,7 @@ def reset_tracker(
     ]
     measured = pl.concat(
         [
-            book_summary_share(health),
+            csm_book_share(health, csm_books),
             new_account_ttfbe(health, start),
             two_workflow_share(health, book, start, as_of),
             budget_share(health, book, start, as_of),
@@ -304,6 +317,28 @@ def reset_tracker(
             (pl.lit(start) + pl.duration(days=7 * pl.col("due_week") - 1)).alias("due_date")
         )
         .with_columns(reset_status(as_of))
+        .select(artifact_columns("reset_tracker"))
+    )
+
+
+def with_csm_books(
+    tracker: pl.DataFrame, health: pl.DataFrame, written: Collection[str], as_of: date
+) -> pl.DataFrame:
+    """``tracker`` with item 1 measured on the CSM books written in this run (``written``: the
+    CSM names) and its status re-derived; the other items are unchanged."""
+    if tracker.height == 0:
+        return tracker
+    measured = csm_book_share(health.lazy(), written).collect().item()
+    item = pl.col("item_id") == CSM_BOOKS
+    return (
+        tracker.with_columns(
+            pl.when(item)
+            .then(pl.lit(measured, pl.Float64))
+            .otherwise("measured")
+            .alias("measured"),
+            pl.lit(_AT_LEAST).alias("direction"),
+        )
+        .with_columns(pl.when(item).then(reset_status(as_of)).otherwise("status").alias("status"))
         .select(artifact_columns("reset_tracker"))
     )
 

@@ -26,10 +26,11 @@ from drawdown.reports.inert import plain_frame, plain_text
 LIST_ROWS = 15
 """The most rows a report list (accounts, cases, warnings, unowned steps) shows: the largest first.
 The full lists stay in the run folder (``ACCOUNTS_FILE``, ``CASES_FILE``, ``CRM_FILE``)."""
-ACCOUNTS_FILE = "artifacts/account_health.parquet"
-CASES_FILE = "artifacts/overage_cases.parquet"
+WORKBOOK = "exports/accounts.xlsx"
+"""The spreadsheet with every account, case, change and forecast: where a report sends a reader
+for a full list (never to a Parquet file)."""
+ACCOUNTS_FILE = CASES_FILE = CHANGES_FILE = WORKBOOK
 CRM_FILE = "exports/overconsumption_cases.csv"
-CHANGES_FILE = "artifacts/changes.parquet"
 
 PREVIOUS_MONTH = ("account_health", "segment_summary", "overage_cases")
 
@@ -119,6 +120,20 @@ def load_run(
         tables=tables,
         data_quality=quality,
         previous_month=_read_optional(folder / "previous_month", PREVIOUS_MONTH),
+    )
+
+
+def load_tables(run_dir: Path | str, names: tuple[str, ...], as_of: date | None) -> RunData:
+    """Only the artifacts ``names`` of a run (no series, no previous folders): for a writer that
+    needs a few tables, such as the CSM books."""
+    folder = Path(run_dir) / "artifacts"
+    tables = {name: _read_artifact(folder / f"{name}.parquet") for name in names}
+    return RunData(
+        run_dir=Path(run_dir),
+        as_of=as_of or _as_of_from(tables["account_health"]),
+        tables=tables,
+        data_quality={},
+        previous_month=None,
     )
 
 
@@ -252,8 +267,10 @@ def briefing_groups(
         pl.when(pl.col("triage").is_not_null())
         .then(pl.format("{} case ({})", pl.col("pattern"), pl.col("triage")))
         .otherwise(None),
-        pl.when(off_band).then(pl.format("band {}", pl.col("band"))).otherwise(None),
-        warnings.list.join(", ").replace("", None),
+        pl.when(off_band)
+        .then(pl.format("band {}", pl.col("band").str.replace_all("_", " ")))
+        .otherwise(None),
+        warnings.list.join(", ").str.replace_all("_", " ").replace("", None),
     ).list.drop_nulls()
     grouped = joined.with_columns(group.alias("group"), reasons.list.join("; ").alias("why"))
     return (
@@ -635,50 +652,6 @@ def renewal_sentence(account: AccountData, currency: str = "USD") -> str:
     )
 
 
-def track_record(backtest: pl.DataFrame) -> str | None:
-    """The forecasts' track record in one sentence, from the pooled row of forecast_backtest
-    (docs/forecasts.md#back-test); None when no account could be back-tested."""
-    pooled = backtest.filter(pl.col("as_of_made").is_null())
-    if pooled.height == 0 or not pooled["accounts"][0]:
-        return None
-    row = pooled.row(0, named=True)
-    made = backtest.filter(pl.col("as_of_made").is_not_null())["as_of_made"]
-    span = f"{made.min():%-d %b} to {made.max():%-d %b %Y}"
-    sentence = (
-        f"Track record: of the forecasts made {span} for the next {row['horizon_days']} days, "
-        f"{row['coverage_p10_p90']:.0%} of {row['accounts']:,} accounts landed inside the "
-        "forecast band (p10 to p90)"
-    )
-    if row["mdape_p50"] is None or row["mdape_run_rate"] is None:
-        return sentence + "."
-    return (
-        f"{sentence}; the median miss was {row['mdape_p50']:.0%}, against "
-        f"{row['mdape_run_rate']:.0%} for the straight run-rate line."
-    )
-
-
-def crossings_ahead(run: RunData, rows: int = LIST_ROWS) -> pl.DataFrame:
-    """Meters that are not over their limit yet but whose forecast median crosses it before
-    this month ends (limit_crossing, docs/forecasts.md#limit-crossing), the soonest first:
-    account_name, segment, csm_owner, meter, crossing_date, projected_pct_over."""
-    names = run["account_health"].select("account_id", "account_name", "segment", "csm_owner")
-    return (
-        run["limit_crossing"]
-        .filter(pl.col("crossing_date") > run.as_of)
-        .join(names, on="account_id")
-        .sort("crossing_date", "projected_pct_over", descending=[False, True])
-        .head(rows)
-        .select(
-            "account_name",
-            "segment",
-            "csm_owner",
-            "meter",
-            "crossing_date",
-            "projected_pct_over",
-        )
-    )
-
-
 def _as_of_from(health: pl.DataFrame) -> date:
     as_of = health.select(
         (pl.col("term_start") + pl.duration(days=pl.col("elapsed_days") - 1)).max()
@@ -725,3 +698,492 @@ def meter_marks(account: AccountData, lookback_months: int, months: int = 12) ->
         .otherwise(pl.lit("over"))
     )
     return account.meters.filter(pl.col("month") >= first).with_columns(mark.alias("mark"))
+
+
+# --- CSM books ---
+
+NO_CSM = "unassigned"
+"""The book of the accounts that name no CSM (not a CSM: reset item 1 does not count it)."""
+ACTION_ORDER = {action: order for order, action in enumerate(ACTION_LABELS)}
+
+
+def csm_names(health: pl.DataFrame) -> list[str]:
+    """The CSMs with an active account (a non-blank csm_owner in account_health), sorted."""
+    names = health.filter(pl.col("csm_owner").str.strip_chars() != "")["csm_owner"]
+    return sorted(names.unique().to_list())
+
+
+def csm_accounts(health: pl.DataFrame, actions: pl.DataFrame, csm: str | None) -> pl.DataFrame:
+    """The accounts of ``csm`` (None: the accounts that name no CSM) with their next action
+    (``with_actions``): the next actions in ladder order, then the most valuable first."""
+    owner = pl.col("csm_owner")
+    mine = (owner.is_null() | (owner.str.strip_chars() == "")) if csm is None else (owner == csm)
+    return (
+        with_actions(health.filter(mine), actions)
+        .with_columns(
+            pl.col("next_action")
+            .replace_strict(ACTION_ORDER, default=len(ACTION_ORDER))
+            .alias("_order")
+        )
+        .sort(
+            ["_order", "account_value", "account_id"],
+            descending=[False, True, False],
+            nulls_last=True,
+        )
+        .drop("_order")
+    )
+
+
+def action_counts(accounts: pl.DataFrame) -> list[tuple[str, int]]:
+    """(next action in words, accounts) for each next action present, in ladder order."""
+    counts = dict(accounts.group_by("next_action").len().iter_rows())
+    return [(label, counts[key]) for key, label in ACTION_LABELS.items() if counts.get(key)]
+
+
+# --- the executive review's first page ---
+
+BAND_ORDER = ("healthy", "under", "over", "not_live", "paygo")
+
+
+@dataclass(frozen=True)
+class Item:
+    """A risk or a win of the executive review's first page: what it is, the money, and the
+    accounts behind it (their number and the largest names)."""
+
+    what: str
+    amount: float
+    accounts: int
+    names: tuple[str, ...]
+
+
+def band_counts(health: pl.DataFrame) -> dict[str, int]:
+    """Accounts per band, in ``BAND_ORDER`` (zeros included)."""
+    counts = dict(health.group_by("band").len().iter_rows())
+    return {band: int(counts.get(band, 0)) for band in BAND_ORDER}
+
+
+def _largest(
+    accounts: pl.DataFrame, by: str | pl.Expr = "account_value", n: int = 3
+) -> tuple[str, ...]:
+    key = pl.col(by) if isinstance(by, str) else by
+    ranked = accounts.with_columns(key.alias("_key")).sort(
+        ["_key", "account_id"], descending=[True, False], nulls_last=True
+    )
+    return tuple(ranked["account_name"].head(n).to_list())
+
+
+def _item(
+    what: str, accounts: pl.DataFrame, amount: pl.Expr, by: str | pl.Expr = "account_value"
+) -> Item | None:
+    if accounts.height == 0:
+        return None
+    money = float(accounts.select(amount.sum()).item() or 0.0)
+    return Item(what, money, accounts.height, _largest(accounts, by))
+
+
+def risks(run: RunData, n: int = 3) -> list[Item]:
+    """The ``n`` largest risks in money, each with the accounts behind it:
+
+    - renewal at risk: accounts with the ``renewal_risk`` warning (renewing under their commit)
+      — their annual value;
+    - usage falling or silent: ``usage_drop`` or ``zero_streak`` — their annual value;
+    - commit left unused: band ``under`` — Σ (commit − projected consumption), the commit the
+      term will not draw;
+    - not live past the onboarding target: next action ``activate`` — their commit;
+    - value past the line with no one named to raise it: cases with a missing owner — Σ value
+      past the line.
+    """
+    health = with_actions(run["account_health"], run["account_actions"])
+    warnings = pl.col("early_warnings").fill_null([])
+    cases = run["overage_cases"]
+    unowned = cases.filter(pl.col("missing_owners").list.len() > 0)
+    candidates = [
+        _item(
+            "renewing within the renewal window while under their commit",
+            health.filter(warnings.list.contains("renewal_risk")),
+            pl.col("account_value"),
+        ),
+        _item(
+            "with usage falling or stopped (early warning)",
+            health.filter(
+                warnings.list.contains("usage_drop") | warnings.list.contains("zero_streak")
+            ),
+            pl.col("account_value"),
+        ),
+        _item(
+            "of commit the term will leave unused (accounts under their band)",
+            health.filter(pl.col("band") == "under"),
+            (pl.col("commit_amount") - pl.col("projected_consumption")).clip(lower_bound=0),
+            (pl.col("commit_amount") - pl.col("projected_consumption")),
+        ),
+        _item(
+            "committed by accounts not live after the onboarding target",
+            health.filter(pl.col("next_action") == "activate"),
+            pl.col("commit_amount").fill_null(0.0),
+            "commit_amount",
+        ),
+        _item(
+            "past the line on cases with a step no one owns",
+            unowned,
+            pl.col("overage_amount"),
+            "overage_amount",
+        ),
+    ]
+    return _top(candidates, n)
+
+
+def wins(run: RunData, n: int = 3) -> list[Item]:
+    """The ``n`` largest wins in money, each with the accounts behind it:
+
+    - expansion under way: next action ``expansion`` (a conversation or an expansion
+      opportunity recorded) — Σ value past the line of their cases;
+    - consumption grown: accounts whose last complete quarter beat the one before
+      (``account_actions``) — Σ of the growth;
+    - renewing healthy: accounts renewing within the renewal window in band healthy or over —
+      their annual value;
+    - went live since the previous run (``changes``) — their commit.
+    """
+    health = with_actions(run["account_health"], run["account_actions"])
+    actions = run["account_actions"]
+    cases = run["overage_cases"].select("account_id", "overage_amount")
+    expansion = health.filter(pl.col("next_action") == "expansion").join(
+        cases, on="account_id", how="left"
+    )
+    growth = pl.col("consumption_last_quarter") - pl.col("consumption_prior_quarter")
+    grown = health.join(
+        actions.select("account_id", "consumption_last_quarter", "consumption_prior_quarter"),
+        on="account_id",
+        how="left",
+    ).filter(growth > 0)
+    window = pl.col("days_to_renewal").is_between(0, 90)
+    changes = run.get("changes")
+    live_ids = (
+        changes.filter(pl.col("change") == "went_live")["account_id"]
+        if changes is not None
+        else pl.Series([], dtype=pl.String)
+    )
+    candidates = [
+        _item(
+            "past the line at accounts where the expansion conversation is under way",
+            expansion,
+            pl.col("overage_amount").fill_null(0.0),
+            "overage_amount",
+        ),
+        _item("of consumption growth, quarter on quarter", grown, growth, growth),
+        _item(
+            "of annual value renewing in the next 90 days on or above their commit",
+            health.filter(window & pl.col("band").is_in(["healthy", "over"])),
+            pl.col("account_value"),
+        ),
+        _item(
+            "committed by accounts that went live since the previous run",
+            health.filter(pl.col("account_id").is_in(live_ids.implode())),
+            pl.col("commit_amount").fill_null(0.0),
+            "commit_amount",
+        ),
+    ]
+    return _top(candidates, n)
+
+
+def _top(candidates: list[Item | None], n: int) -> list[Item]:
+    found = [item for item in candidates if item is not None and item.amount > 0]
+    return sorted(found, key=lambda item: -item.amount)[:n]
+
+
+@dataclass(frozen=True)
+class SegmentMove:
+    """The segment that moved most: its GRR against the book's, a month earlier, its size."""
+
+    segment: str
+    grr: float
+    grr_all: float | None
+    grr_before: float | None
+    accounts: int
+    under: int
+
+
+def segment_moved_most(run: RunData, min_group: int) -> SegmentMove | None:
+    """The segment with the lowest GRR among segments of at least ``min_group`` accounts (a
+    smaller segment is not claimed on); None when no segment qualifies or only one exists."""
+    summary = run["segment_summary"]
+    segments = segment_rows(summary).filter(
+        pl.col("accounts") >= min_group, pl.col("grr").is_not_null()
+    )
+    if segments.height < 2:
+        return None
+    low = segments.sort(["grr", "segment"]).row(0, named=True)
+    every = _portfolio_row(summary, None)
+    before = (
+        segment_rows(run.previous_month["segment_summary"]).filter(
+            pl.col("segment") == low["segment"]
+        )
+        if run.previous_month
+        else pl.DataFrame()
+    )
+    health = run["account_health"].filter(pl.col("segment") == low["segment"])
+    return SegmentMove(
+        segment=low["segment"],
+        grr=float(low["grr"]),
+        grr_all=_float(every.get("grr")),
+        grr_before=_float(before["grr"][0]) if before.height else None,
+        accounts=int(low["accounts"]),
+        under=int((health["band"] == "under").sum()),
+    )
+
+
+@dataclass(frozen=True)
+class Churn:
+    """Accounts that spent in the year-earlier window and nothing in the last 90 days
+    (docs/metrics.md#retention), and what they spent then."""
+
+    accounts: int
+    lost: float
+    prior: periods.Period
+    names: tuple[str, ...]
+
+
+def churned(run: RunData) -> Churn:
+    """The retention cohort's accounts with no spend over [A − 89, A] (churned), from
+    ``daily_spend``: the revenue they brought over [A − 454, A − 365]."""
+    as_of = run.as_of
+    prior = periods.Period(as_of - timedelta(days=454), as_of - timedelta(days=365))
+    current = periods.Period(as_of - timedelta(days=89), as_of)
+    daily = run["daily_spend"]
+    revenue = daily.group_by("account_id").agg(
+        pl.col("amount").filter(prior.holds()).sum().alias("rev_prior"),
+        pl.col("amount").filter(current.holds()).sum().alias("rev_current"),
+    )
+    lost = revenue.filter(pl.col("rev_prior") > 0, pl.col("rev_current") <= 0)
+    names = lost.join(
+        run["account_health"].select("account_id", "account_name"), on="account_id", how="left"
+    ).with_columns(pl.col("account_name").fill_null(pl.col("account_id")))
+    return Churn(
+        accounts=lost.height,
+        lost=float(lost["rev_prior"].sum()),
+        prior=prior,
+        names=tuple(names.sort("rev_prior", descending=True)["account_name"].head(3).to_list()),
+    )
+
+
+@dataclass(frozen=True)
+class Renewals:
+    """Accounts renewing within ``days`` (``account_actions.days_to_renewal``)."""
+
+    days: int
+    accounts: int
+    commit: float
+    under: int
+    names_under: tuple[str, ...]
+
+
+def renewing(run: RunData, days: int) -> Renewals:
+    """Accounts whose term ends within ``days`` of as_of, their commit and those under band."""
+    soon = with_actions(run["account_health"], run["account_actions"]).filter(
+        pl.col("days_to_renewal").is_between(0, days)
+    )
+    under = soon.filter(pl.col("band") == "under")
+    return Renewals(
+        days=days,
+        accounts=soon.height,
+        commit=float(soon["commit_amount"].fill_null(0.0).sum()),
+        under=under.height,
+        names_under=_largest(under),
+    )
+
+
+def warned_accounts(health: pl.DataFrame, actions: pl.DataFrame) -> pl.DataFrame:
+    """Accounts with at least one early warning, one row each (warnings as a list) with the
+    next action, most valuable first."""
+    return with_actions(health.filter(pl.col("early_warnings").list.len() > 0), actions).sort(
+        ["account_value", "account_id"], descending=[True, False], nulls_last=True
+    )
+
+
+def warning_counts(health: pl.DataFrame) -> dict[str, int]:
+    """Accounts showing each early warning (an account with two counts under both)."""
+    exploded = health.select("account_id", "early_warnings").explode("early_warnings")
+    counts = dict(
+        exploded.drop_nulls("early_warnings").group_by("early_warnings").len().iter_rows()
+    )
+    return {name: int(count) for name, count in sorted(counts.items())}
+
+
+def ttfbe_cohort_table(
+    cohorts: pl.DataFrame, as_of: date, target_days: int, min_group: int, months: int = 6
+) -> pl.DataFrame:
+    """The last ``months`` cohort months over all segments (``ttfbe_trend`` plus accounts), each
+    with n and whether it may be claimed on: ``mature`` (the month is complete and every
+    account of it had ``target_days`` to go live by as_of) and at least ``min_group`` live
+    accounts. Columns: cohort_month, accounts, live_accounts, median_ttfbe_days, mature,
+    claimable."""
+    trend = (
+        cohorts.group_by("cohort_month")
+        .agg(
+            pl.col("accounts").sum(),
+            pl.col("live_accounts").sum(),
+            (
+                (pl.col("median_ttfbe_days") * pl.col("live_accounts")).sum()
+                / pl.col("live_accounts").sum()
+            ).alias("median_ttfbe_days"),
+        )
+        .sort("cohort_month")
+        .tail(months)
+    )
+    month_end = pl.col("cohort_month").dt.month_end()
+    mature = (month_end + pl.duration(days=target_days)) <= pl.lit(as_of)
+    return trend.with_columns(
+        mature.alias("mature"),
+        (mature & (pl.col("live_accounts") >= min_group)).alias("claimable"),
+    )
+
+
+def data_coverage(quality: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Usage the metrics could not use, from data_quality.json: ``unrated`` (no price on the
+    meter) and ``out_of_contract`` (no contract covering the day), each with rows, quantity,
+    accounts and the amount when a price exists; plus ``rejected``: rows rejected per table."""
+    found: dict[str, dict[str, float]] = {}
+    for kind in ("unrated", "out_of_contract"):
+        entry = quality.get(kind) or {}
+        found[kind] = {
+            "rows": float(entry.get("rows", 0) or 0),
+            "quantity": float(entry.get("quantity", 0) or 0),
+            "accounts": float(len(entry.get("accounts", []) or [])),
+            **({"amount": float(entry["amount"])} if entry.get("amount") is not None else {}),
+        }
+    tables = quality.get("tables", {}) or {}
+    found["rejected"] = {
+        table: float(info.get("rows_rejected", 0) or 0)
+        for table, info in tables.items()
+        if info.get("rows_rejected")
+    }
+    return found
+
+
+def forecast_record(run: RunData) -> dict[str, Any] | None:
+    """The forecast back-test's pooled row (``forecast_backtest``, docs/forecasts.md#back-test:
+    the forecasts made 28, 56 and 84 days before as_of together) with the days they were made;
+    None when the run has no back-test or it counted no account."""
+    backtest = run.get("forecast_backtest")
+    if backtest is None or backtest.height == 0:
+        return None
+    pooled = backtest.filter(pl.col("as_of_made").is_null())
+    row = (pooled if pooled.height else backtest.tail(1)).row(0, named=True)
+    if not row["accounts"]:
+        return None
+    made = backtest["as_of_made"].drop_nulls().sort()
+    return row | {"made": made.to_list()}
+
+
+def about_to_cross(run: RunData) -> pl.DataFrame:
+    """Meters forecast to cross their limit later in as_of's month (``limit_crossing`` with a
+    crossing_date after as_of, docs/forecasts.md#limit-crossing): a case seen before the month
+    closes. With the account's name, segment, CSM and next action (``with_actions``); the
+    soonest first, then the furthest over."""
+    crossing = run.get("limit_crossing")
+    columns = run["account_health"].select("account_id", "account_name", "segment", "csm_owner")
+    if crossing is None:
+        return with_actions(columns.clear(), run["account_actions"])
+    soon = crossing.filter(pl.col("crossing_date") > run.as_of).join(
+        columns, on="account_id", how="inner"
+    )
+    return with_actions(soon, run["account_actions"]).sort(
+        ["crossing_date", "projected_pct_over", "account_id"],
+        descending=[False, True, False],
+        nulls_last=True,
+    )
+
+
+# --- the usage clinic ---
+
+LADDER_DAY = 60
+"""The two-workflow ladder's day (docs/metrics.md#the-60-day-reset-tracker): an account live for
+longer than this without two workflows is stuck."""
+STEADY_WITHIN_DAYS = 28
+"""Days with two workflows after which the draw should be steady (the 28-day variation window)."""
+STUCK_STAGES = {
+    "not_live": "Contract signed, not live",
+    "live": "Live, fewer than two workflows",
+    "two_workflows": "Two workflows, draw not steady",
+}
+
+
+def funnel_days(health: pl.DataFrame) -> pl.DataFrame:
+    """The funnel over all accounts with the median days from contract start to each step:
+    step, accounts, share (of contract starts), median_days. Steady draw is a state (band
+    healthy and a smooth 28-day draw), not a dated event: its median_days is null."""
+    start = pl.col("first_contract_start")
+    to_two = (pl.col("two_workflows_date") - start).dt.total_days().clip(lower_bound=0)
+    total = health.height
+    rows = [
+        ("Contract start", total, 0.0),
+        (
+            "First billable event",
+            int(health["first_billable_date"].is_not_null().sum()),
+            _float(health["ttfbe_days"].cast(pl.Float64).median()),
+        ),
+        (
+            "Two workflows live",
+            int((health["workflows_live"] >= 2).sum()),
+            _float(health.select(to_two.cast(pl.Float64).median()).item()),
+        ),
+        ("Steady draw", int((health["adoption_stage"] == "steady_draw").sum()), None),
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={"step": pl.String, "accounts": pl.Int64, "median_days": pl.Float64},
+        orient="row",
+    ).with_columns((pl.col("accounts") / max(total, 1)).alias("share"))
+
+
+def stuck_accounts(
+    health: pl.DataFrame, actions: pl.DataFrame, as_of: date, target_days: int
+) -> pl.DataFrame:
+    """Accounts stuck at a stage of the funnel, with the days stuck and the next action's owner
+    (``with_actions``):
+
+    - ``not_live``: no first billable event more than ``target_days`` after the first contract
+      start; days stuck since the contract start;
+    - ``live``: live, fewer than two workflows, more than ``LADDER_DAY`` days after the contract
+      start; days stuck since the first billable event;
+    - ``two_workflows``: two workflows for more than ``STEADY_WITHIN_DAYS`` days and not in
+      steady draw; days stuck since the day two were live.
+
+    Columns of account_health plus stage, stage_label, days_stuck and the action columns; by
+    stage, then the longest stuck first."""
+    days_since = lambda column: (pl.lit(as_of) - pl.col(column)).dt.total_days()  # noqa: E731
+    stage = pl.col("adoption_stage")
+    stuck = (
+        pl.when((stage == "not_live") & (days_since("first_contract_start") > target_days))
+        .then(pl.lit("not_live"))
+        .when(
+            stage.is_in(["first_billable", "one_workflow"])
+            & (days_since("first_contract_start") > LADDER_DAY)
+        )
+        .then(pl.lit("live"))
+        .when((stage == "multi_workflow") & (days_since("two_workflows_date") > STEADY_WITHIN_DAYS))
+        .then(pl.lit("two_workflows"))
+    )
+    since = (
+        pl.when(pl.col("stage") == "not_live")
+        .then(days_since("first_contract_start"))
+        .when(pl.col("stage") == "live")
+        .then(days_since("first_billable_date"))
+        .otherwise(days_since("two_workflows_date"))
+    )
+    order = pl.col("stage").replace_strict({key: i for i, key in enumerate(STUCK_STAGES)})
+    found = (
+        health.with_columns(stuck.alias("stage"))
+        .filter(pl.col("stage").is_not_null())
+        .with_columns(
+            since.alias("days_stuck"),
+            pl.col("stage").replace_strict(STUCK_STAGES).alias("stage_label"),
+        )
+        .sort([order, "days_stuck", "account_id"], descending=[False, True, False])
+    )
+    return with_actions(found, actions)
+
+
+def stuck_counts(stuck: pl.DataFrame) -> dict[str, int]:
+    """Accounts stuck per stage (``STUCK_STAGES`` order, zeros included)."""
+    counts = dict(stuck.group_by("stage").len().iter_rows())
+    return {stage: int(counts.get(stage, 0)) for stage in STUCK_STAGES}

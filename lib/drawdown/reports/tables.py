@@ -21,10 +21,10 @@ from drawdown.params import Brand
 from drawdown.reports.charts import BAND_COLORS, BAND_LABELS, FONT
 from drawdown.reports.data import (
     ACCOUNTS_FILE,
-    CASES_FILE,
     CHANGES_FILE,
     CRM_FILE,
     LIST_ROWS,
+    WORKBOOK,
 )
 
 MISSING = "—"
@@ -35,6 +35,13 @@ STATUS_SYMBOLS = {
     "late": "✗ late",
     "not_started": "○ not started",
 }
+COMPARISON_LABELS = {
+    "share_healthy": "Share of accounts in the healthy band",
+    "median_ttfbe_days": "Median days to the first billable event",
+    "overage_amount": "Value past the line",
+    "median_cv_28d_top_accounts": "Day-to-day variation of the top accounts (median, 28 days)",
+}
+"""The reset's before/after measures in words."""
 STATUS_COLORS = {
     "done": "#2e8b57",
     "on_track": "#5b7db1",
@@ -195,7 +202,7 @@ def cases_table(
             table = table.tab_style(
                 style.text(color="#c0392b", weight="bold"), loc.body(columns=column, rows=unowned)
             )
-    where = f"{CASES_FILE} (those earning a conversation also in {CRM_FILE})"
+    where = f"{WORKBOOK} (those earning a conversation also in {CRM_FILE})"
     table = _capped(table, data.height, cases.height, "priority", where)
     return _empty_note(table, data.height, empty)
 
@@ -351,7 +358,11 @@ def reset_comparison_table(
     measures = comparison["measure"].to_list()
     table = (
         GT(
-            comparison.with_columns(pl.col("measure").str.replace_all("_", " ")),
+            comparison.with_columns(
+                pl.col("measure").replace_strict(
+                    COMPARISON_LABELS, default=pl.col("measure").str.replace_all("_", " ")
+                )
+            ),
             rowname_col="measure",
         )
         .tab_header("Reset: where we started and where we are")
@@ -439,28 +450,6 @@ def scenarios_table(scenarios: pl.DataFrame, *, currency: str = "USD") -> GT:
     )
 
 
-def crossings_table(crossings: pl.DataFrame) -> GT:
-    """Meters about to cross their limit this month (``report_data.crossings_ahead``): account,
-    meter, the day the forecast median crosses, and where the month ends against the limit."""
-    table = (
-        GT(crossings)
-        .tab_header(
-            "About to cross a limit", "Not over yet; the forecast median crosses this month"
-        )
-        .cols_label(
-            **ACCOUNT_LABELS,
-            meter="Meter",
-            crossing_date="Crosses on",
-            projected_pct_over="Month end past the limit",
-        )
-        .fmt_date("crossing_date", date_style="day_m_year")
-        .fmt_percent("projected_pct_over", decimals=0)
-    )
-    return _empty_note(
-        table, crossings.height, "No meter is forecast to cross its limit this month."
-    )
-
-
 def changes_table(changed: pl.DataFrame, *, title: str, empty: str, rows: int = LIST_ROWS) -> GT:
     """The first ``rows`` changes since the previous run (``report_data.changed_accounts``):
     account, what changed, from and to."""
@@ -503,9 +492,9 @@ def _share_or_count(column: str) -> pl.Expr:
     return pl.when(pl.col("target") <= 1).then(percent).otherwise(count).alias(column)
 
 
-def _capped(table: GT, shown: int, total: int, by: str, where: str) -> GT:
-    """A note when the table shows ``shown`` rows of ``total``: how many, by what, and the file
-    of the run folder that holds them all."""
+def _capped(table: GT, shown: int, total: int, by: str, where: str = WORKBOOK) -> GT:
+    """A note when the table shows ``shown`` rows of ``total``: how many, by what, and where
+    they all are: the run folder's spreadsheet (``WORKBOOK``), never a Parquet file."""
     if shown >= total:
         return table
     return table.tab_source_note(
@@ -542,3 +531,203 @@ def _fmt(table: GT, columns: list[str], kind: str, currency: str, rows: list[int
     if kind == "share":
         return table.fmt_percent(columns, rows=rows, decimals=0)
     return table.fmt_number(columns, rows=rows, decimals=0)
+
+
+def warned_accounts_table(
+    accounts: pl.DataFrame,
+    *,
+    currency: str = "USD",
+    rows: int | None = None,
+    title: str | None = None,
+) -> GT:
+    """One row per account with an early warning: its warnings in words, band, annual value and
+    next action when present (``report_data.with_actions``); the first ``rows`` when given."""
+    shown = accounts if rows is None else accounts.head(rows)
+    optional = [column for column in ("action",) if column in shown.columns]
+    data = _band_labels(
+        shown.select(
+            "account_name",
+            "segment",
+            "csm_owner",
+            pl.col("early_warnings").list.join(", ").str.replace_all("_", " ").alias("warnings"),
+            "band",
+            "account_value",
+            *optional,
+        )
+    )
+    table = GT(data)
+    if title:
+        table = table.tab_header(title)
+    table = (
+        table.cols_label(
+            **ACCOUNT_LABELS,
+            warnings="Early warnings",
+            band="Band",
+            account_value="Annual value",
+            **({"action": "Next action"} if optional else {}),
+        )
+        .fmt_currency("account_value", currency=currency, decimals=0)
+        .sub_missing(missing_text=MISSING)
+    )
+    table = _color_bands(table, data)
+    if data.height < accounts.height:
+        table = table.tab_source_note(
+            f"Showing the {data.height} largest of {accounts.height:,} by annual value; every "
+            f"account and its warnings are in the run folder's {WORKBOOK}."
+        )
+    return table
+
+
+def story_table(rows: pl.DataFrame) -> GT:
+    """The first page's headline figures (``narrative.headline_rows``): figure, now, and what
+    it is compared with. No heading: the page's section names it."""
+    return (
+        GT(rows, rowname_col="figure")
+        .cols_label(now="Now", against="Against")
+        .tab_style(style.text(weight="bold"), loc.body(columns="now"))
+    )
+
+
+def briefing_table(
+    accounts: pl.DataFrame,
+    *,
+    currency: str = "USD",
+    rows: int = LIST_ROWS,
+    by: str = "annual value",
+) -> GT:
+    """A briefing group's first ``rows`` accounts (``report_data.briefing_groups``): band,
+    annual value, why, next action. No heading (the section names the group); a note points to
+    the workbook when rows are left out."""
+    data = _band_labels(
+        accounts.head(rows).select(
+            "account_name", "segment", "csm_owner", "band", "account_value", "reason", "action"
+        )
+    )
+    table = (
+        GT(data)
+        .cols_label(
+            **ACCOUNT_LABELS,
+            band="Band",
+            account_value="Annual value",
+            reason="Why",
+            action="Next action",
+        )
+        .fmt_currency("account_value", currency=currency, decimals=0)
+        .tab_style(style.text(weight="bold"), loc.body(columns="action"))
+    )
+    table = _color_bands(table, data)
+    if data.height < accounts.height:
+        table = table.tab_source_note(
+            f"Showing the {data.height} largest of {accounts.height:,} by {by}; all of them, "
+            f"with every measure, are in the run folder's {WORKBOOK}."
+        )
+    return _empty_note(table, data.height)
+
+
+def reset_plain_table(rows: pl.DataFrame) -> GT:
+    """The reset tracker in plain words (``narrative.reset_rows``), status coloured."""
+    table = (
+        GT(rows, groupname_col="week")
+        .cols_label(item="Item", where="Where it stands", due="Due", status_label="Status")
+        .cols_hide("status")
+    )
+    colors = STATUS_COLORS | {"pending": "#7f8c8d"}
+    for status, color in colors.items():
+        if found := _rows_equal(rows["status"], status):
+            table = table.tab_style(
+                style.text(color=color, weight="bold"), loc.body(columns="status_label", rows=found)
+            )
+    return table
+
+
+def ttfbe_cohorts_table(cohorts: pl.DataFrame) -> GT:
+    """Cohort months with n (``report_data.ttfbe_cohort_table``): accounts, live, median days
+    to the first billable event, and whether the cohort is claimed on."""
+    data = cohorts.select(
+        pl.col("cohort_month").dt.strftime("%b %Y").alias("cohort"),
+        "accounts",
+        "live_accounts",
+        "median_ttfbe_days",
+        pl.when(pl.col("claimable"))
+        .then(pl.lit("yes"))
+        .when(~pl.col("mature"))
+        .then(pl.lit("no: too recent"))
+        .otherwise(pl.lit("no: too few live"))
+        .alias("compared"),
+    )
+    return (
+        GT(data)
+        .cols_label(
+            cohort="Contract start month",
+            accounts="Accounts",
+            live_accounts="Live",
+            median_ttfbe_days="Median days to first billable event",
+            compared="Compared",
+        )
+        .fmt_number("median_ttfbe_days", decimals=0)
+    )
+
+
+def funnel_days_table(funnel: pl.DataFrame) -> GT:
+    """The funnel with the median days from contract start to each step
+    (``report_data.funnel_days``)."""
+    return (
+        GT(funnel.select("step", "accounts", "share", "median_days"), rowname_col="step")
+        .cols_label(
+            accounts="Accounts",
+            share="Share of contract starts",
+            median_days="Median days from contract start",
+        )
+        .fmt_percent("share", decimals=0)
+        .fmt_number("median_days", decimals=0)
+        .sub_missing(columns="median_days", missing_text="a state, not a dated step")
+    )
+
+
+def stuck_table(stuck: pl.DataFrame, *, rows: int = 8) -> GT:
+    """The accounts stuck at each stage (``report_data.stuck_accounts``), the longest stuck
+    first, at most ``rows`` per stage: days stuck, CSM and the next action with its owner."""
+    shown = stuck.group_by("stage", maintain_order=True).head(rows)
+    data = shown.select(
+        "stage_label", "account_name", "segment", "csm_owner", "days_stuck", "action"
+    )
+    table = (
+        GT(data, groupname_col="stage_label")
+        .cols_label(**ACCOUNT_LABELS, days_stuck="Days stuck", action="Next action")
+        .fmt_integer("days_stuck")
+        .tab_style(style.text(weight="bold"), loc.body(columns="action"))
+    )
+    if shown.height < stuck.height:
+        table = table.tab_source_note(
+            f"Showing at most {rows} per stage, the longest stuck first ({stuck.height:,} in all); "
+            f"every account is in the run folder's {WORKBOOK} and its CSM's book."
+        )
+    return _empty_note(table, data.height, "No account is stuck at any stage.")
+
+
+def crossing_table(crossing: pl.DataFrame, *, rows: int = LIST_ROWS) -> GT:
+    """Meters about to cross their limit this month (``report_data.about_to_cross``): the day,
+    the month's end against the limit at the forecast median, the CSM and the next action."""
+    data = crossing.head(rows).select(
+        "account_name",
+        "segment",
+        "csm_owner",
+        "meter",
+        pl.col("crossing_date").dt.strftime("%d %b"),
+        "projected_pct_over",
+        "action",
+    )
+    table = (
+        GT(data)
+        .cols_label(
+            **ACCOUNT_LABELS,
+            meter="Meter",
+            crossing_date="Crosses on",
+            projected_pct_over="Month end against the limit",
+            action="Next action",
+        )
+        .fmt_percent("projected_pct_over", decimals=0, force_sign=True)
+        .tab_style(style.text(weight="bold"), loc.body(columns="action"))
+    )
+    table = _capped(table, data.height, crossing.height, "crossing day", WORKBOOK)
+    return _empty_note(table, data.height, "No meter is forecast to cross its limit this month.")

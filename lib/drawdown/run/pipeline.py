@@ -233,6 +233,8 @@ def _report(
     formats = tuple(params.report.formats if request.formats is None else request.formats)
     reports: list[Path] = []
     if formats:
+        with progress.step("csm_books"):
+            books = steps.csm_books_step(stage, params)
         accounts = select_accounts(
             stage,
             request.accounts or tuple(params.report.accounts),
@@ -264,6 +266,7 @@ def _report(
                     fmt: stage / "reports" / f"{step.output.stem}.{fmt}" for fmt in renderer.formats
                 }
                 reports_cache.store(keys[step.name], {"notebook": step.output} | rendered)
+        reports += books
     outputs = _outputs(stage, reports)
     _write_manifest(
         stage, params, "succeeded", started, progress.timings, outputs, inputs, previous

@@ -33,6 +33,7 @@ from drawdown.metrics import (
     seen_at,
 )
 from drawdown.metrics.actions import LADDER
+from drawdown.metrics.reset import with_csm_books
 from drawdown.params import Params, quote
 from drawdown.reports.exports import write_exports
 from drawdown.reports.inert import spreadsheet_cells
@@ -281,6 +282,28 @@ def export(run_dir: Path, params: Params) -> list[Path]:
         params.currency,
         run_dir / "exports",
     )
+
+
+def csm_books_step(run_dir: Path, params: Params) -> list[Path]:
+    """The CSM books (``reports/csm/<csm>.html``, ``drawdown.reports.books``), then reset item 1
+    measured on the books written (``metrics.reset.with_csm_books``) into a fresh
+    ``reset_tracker.parquet`` (never through a link into the cache)."""
+    from drawdown.reports.books import write_csm_books
+    from drawdown.reports.data import NO_CSM, load_tables
+
+    run = load_tables(run_dir, ("account_health", "account_actions", "overage_cases"), params.as_of)
+    written = write_csm_books(run, run_dir, params.report.brand, params.currency)
+    tracker_path = Path(run_dir) / ARTIFACTS / "reset_tracker.parquet"
+    if tracker_path.exists():
+        tracker = with_csm_books(
+            pl.read_parquet(tracker_path),
+            pl.read_parquet(Path(run_dir) / ARTIFACTS / "account_health.parquet"),
+            [csm for csm in written if csm != NO_CSM],
+            run.as_of,
+        )
+        tracker_path.unlink()
+        write_artifacts({"reset_tracker": tracker}, run_dir)
+    return list(written.values())
 
 
 def render(renderer: ReportRenderer, notebooks: Sequence[Path]) -> list[Path]:
