@@ -534,28 +534,6 @@ def _reset() -> tuple[pl.DataFrame, pl.DataFrame]:
     return tracker, comparison
 
 
-def _forecasts() -> dict[str, pl.DataFrame]:
-    """No forecast rows (as of a month's last day no meter can cross later in the month), and
-    a back-test of three forecasts and their pooled row: 75% of 40 accounts inside the band."""
-    empty = {
-        name: pl.DataFrame(schema=SCHEMAS[name])
-        for name in ("consumption_forecast", "limit_crossing", "renewal_scenarios")
-    }
-    made = [AS_OF - timedelta(days=28 * k) for k in (3, 2, 1)]
-    backtest = pl.DataFrame(
-        {
-            "as_of_made": [*made, None],
-            "horizon_days": [28] * 4,
-            "accounts": [13, 13, 14, 40],
-            "coverage_p10_p90": [0.7, 0.8, 0.75, 0.75],
-            "mdape_p50": [0.05, 0.04, 0.06, 0.05],
-            "mdape_run_rate": [0.07, 0.06, 0.08, 0.07],
-        },
-        schema=SCHEMAS["forecast_backtest"],
-    )
-    return empty | {"forecast_backtest": backtest}
-
-
 def write_run(run_dir: Path, *, reset: bool = True, previous: bool = True) -> Path:
     """Write ``<run_dir>/artifacts/`` with every artifact (reset_*, and previous_month/ and
     changes, the comparisons, optional)."""

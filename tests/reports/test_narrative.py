@@ -293,9 +293,9 @@ def test_track_record_states_the_pooled_back_test(tmp_path) -> None:
 
     run = report_data.load_run(write_run(tmp_path))
     text = narrative.track_record(report_data.forecast_record(run)).text
-    # pooled row: 40 accounts, 75% inside the band, 5.0% against 7.0% for the run-rate line
-    assert "40 account forecasts" in text and "75% of accounts" in text
-    assert "5.0% against 7.0%" in text and "05 Feb, 05 Mar, 02 Apr" in text  # A − 84, − 56, − 28
+    # pooled row: 9 accounts, 80% inside the band, 6.0% against 11.0% for the run-rate line
+    assert "9 account forecasts" in text and "80% of accounts" in text
+    assert "6.0% against 11.0%" in text and "05 Feb, 05 Mar, 02 Apr" in text  # A − 84, − 56, − 28
 
 
 def test_reset_rows_say_why_a_pending_item_cannot_be_measured() -> None:

@@ -389,9 +389,3 @@ CASE_COLUMNS = (
     "triage",
     "status",
 )
-
-
-def crossings_ahead(crossing: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """Meters whose forecast median crosses the month's limit after as_of (not over yet), the
-    soonest first."""
-    return crossing.filter(pl.col("crossing_date") > as_of).sort("crossing_date", "account_id")
