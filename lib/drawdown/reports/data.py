@@ -21,6 +21,7 @@ import polars as pl
 
 from drawdown.artifacts import OPTIONAL_ARTIFACTS, RUN_ARTIFACTS, SCHEMAS
 from drawdown.metrics import periods
+from drawdown.reports import glossary
 from drawdown.reports.inert import plain_frame, plain_text
 
 LIST_ROWS = 15
@@ -33,19 +34,9 @@ CHANGES_FILE = "artifacts/changes.parquet"
 
 PREVIOUS_MONTH = ("account_health", "segment_summary", "overage_cases")
 
-ACTION_LABELS = {
-    "rescue": "Rescue",
-    "activate": "Activate",
-    "verify_usage": "Verify the usage",
-    "open_conversation": "Open the conversation",
-    "expansion": "Expansion",
-    "cost_review": "Cost review",
-    "unblock": "Unblock",
-    "second_workflow": "Second workflow",
-    "keep_steady": "Keep steady",
-}
+ACTION_LABELS = glossary.VALUES["next_action"]
 """The next actions of ``account_actions`` in the words a report uses, in ladder order."""
-ROLE_LABELS = {"csm": "CSM", "ae": "AE", "technical_counterpart": "technical counterpart"}
+ROLE_LABELS = glossary.VALUES["owner_role"]
 CHANGE_LABELS = {
     "new_case": "new cases",
     "escalated": "escalated",
