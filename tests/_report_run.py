@@ -323,6 +323,21 @@ def _account_months() -> pl.DataFrame:
     return pl.DataFrame(rows, schema=conform_columns("account_months"), orient="row")
 
 
+def _budgets() -> pl.DataFrame:
+    # A1: 12000 a month, alert at 90%; 10500 spent in April so far -> 88% used, alert not reached
+    return pl.DataFrame(
+        {
+            "account_id": ["A1"],
+            "monthly_budget": [12000.0],
+            "alert_threshold_pct": [0.9],
+            "enabled_date": [date(2025, 8, 1)],
+            "month_to_date": [10500.0],
+            "budget_used": [0.875],
+            "alert_reached": [False],
+        }
+    )
+
+
 def _actions() -> pl.DataFrame:
     rows = [
         ("A1", "expansion", "Lee", "ae", 61, "api_calls is 5% past its limit.", 30600.0, 27900.0),
@@ -477,6 +492,7 @@ def write_run(run_dir: Path, *, reset: bool = True, previous: bool = True) -> Pa
         "meter_months": _meter_months(),
         "account_months": _account_months(),
         "account_actions": _actions(),
+        "account_budgets": _budgets(),
     }
     if reset:
         tables["reset_tracker"], tables["reset_comparison"] = _reset()

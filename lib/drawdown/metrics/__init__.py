@@ -17,6 +17,7 @@ from drawdown.inputs.contract import Book
 from drawdown.inputs.rating import rate_usage
 from drawdown.metrics.accounts import account_health
 from drawdown.metrics.actions import account_actions
+from drawdown.metrics.budgets import account_budgets
 from drawdown.metrics.changes import changes
 from drawdown.metrics.health import ttfbe_cohorts
 from drawdown.metrics.overconsumption import (
@@ -105,10 +106,12 @@ def actions_stage(
     daily: pl.DataFrame,
 ) -> dict[str, pl.DataFrame]:
     """One next action per account (account_actions), from the health, cases, account_months and
-    daily_spend artifacts."""
+    daily_spend artifacts, and each account's budget and alert status (account_budgets)."""
+    as_of = resolve_as_of(book, params)
     lazy = (frame.lazy() for frame in (health, cases, months, daily))
     return _collect(
-        account_actions=account_actions(*lazy, params=params, as_of=resolve_as_of(book, params))
+        account_actions=account_actions(*lazy, params=params, as_of=as_of),
+        account_budgets=account_budgets(health.lazy(), book.budgets, daily.lazy(), as_of),
     )
 
 

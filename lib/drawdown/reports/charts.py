@@ -224,27 +224,41 @@ def band_mix_chart(mix: pl.DataFrame, *, title: str = "Band mix per segment") ->
     )
 
 
+BURNUP_SERIES = {
+    "consumed": "Consumed",
+    "linear pace": "Straight-line pace",
+    "projection": "At the current pace",
+}
+
+
 def burnup_chart(
-    burnup: pl.DataFrame, *, commit: float, band: str, currency: str = "USD"
+    burnup: pl.DataFrame,
+    *,
+    commit: float,
+    band: str,
+    currency: str = "USD",
+    cone: pl.DataFrame | None = None,
 ) -> alt.LayerChart:
-    """Consumption against commit: the running total, the linear pace, the projection to term
-    end (dashed, in the band's colour) and the commit line (from ``report_data.burnup``)."""
-    colors = alt.Scale(
-        domain=["consumed", "linear pace", "projection"],
-        range=["#1f4e79", "#999999", BAND_COLORS.get(band, "#555555")],
+    """Consumption against commit: the running total, the straight-line pace, the projection to
+    term end (dashed, in the band's colour) and the commit line (from ``report_data.burnup``);
+    with ``cone`` (``report_data.forecast_cone``, rows only when the forecast exists) the
+    forecast range as a shaded band."""
+    names = list(BURNUP_SERIES.values())
+    data = burnup.with_columns(
+        pl.col("series").replace_strict(BURNUP_SERIES, default=pl.col("series"))
     )
+    colors = alt.Scale(domain=names, range=["#1f4e79", "#999999", BAND_COLORS.get(band, "#555555")])
+    x = alt.X("date:T", title=None, axis=month_axis(months=_months(burnup["date"])))
     lines = (
-        alt.Chart(burnup)
+        alt.Chart(data)
         .mark_line(strokeWidth=2)
         .encode(
-            x=alt.X("date:T", title=None, axis=month_axis(months=_months(burnup["date"]))),
+            x=x,
             y=alt.Y("amount:Q", title=f"Consumed ({currency})", axis=money_axis(currency)),
-            color=alt.Color("series:N", title=None, scale=colors),
+            color=alt.Color("series:N", title=None, scale=colors, sort=names),
             strokeDash=alt.StrokeDash(
                 "series:N",
-                scale=alt.Scale(
-                    domain=["consumed", "linear pace", "projection"], range=[[1, 0], [4, 4], [6, 3]]
-                ),
+                scale=alt.Scale(domain=names, range=[[1, 0], [4, 4], [6, 3]]),
                 legend=None,
             ),
         )
@@ -259,8 +273,34 @@ def burnup_chart(
     label = commit_rule.mark_text(align="left", dx=4, dy=-7, color="#333", fontSize=11).encode(
         text="label:N", x=alt.value(0)
     )
-    return alt.layer(lines, commit_rule, label, title="Usage against commit").properties(
-        width=WIDTH, height=260
+    layers: list[alt.Chart] = []
+    if cone is not None and cone.height:
+        layers.append(
+            alt.Chart(cone)
+            .mark_area(color=SERIES_COLORS[2], opacity=0.25)
+            .encode(x=x, y="low:Q", y2="high:Q")
+        )
+    return alt.layer(*layers, lines, commit_rule, label, title="Usage against commit").properties(
+        width=WIDTH, height=240
+    )
+
+
+def account_daily_chart(daily: pl.DataFrame, *, currency: str = "USD") -> alt.Chart:
+    """One account's daily spend (``report_data.daily_lines`` of that account, zeros filled):
+    the line spend predictability is read from."""
+    return (
+        alt.Chart(daily, title="Daily spend, last 90 days")
+        .mark_line(strokeWidth=1.4, color="#1f4e79")
+        .encode(
+            x=alt.X(
+                "usage_date:T",
+                title=None,
+                axis=month_axis(months=_months(daily["usage_date"]), format="%d %b"),
+            ),
+            y=alt.Y("amount:Q", title=f"Spend a day ({currency})", axis=money_axis(currency)),
+            tooltip=["usage_date", alt.Tooltip("amount:Q", format=",.0f")],
+        )
+        .properties(width=WIDTH, height=150)
     )
 
 
@@ -401,16 +441,28 @@ def funnel_chart(funnel: pl.DataFrame) -> alt.Chart:
 
 
 def monthly_spend_chart(months: pl.DataFrame, *, currency: str = "USD") -> alt.Chart:
-    """Monthly spend bars (spend predictability at a glance)."""
+    """Monthly spend bars; with a ``period`` column (``report_data.spend_by_month``) the month
+    so far is drawn lighter, so it is never read as a complete month."""
+    color: Any = alt.value("#1f4e79")
+    if "period" in months.columns:
+        color = alt.Color(
+            "period:N",
+            title=None,
+            scale=alt.Scale(domain=["complete", "so far"], range=["#1f4e79", "#a9c4de"]),
+            legend=alt.Legend(
+                labelExpr="datum.label == 'so far' ? 'Month so far' : 'Complete month'"
+            ),
+        )
     return (
         alt.Chart(months, title="Spend by month")
         .mark_bar()
         .encode(
             x=alt.X("yearmonth(month):O", title=None, axis=month_axis(temporal=False)),
             y=alt.Y("amount:Q", title=f"Spend ({currency})", axis=money_axis(currency)),
+            color=color,
             tooltip=["month", alt.Tooltip("amount:Q", format=",.0f")],
         )
-        .properties(width=WIDTH, height=180)
+        .properties(width=WIDTH, height=150)
     )
 
 

@@ -33,6 +33,9 @@ CRM_FILE = "exports/overconsumption_cases.csv"
 CHANGES_FILE = "artifacts/changes.parquet"
 
 PREVIOUS_MONTH = ("account_health", "segment_summary", "overage_cases")
+FORECASTS = ("consumption_forecast", "limit_crossing", "forecast_backtest")
+"""Forecast artifacts (docs/metrics.md): read when the run wrote them; a report shows its
+forecast layer only then."""
 
 ACTION_LABELS = glossary.VALUES["next_action"]
 """The next actions of ``account_actions`` in the words a report uses, in ladder order."""
@@ -97,8 +100,8 @@ def load_run(
     folder = run_dir / "artifacts"
     tables = {
         name: _read_artifact(folder / f"{name}.parquet", account_id)
-        for name in SCHEMAS
-        if name not in (*OPTIONAL_ARTIFACTS, *RUN_ARTIFACTS)
+        for name in dict.fromkeys([*SCHEMAS, *FORECASTS])
+        if (name in SCHEMAS and name not in (*OPTIONAL_ARTIFACTS, *RUN_ARTIFACTS))
         or (folder / f"{name}.parquet").exists()
     }
     quality_file = folder / "data_quality.json"
@@ -568,29 +571,136 @@ def spend_variation(months: pl.DataFrame, as_of: date) -> float | None:
     return float(amounts.std() / amounts.mean())
 
 
-def renewal_scenarios(account: AccountData) -> pl.DataFrame:
-    """Next-term cost of three renewal choices at the current run-rate over one more term.
+def renewal_options(account: AccountData, forecast: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The renewal options of docs/metrics.md#next-action, priced over the next term at the
+    forecast median: usage = the daily median of the longest forecast horizon
+    (``consumption_forecast`` p50 / horizon_days) × the next term's days, or the 28-day run rate
+    without a forecast (``forecast_daily_rate``); a pay-as-you-go term is 365 days.
 
-    usage = run_rate x term days (365 for pay-as-you-go). ``pay overage``: the commit plus usage
-    above it at the overage price (overage/unit price ratio of the latest month's metered usage,
-    1.0 without limits); ``expand commit``: a commit that covers the usage; ``reduce scope``: a
-    commit cut to the usage of the meters in use (never above today's commit).
-    Columns: scenario, commit, cost, change (cost against today's commit).
+    ``Renew as is``: today's commit plus usage above it at the overage price (the overage / unit
+    price ratio of the latest month's metered usage, 1.0 without limits). ``Expand the commit``:
+    a commit sized to the usage, at unit prices, when the usage is above today's commit.
+    ``Right-size the commit``: a commit sized to the usage, only for an account projected under
+    its band. Pay-as-you-go: staying on it, or a commit sized to the usage. No option for an
+    account not live (empty frame).
+
+    Columns: option, commit (null: no commit), cost, saving (cost of the dearest option − cost).
     """
     health = account.health
+    columns = {"option": pl.String, "commit": pl.Float64, "cost": pl.Float64}
+    if health["band"] == "not_live":
+        return pl.DataFrame(schema=columns | {"saving": pl.Float64})
     commit = health["commit_amount"] or 0.0
     days = health["term_days"] if commit else 365
-    usage = (health["run_rate"] or 0.0) * days
-    ratio = _overage_ratio(account.meters) if commit else 1.0
-    reduced = min(commit, usage)
-    rows = [
-        ("Pay overage at the overage price", commit, commit + max(0.0, usage - commit) * ratio),
-        ("Expand the commit to the run-rate", max(commit, usage), max(commit, usage)),
-        ("Reduce scope to the used meters", reduced, reduced + max(0.0, usage - reduced) * ratio),
-    ]
-    return pl.DataFrame(
-        rows, schema={"scenario": pl.String, "commit": pl.Float64, "cost": pl.Float64}, orient="row"
-    ).with_columns((pl.col("cost") - commit).alias("change"))
+    usage = forecast_daily_rate(account, forecast) * days
+    rows: list[tuple[str, float | None, float]]
+    if not commit:
+        rows = [
+            ("Stay on pay-as-you-go", None, usage),
+            ("A commit sized to the forecast", usage, usage),
+        ]
+    else:
+        ratio = _overage_ratio(account.meters)
+        rows = [("Renew as is", commit, commit + max(0.0, usage - commit) * ratio)]
+        if usage > commit:
+            rows.append(("Expand the commit to the forecast", usage, usage))
+        projected, low = health["projected_utilization"], health["band_low"]
+        if projected is not None and low is not None and projected < low:
+            rows.append(("Right-size the commit to the forecast", usage, usage))
+    return pl.DataFrame(rows, schema=columns, orient="row").with_columns(
+        (pl.col("cost").max() - pl.col("cost")).alias("saving")
+    )
+
+
+def forecast_daily_rate(account: AccountData, forecast: pl.DataFrame | None = None) -> float:
+    """The daily consumption the renewal is priced at: p50 / horizon_days of the account's
+    longest forecast horizon (``consumption_forecast``), else the 28-day run rate."""
+    if forecast is not None and forecast.height:
+        mine = forecast.filter(pl.col("account_id") == account.account_id).sort("horizon_days")
+        if mine.height and mine["horizon_days"][-1] and mine["p50"][-1] is not None:
+            return float(mine["p50"][-1]) / float(mine["horizon_days"][-1])
+    return float(account.health["run_rate"] or 0.0)
+
+
+def forecast_cone(account: AccountData, forecast: pl.DataFrame | None) -> pl.DataFrame:
+    """The forecast range drawn on the burn-up: consumed to date plus p10 and p90 of each
+    forecast horizon (``consumption_forecast``), from as_of (no spread) onwards.
+
+    Columns: date, low, high. Empty without a forecast for the account or without a commit."""
+    columns = {"date": pl.Date, "low": pl.Float64, "high": pl.Float64}
+    health = account.health
+    if forecast is None or not health["commit_amount"]:
+        return pl.DataFrame(schema=columns)
+    mine = forecast.filter(pl.col("account_id") == account.account_id).sort("horizon_days")
+    if mine.height == 0:
+        return pl.DataFrame(schema=columns)
+    consumed = health["consumed_to_date"] or 0.0
+    start = pl.DataFrame({"date": [account.as_of], "low": [consumed], "high": [consumed]})
+    ahead = mine.select(
+        (pl.lit(account.as_of) + pl.duration(days=pl.col("horizon_days"))).alias("date"),
+        (consumed + pl.col("p10")).alias("low"),
+        (consumed + pl.col("p90")).alias("high"),
+    )
+    return pl.concat([start.cast(columns), ahead.cast(columns)])
+
+
+def spend_by_month(account: AccountData, months: int = 12) -> pl.DataFrame:
+    """The account's spend in each of the last ``months`` calendar months with spend, as_of's
+    month included as month-to-date (``period`` ``so far``, never compared); months before the
+    first spend are left out. Columns: month, amount, period (``complete`` or ``so far``)."""
+    this_month = account.as_of.replace(day=1)
+    first = periods.shift_months(this_month, -(months - 1))
+    first_spend = account.months.filter(pl.col("amount") > 0)["month"].min()
+    shown = account.months.filter(
+        pl.col("month") >= first,
+        pl.col("month") >= first_spend if first_spend is not None else pl.lit(False),
+    )
+    return shown.select(
+        "month",
+        "amount",
+        pl.when(pl.col("month") == this_month)
+        .then(pl.lit("so far"))
+        .otherwise(pl.lit("complete"))
+        .alias("period"),
+    ).sort("month")
+
+
+def account_budget(run: RunData, account_id: str) -> dict[str, Any] | None:
+    """The account's row of ``account_budgets`` (budget, alert threshold, use this month), or
+    None when it has no budget in force."""
+    budgets = run.get("account_budgets")
+    if budgets is None:
+        return None
+    mine = budgets.filter(pl.col("account_id") == account_id)
+    return mine.row(0, named=True) if mine.height else None
+
+
+def quarter_with_unit_cost(quarter: pl.DataFrame) -> pl.DataFrame:
+    """``quarter_comparison``'s frame with a ``Cost per outcome`` row (consumption / outcomes
+    of each quarter; null without outcomes), after Outcomes."""
+    by = {row["measure"]: row for row in quarter.iter_rows(named=True)}
+    consumption, outcomes = by["Consumption"], by["Outcomes"]
+
+    def per(column: str) -> float | None:
+        spent, count = consumption[column], outcomes[column]
+        return spent / count if spent is not None and count else None
+
+    unit = pl.DataFrame(
+        {
+            "measure": ["Cost per outcome"],
+            "previous": [per("previous")],
+            "current": [per("current")],
+        },
+        schema={"measure": pl.String, "previous": pl.Float64, "current": pl.Float64},
+    ).with_columns(
+        pl.when(pl.col("previous") != 0)
+        .then(pl.col("current") / pl.col("previous") - 1)
+        .alias("change")
+    )
+    order = ["Consumption", "Outcomes", "Cost per outcome", "Workflows live"]
+    return pl.concat([quarter, unit]).sort(
+        pl.col("measure").replace_strict({name: i for i, name in enumerate(order)}, default=9)
+    )
 
 
 def _overage_ratio(meters: pl.DataFrame) -> float:

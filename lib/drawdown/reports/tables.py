@@ -395,8 +395,14 @@ def quarter_table(quarter: pl.DataFrame, comparison: Comparison, *, currency: st
         )
         .fmt_percent("change", decimals=0, force_sign=True)
     )
-    table = _fmt(table, ["previous", "current"], "money", currency, [0])
-    return _fmt(table, ["previous", "current"], "count", currency, [1, 2])
+    rows = {measure: i for i, measure in enumerate(quarter["measure"])}
+    money_rows = [rows[m] for m in ("Consumption",) if m in rows]
+    unit_rows = [rows[m] for m in ("Cost per outcome",) if m in rows]
+    count_rows = [rows[m] for m in ("Outcomes", "Workflows live") if m in rows]
+    table = _fmt(table, ["previous", "current"], "money", currency, money_rows)
+    if unit_rows:
+        table = table.fmt_currency(["previous", "current"], rows=unit_rows, currency=currency)
+    return _fmt(table, ["previous", "current"], "count", currency, count_rows)
 
 
 def meters_table(meters: pl.DataFrame, *, currency: str = "USD") -> GT:
@@ -435,6 +441,18 @@ def scenarios_table(scenarios: pl.DataFrame, *, currency: str = "USD") -> GT:
         .cols_label(commit="Commit", cost="Cost next term", change="Against today's commit")
         .fmt_currency(["commit", "cost"], currency=currency, decimals=0)
         .fmt_currency("change", currency=currency, decimals=0, force_sign=True)
+    )
+
+
+def options_table(options: pl.DataFrame, *, currency: str = "USD") -> GT:
+    """The renewal options over the next term (``report_data.renewal_options``): the commit,
+    the cost and the saving against the dearest option."""
+    return (
+        GT(options, rowname_col="option")
+        .tab_header("Renewal options", "Cost over the next term at the forecast usage")
+        .cols_label(commit="Commit", cost="Cost next term", saving="Saving")
+        .fmt_currency(["commit", "cost", "saving"], currency=currency, decimals=0)
+        .sub_missing(columns="commit", missing_text="none")
     )
 
 
