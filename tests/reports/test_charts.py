@@ -33,7 +33,7 @@ def test_burnup_chart_draws_commit_line(run: report_data.RunData) -> None:
     account = report_data.account_data(run, "A2")
     chart = charts.burnup_chart(report_data.burnup(account), commit=60000.0, band="over")
     assert isinstance(chart, alt.LayerChart)
-    assert "Commit 60,000 USD" in str(chart.to_dict())
+    assert "Commit $60,000" in str(chart.to_dict())
 
 
 def test_theme_uses_the_brand_colour(run: report_data.RunData) -> None:
@@ -55,7 +55,7 @@ def test_svg_is_static_and_offline(run: report_data.RunData) -> None:
 
 def test_meter_months_chart_marks_over_months(run: report_data.RunData) -> None:
     meters = report_data.meter_marks(report_data.account_data(run, "A2"), lookback_months=3)
-    assert "sustained" in charts.svg(charts.meter_months_chart(meters)).text
+    assert "Sustained" in charts.svg(charts.meter_months_chart(meters)).text
 
 
 def _every_chart(run: report_data.RunData) -> list[alt.TopLevelMixin]:

@@ -201,4 +201,4 @@ def test_unowned_steps_list_the_first_and_count_the_rest(run: report_data.RunDat
     text = narrative.unowned_steps(many, rows=25).text
     # 40 unowned cases, 25 listed: Account 0 .. Account 24, then a line for the other 15
     assert "**Account 24**" in text and "Account 25" not in text
-    assert "and 15 more" in text and "artifacts/overage_cases.parquet" in text
+    assert "and 15 more" in text and "exports/accounts.xlsx (sheet Cases)" in text

@@ -313,9 +313,12 @@ def meter_months_chart(meters: pl.DataFrame) -> alt.FacetChart:
     bars = base.mark_bar().encode(
         y=alt.Y("usage:Q", title="Units", axis=alt.Axis(format=",.3~s", labelOverlap=True)),
         color=alt.Color(
-            "mark:N",
-            title="Month",
-            scale=alt.Scale(domain=list(PATTERN_COLORS), range=list(PATTERN_COLORS.values())),
+            "mark_label:N",
+            title=None,
+            scale=alt.Scale(
+                domain=[glossary.value("mark", mark) for mark in PATTERN_COLORS],
+                range=list(PATTERN_COLORS.values()),
+            ),
         ),
         tooltip=["meter", "month", "usage", "limit", alt.Tooltip("pct_over:Q", format="+.0%")],
     )
@@ -323,10 +326,11 @@ def meter_months_chart(meters: pl.DataFrame) -> alt.FacetChart:
     labels = (
         base.transform_filter("datum.mark != 'within'")
         .mark_text(dy=-6, fontSize=10, color="#333")
-        .encode(y="usage:Q", text="mark:N")
+        .encode(y="usage:Q", text="mark_label:N")
     )
+    data = meters.with_columns(glossary.value_words("mark").alias("mark_label"))
     return (
-        alt.layer(bars, limit, labels, data=meters)
+        alt.layer(bars, limit, labels, data=data)
         .properties(width=WIDTH - 80, height=140)
         .facet(
             row=alt.Row(
@@ -489,4 +493,4 @@ def cost_per_outcome_chart(months: pl.DataFrame, *, currency: str = "USD") -> al
 
 
 def _money(value: float, currency: str) -> str:
-    return f"{value:,.0f} {currency}"
+    return f"${value:,.0f}" if currency == "USD" else f"{value:,.0f} {currency}"

@@ -27,10 +27,10 @@ from drawdown.reports.inert import plain_frame, plain_text
 LIST_ROWS = 15
 """The most rows a report list (accounts, cases, warnings, unowned steps) shows: the largest first.
 The full lists stay in the run folder (``ACCOUNTS_FILE``, ``CASES_FILE``, ``CRM_FILE``)."""
-ACCOUNTS_FILE = "artifacts/account_health.parquet"
-CASES_FILE = "artifacts/overage_cases.parquet"
+ACCOUNTS_FILE = "exports/accounts.xlsx (sheet Accounts)"
+CASES_FILE = "exports/accounts.xlsx (sheet Cases)"
 CRM_FILE = "exports/overconsumption_cases.csv"
-CHANGES_FILE = "artifacts/changes.parquet"
+CHANGES_FILE = "exports/accounts.xlsx (sheet Changes)"
 
 PREVIOUS_MONTH = ("account_health", "segment_summary", "overage_cases")
 FORECASTS = ("consumption_forecast", "limit_crossing", "forecast_backtest")

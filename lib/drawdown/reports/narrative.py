@@ -339,6 +339,11 @@ def forecast_status(account: AccountData, cone: pl.DataFrame, currency: str = "U
     exhaustion = health["exhaustion_date"]
     if exhaustion is None:
         text = "No usage in the last 28 days: no date is forecast for the commit to run out."
+    elif exhaustion <= account.as_of:
+        text = (
+            f"The commit ran out on **{exhaustion:%d %b %Y}**; usage since then is billed as "
+            f"overage until the term ends on {health['term_end']:%d %b %Y}."
+        )
     elif health["exhausts_before_term_end"]:
         text = (
             f"At the current pace the commit runs out on **{exhaustion:%d %b %Y}**, before the "
@@ -644,6 +649,25 @@ def unowned_steps(unowned: pl.DataFrame, rows: int = LIST_ROWS) -> Md:
     )
 
 
+def join(*parts: Md | None) -> Md:
+    """Several pieces of Markdown as one cell output (a heading kept with its first paragraph,
+    so a page never ends on a heading alone); None and empty parts are left out."""
+    return Md("\n\n".join(part.text for part in parts if part is not None and part.text))
+
+
+def customer_line(account: AccountData) -> str:
+    """The customer review's subtitle (escaped by ``header``): the contract and the customer's
+    CSM, nothing internal."""
+    health = account.health
+    kind = (
+        "pay-as-you-go"
+        if not health["commit_amount"]
+        else f"contract {health['term_start']:%d %b %Y} to {health['term_end']:%d %b %Y}"
+    )
+    csm = f" · your customer success manager: {health['csm_owner']}" if health["csm_owner"] else ""
+    return kind[:1].upper() + kind[1:] + csm
+
+
 def account_line(account: AccountData) -> str:
     """One plain line naming the account's segment, contract and owners (escaped by ``header``)."""
     health = account.health
@@ -729,9 +753,7 @@ def predictability(variation: float | None) -> Md:
         if variation <= 0.35
         else "volatile"
     )
-    return Md(
-        f"Monthly spend is **{verdict}**: it varies by {pct(variation)} month to month (coefficient of variation)."
-    )
+    return Md(f"Monthly spend is **{verdict}**: it varies by {pct(variation)} month to month.")
 
 
 def _logo(logo: str | None) -> str:

@@ -433,17 +433,6 @@ def meters_table(meters: pl.DataFrame, *, currency: str = "USD") -> GT:
     )
 
 
-def scenarios_table(scenarios: pl.DataFrame, *, currency: str = "USD") -> GT:
-    """Renewal scenarios with the commit and the cost over the next term (``renewal_scenarios``)."""
-    return (
-        GT(scenarios, rowname_col="scenario")
-        .tab_header("Renewal scenarios", "Cost over the next term at the current run-rate")
-        .cols_label(commit="Commit", cost="Cost next term", change="Against today's commit")
-        .fmt_currency(["commit", "cost"], currency=currency, decimals=0)
-        .fmt_currency("change", currency=currency, decimals=0, force_sign=True)
-    )
-
-
 def options_table(options: pl.DataFrame, *, currency: str = "USD") -> GT:
     """The renewal options over the next term (``report_data.renewal_options``): the commit,
     the cost and the saving against the dearest option."""

@@ -33,7 +33,7 @@ from drawdown.metrics import (
 )
 from drawdown.metrics.actions import LADDER
 from drawdown.params import Params
-from drawdown.reports.exports import write_exports
+from drawdown.reports.exports import WORKBOOK, workbook_sheets, write_exports, write_workbook
 from drawdown.reports.inert import spreadsheet_cells
 from drawdown.run.folders import LATEST
 
@@ -206,11 +206,23 @@ def changes_step(run_dir: Path, previous: PreviousRun) -> list[Path]:
 
 
 def export(run_dir: Path, params: Params) -> list[Path]:
-    """The CRM case file and the alert digest into ``<run_dir>/exports/``."""
-    frames = read_artifacts(run_dir, "overage_cases", "account_actions")
-    changes_path = run_dir / ARTIFACTS / "changes.parquet"
-    changes = pl.read_parquet(changes_path) if changes_path.exists() else None
-    return write_exports(
+    """The CRM case file, the alert digest and the accounts workbook into
+    ``<run_dir>/exports/``."""
+    frames = read_artifacts(
+        run_dir,
+        "overage_cases",
+        "account_actions",
+        "account_health",
+        "segment_summary",
+        "account_budgets",
+    )
+    changes, forecast = (
+        pl.read_parquet(path)
+        if (path := run_dir / ARTIFACTS / f"{name}.parquet").exists()
+        else None
+        for name in ("changes", "consumption_forecast")
+    )
+    written = write_exports(
         frames["overage_cases"],
         frames["account_actions"],
         changes,
@@ -218,6 +230,16 @@ def export(run_dir: Path, params: Params) -> list[Path]:
         params.currency,
         run_dir / "exports",
     )
+    sheets = workbook_sheets(
+        frames["account_health"],
+        frames["account_actions"],
+        frames["overage_cases"],
+        frames["segment_summary"],
+        changes,
+        frames["account_budgets"],
+        forecast,
+    )
+    return [*written, write_workbook(sheets, run_dir / "exports" / WORKBOOK, params.currency)]
 
 
 def render(renderer: ReportRenderer, notebooks: Sequence[Path]) -> list[Path]:
