@@ -148,11 +148,14 @@ def month_step(months: int, width: int = WIDTH) -> int:
 
 
 def figure(
-    chart: alt.TopLevelMixin | None, brand: Brand | None = None, *, empty: str = ""
-) -> Svg | Note:
+    chart: alt.TopLevelMixin | None, brand: Brand | None = None, *, empty: str | None = ""
+) -> Svg | Note | None:
     """The themed chart as SVG, or ``empty`` as a sentence when there is no chart or the chart
-    has nothing to draw (no rows in any of its data): a report never shows an empty chart."""
+    has nothing to draw (no rows in any of its data): a report never shows an empty chart.
+    ``empty=None``: nothing at all (the text around it already says why)."""
     if chart is None or not _has_rows(chart):
+        if empty is None:
+            return None
         return Note(empty or "Nothing to chart at this date.")
     return svg(theme(chart, brand))
 
@@ -307,7 +310,8 @@ def account_daily_chart(daily: pl.DataFrame, *, currency: str = "USD") -> alt.Ch
 def meter_months_chart(meters: pl.DataFrame) -> alt.FacetChart:
     """Monthly usage per meter against its limit; over months coloured by their mark (spike,
     emerging, sustained, over) and labelled. Expects a ``mark`` column (``report_data.meter_marks``)."""
-    base = alt.Chart(meters).encode(
+    data = meters.with_columns(glossary.value_words("mark").alias("mark_label"))
+    base = alt.Chart(data).encode(
         x=alt.X("yearmonth(month):O", title=None, axis=month_axis(temporal=False))
     )
     bars = base.mark_bar().encode(
@@ -328,10 +332,9 @@ def meter_months_chart(meters: pl.DataFrame) -> alt.FacetChart:
         .mark_text(dy=-6, fontSize=10, color="#333")
         .encode(y="usage:Q", text="mark_label:N")
     )
-    data = meters.with_columns(glossary.value_words("mark").alias("mark_label"))
     return (
         alt.layer(bars, limit, labels, data=data)
-        .properties(width=WIDTH - 80, height=140)
+        .properties(width=WIDTH - 80, height=100)
         .facet(
             row=alt.Row(
                 "meter:N",
@@ -340,7 +343,7 @@ def meter_months_chart(meters: pl.DataFrame) -> alt.FacetChart:
             )
         )
         .resolve_scale(y="independent")
-        .properties(title="Meters against their limits (black tick = monthly limit)")
+        .properties(title="Monthly usage per meter (black tick: the monthly limit)")
     )
 
 

@@ -580,9 +580,8 @@ def renewal_options(account: AccountData, forecast: pl.DataFrame | None = None) 
     ``Renew as is``: today's commit plus usage above it at the overage price (the overage / unit
     price ratio of the latest month's metered usage, 1.0 without limits). ``Expand the commit``:
     a commit sized to the usage, at unit prices, when the usage is above today's commit.
-    ``Right-size the commit``: a commit sized to the usage, only for an account projected under
-    its band. Pay-as-you-go: staying on it, or a commit sized to the usage. No option for an
-    account not live (empty frame).
+    ``Right-size the commit``: a commit sized to the usage, only for an account projected under    its band. Pay-as-you-go: staying on it (the rate card prices a commit the same). No option
+    for an account not live (empty frame).
 
     Columns: option, commit (null: no commit), cost, saving (cost of the dearest option − cost).
     """
@@ -595,10 +594,7 @@ def renewal_options(account: AccountData, forecast: pl.DataFrame | None = None) 
     usage = forecast_daily_rate(account, forecast) * days
     rows: list[tuple[str, float | None, float]]
     if not commit:
-        rows = [
-            ("Stay on pay-as-you-go", None, usage),
-            ("A commit sized to the forecast", usage, usage),
-        ]
+        rows = [("Stay on pay-as-you-go", None, usage)]
     else:
         ratio = _overage_ratio(account.meters)
         rows = [("Renew as is", commit, commit + max(0.0, usage - commit) * ratio)]
@@ -663,6 +659,11 @@ def spend_by_month(account: AccountData, months: int = 12) -> pl.DataFrame:
         .otherwise(pl.lit("complete"))
         .alias("period"),
     ).sort("month")
+
+
+def has_usage(meters: pl.DataFrame) -> bool:
+    """Whether any meter month of ``meters`` has usage (a chart of zeros is an empty chart)."""
+    return meters.height > 0 and bool(meters["usage"].fill_null(0).sum() > 0)
 
 
 def account_budget(run: RunData, account_id: str) -> dict[str, Any] | None:

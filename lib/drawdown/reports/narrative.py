@@ -299,13 +299,18 @@ def review_summary(
         if unit["change"] is not None:
             sentence += f" ({pct(unit['change'], signed=True)} per outcome on {previous})"
         sentences.append(sentence + ".")
-    else:
+    elif health["first_billable_date"] is not None:
         spent = by["Consumption"]["current"]
         sentences.append(f"In {current}, {name} consumed {money(spent, currency)}.")
     sentences.append(commit_sentence(account, currency))
     if health["commit_amount"]:
         sentences.append(f"The contract renews on {health['term_end']:%d %B %Y}.")
     return Md(" ".join(sentences))
+
+
+def usage_heading(account: AccountData) -> Md:
+    """The usage section's heading: against the commit, or plain usage for pay-as-you-go."""
+    return section("Usage against commit" if account.health["commit_amount"] else "Usage")
 
 
 def commit_sentence(account: AccountData, currency: str = "USD") -> str:
@@ -366,6 +371,13 @@ def meters_summary(meters: pl.DataFrame) -> Md:
     over = meters.filter(pl.col("mark") != "within")
     if meters.height == 0:
         return note("No meter of this account has a contractual limit.")
+    if not (meters["usage"].fill_null(0) > 0).any():
+        limits = meters.sort("month").group_by("meter", maintain_order=True).last()
+        named = "; ".join(
+            f"{escape(row['meter'])} {row['limit']:,.0f} a month"
+            for row in limits.iter_rows(named=True)
+        )
+        return Md(f"No metered usage yet. Limits: {named}.")
     if over.height == 0:
         return Md(
             f"Every metered month of the last {meters['month'].n_unique()} is within its limit."
@@ -388,6 +400,17 @@ def workflows_adoption(account: AccountData) -> Md:
     health = account.health
     stage = glossary.value("adoption_stage", health["adoption_stage"])
     live = health["workflows_live"] or 0
+    if health["first_billable_date"] is None:
+        started = health["first_contract_start"]
+        days = (account.as_of - started).days if started else None
+        return Md(
+            "**No workflow live yet**"
+            + (
+                f": the contract started on {started:%d %b %Y}, {days} days ago."
+                if started
+                else "."
+            )
+        )
     history = [
         f"{health[key]} at {days} days"
         for key, days in (("workflows_at_90d", 90), ("workflows_at_180d", 180))
@@ -408,6 +431,8 @@ def workflows_adoption(account: AccountData) -> Md:
 def spend_predictability(account: AccountData, variation: float | None) -> Md:
     """Predictability in words: the 28-day daily variation (cv_28d) and the month-to-month
     variation of complete months (``report_data.spend_variation``)."""
+    if account.health["first_billable_date"] is None:
+        return note("No billable usage yet: spend predictability starts with the first workflow.")
     cv = account.health["cv_28d"]
     parts = []
     if cv is not None:
@@ -435,7 +460,12 @@ def renewal_choice(account: AccountData, options: pl.DataFrame, currency: str = 
     )
     cheapest = options.sort(["cost", "option"]).row(0, named=True)
     saving = options["saving"].max()
-    if options.height == 1 or not saving:
+    if options.height == 1:
+        return Md(
+            when + f"{cheapest['option']} costs {money(cheapest['cost'], currency)} over the next "
+            "term at the forecast usage; no other option is cheaper."
+        )
+    if not saving:
         return Md(
             when
             + f"Over the next term the options cost the same: {money(cheapest['cost'], currency)}."
@@ -484,7 +514,15 @@ def prep_facts(account: AccountData, budget: dict[str, Any] | None, currency: st
     row of ``account_budgets``, None without one)."""
     health, case = account.health, account.case
     warnings = [glossary.value("warning", w) for w in health["early_warnings"] or []]
+    action = account.action
+    last, prior = action["consumption_last_quarter"], action["consumption_prior_quarter"]
+    quarter = f"- **Last complete quarter:** {money(last, currency)} consumed" + (
+        f" ({pct(action['consumption_change'], signed=True)} on the quarter before)."
+        if action["consumption_change"] is not None
+        else f" ({money(prior, currency)} the quarter before)."
+    )
     lines = [
+        quarter,
         f"- **Band:** {glossary.value('band', health['band'])}"
         + (f"; burn {glossary.value('burn', health['burn']).lower()}" if health["burn"] else "")
         + f"; annual value {money(health['account_value'], currency)}.",

@@ -438,7 +438,7 @@ def options_table(options: pl.DataFrame, *, currency: str = "USD") -> GT:
     the cost and the saving against the dearest option."""
     return (
         GT(options, rowname_col="option")
-        .tab_header("Renewal options", "Cost over the next term at the forecast usage")
+        .tab_header("The next term", "Cost of each option at the forecast usage")
         .cols_label(commit="Commit", cost="Cost next term", saving="Saving")
         .fmt_currency(["commit", "cost", "saving"], currency=currency, decimals=0)
         .sub_missing(columns="commit", missing_text="none")
