@@ -21,10 +21,8 @@ from drawdown.metrics import periods
 from drawdown.params import Brand, Guidelines
 from drawdown.reports import glossary
 from drawdown.reports.data import (
-    ACTION_LABELS,
     CASES_FILE,
     LIST_ROWS,
-    ROLE_LABELS,
     AccountData,
     counts_text,
 )
@@ -208,73 +206,6 @@ def smoothness(lines: pl.DataFrame, health: pl.DataFrame, smooth_cv_max: float) 
     return Md(
         f"Uneven daily draw (28-day variation above {smooth_cv_max:.0%} or no usage): {names}."
     )
-
-
-def next_action(account: AccountData) -> Md:
-    """The account's next action (``account_actions``): the action, its owner and the reason,
-    and the days to renewal."""
-    action = account.action
-    role = ROLE_LABELS.get(action["owner_role"], action["owner_role"])
-    owner = f"{escape(action['owner'])}, {role}" if action["owner"] else f"no {role} named"
-    renewal = action["days_to_renewal"]
-    return Md(
-        f"**Next action: {ACTION_LABELS[action['next_action']]}** ({owner}). "
-        f"{escape(action['reason'])}"
-        + (f" Renewal in {renewal} days." if renewal is not None else "")
-    )
-
-
-def talking_points(
-    account: AccountData,
-    comparison: periods.Comparison,
-    quarter: pl.DataFrame,
-    guidelines: Guidelines,
-    currency: str = "USD",
-) -> Md:
-    """Three to five talking points for the CSM, ordered by ``guidelines.lead_with`` (outcomes or
-    usage first), avoiding what ``guidelines.avoid`` names, with the tone as a reminder. Quarters
-    are the complete ones of ``comparison`` (``report_data.quarter_comparison``), named."""
-    health, case = account.health, account.case
-    by_measure = {row["measure"]: row for row in quarter.iter_rows(named=True)}
-    current, previous = comparison.current.label, comparison.previous.label
-    outcomes = by_measure["Outcomes"]
-    points: dict[str, str] = {}
-    if outcomes["current"] is not None:
-        points["outcomes"] = f"Outcomes in {current}: {outcomes['current']:,.0f}" + (
-            f" ({pct(outcomes['change'], signed=True)} on {previous})."
-            if outcomes["change"] is not None
-            else "."
-        )
-    consumption = by_measure["Consumption"]
-    if health["commit_amount"]:
-        points["usage"] = (
-            f"{pct(health['utilization'])} of the {money(health['commit_amount'], currency)} commit is used with "
-            f"{pct(health['elapsed_fraction'])} of the term gone; at the current pace the term ends at "
-            f"{pct(health['projected_utilization'])} (band: {escape(health['band'].replace('_', ' '))})."
-        )
-    else:
-        points["usage"] = (
-            f"Pay-as-you-go: {money(consumption['current'], currency)} spent in {current}"
-            + (
-                f" ({pct(consumption['change'], signed=True)} on {previous})."
-                if consumption["change"] is not None
-                else "."
-            )
-        )
-    if case:
-        points["overage"] = (
-            f"Raise the overage before the bill does: {escape(case['meter'])} ran "
-            f"{pct(case['pct_over'], signed=True)} over its limit ({money(case['overage_amount'], currency)} past the line)."
-        )
-    points["adoption"] = (
-        f"{health['workflows_live']} workflow(s) live; stage "
-        f"{escape(health['adoption_stage'].replace('_', ' '))}."
-    )
-    lead = "outcomes" if guidelines.lead_with.strip().lower().startswith("outcome") else "usage"
-    ordered = [points.pop(lead)] if lead in points else []
-    ordered += list(points.values())
-    bullets = "\n".join(f"- {point}" for point in ordered[:5])
-    return Md(f"{bullets}\n\n*Tone: {escape(guidelines.tone)} Avoid: {escape(guidelines.avoid)}*")
 
 
 # --- the customer review ---
@@ -720,13 +651,6 @@ def account_line(account: AccountData) -> str:
     )
 
 
-def adoption(account: AccountData) -> Md:
-    """Where the account stands on the adoption ladder (the recommendation is the next action's)."""
-    health = account.health
-    stage = escape(health["adoption_stage"].replace("_", " "))
-    return Md(f"**Adoption:** {health['workflows_live']} workflow(s) live, stage *{stage}*.")
-
-
 def month_to_date(mtd: dict[str, Any], currency: str = "USD") -> Md:
     """As-of's month so far beside its projection (``report_data.month_to_date``): never
     compared with a complete month."""
@@ -746,38 +670,6 @@ def changes_summary(counts: dict[str, int] | None, since: date | None) -> Md:
         return note("No comparison with a previous run is available for this run.")
     when = f" (as of {since:%d %b %Y})" if since else ""
     return Md(f"**Since the previous run{when}:** {counts_text(counts)}.")
-
-
-def commit_status(account: AccountData, currency: str = "USD") -> Md:
-    """Usage against commit in words: used, pace, projection, band and the exhaustion forecast."""
-    health = account.health
-    if not health["commit_amount"]:
-        return Md(
-            f"Pay-as-you-go: no commit to draw down. {money(health['consumed_to_date'], currency)} consumed this term, "
-            f"running at {money(health['run_rate'], currency)} a day ({money(health['account_value'], currency)} over the last year)."
-        )
-    if health["band"] == "not_live":
-        return Md(
-            f"Not live yet: no billable usage since the contract started on {health['term_start']:%d %b %Y}; "
-            f"{money(health['commit_amount'], currency)} is committed to {health['term_end']:%d %b %Y}."
-        )
-    exhaustion = health["exhaustion_date"]
-    forecast = (
-        f"**Forecast:** the commit is exhausted on {exhaustion:%d %b %Y}"
-        + (
-            ", before the term ends."
-            if health["exhausts_before_term_end"]
-            else ", after the term ends."
-        )
-        if exhaustion
-        else "**Forecast:** no exhaustion date (no recent usage)."
-    )
-    return Md(
-        f"{pct(health['utilization'])} of {money(health['commit_amount'], currency)} used with "
-        f"{pct(health['elapsed_fraction'])} of the term elapsed (pacing {health['pacing_index']:.2f}). "
-        f"At {money(health['run_rate'], currency)} a day the term ends at {pct(health['projected_utilization'])} "
-        f"of commit: band **{escape(health['band'].replace('_', ' '))}**. {forecast}"
-    )
 
 
 def predictability(variation: float | None) -> Md:
