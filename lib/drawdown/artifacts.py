@@ -59,6 +59,10 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "workflows_at_180d": _I,
         "adoption_stage": _S,
         "early_warnings": _LIST_S,
+        "exhaustion_p10": _D,
+        "exhaustion_p50": _D,
+        "exhaustion_p90": _D,
+        "p_exhaust_before_term_end": _F,
     },
     # one row per overconsumption case, in rank order; docs/metrics.md#overconsumption-against-contractual-limits
     "overage_cases": {
@@ -169,6 +173,48 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "from": _S,
         "to": _S,
         "previous_as_of": _D,
+    },
+    # per account of account_health: p10/p50/p90 of the spend over the next 28 days and to term_end; docs/forecasts.md
+    "consumption_forecast": {
+        "account_id": _S,
+        "horizon": _S,
+        "horizon_days": _I,
+        "p10": _F,
+        "p50": _F,
+        "p90": _F,
+    },
+    # per (account, meter) with a limit in as_of's month: the p50 path against the month's limit; docs/forecasts.md#limit-crossing
+    "limit_crossing": {
+        "account_id": _S,
+        "meter": _S,
+        "month": _D,
+        "limit": _F,
+        "usage_to_date": _F,
+        "projected_usage": _F,
+        "projected_pct_over": _F,
+        "crossing_date": _D,
+    },
+    # the forecasts made 28, 56 and 84 days before as_of against what happened; docs/forecasts.md#back-test
+    "forecast_backtest": {
+        "as_of_made": _D,
+        "horizon_days": _I,
+        "accounts": _I,
+        "coverage_p10_p90": _F,
+        "mdape_p50": _F,
+        "mdape_run_rate": _F,
+    },
+    # the next term priced three ways at the forecast median; docs/forecasts.md#renewal-scenarios
+    "renewal_scenarios": {
+        "account_id": _S,
+        "renewal_date": _D,
+        "scenario": _S,
+        "next_term_days": _I,
+        "forecast_consumption": _F,
+        "commit_amount": _F,
+        "overage_amount": _F,
+        "cost": _F,
+        "is_cheapest": _B,
+        "cost_over_cheapest": _F,
     },
     # per account and calendar month: spend, outcomes, cost per outcome, workflows live at month end
     "account_months": {

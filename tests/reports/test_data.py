@@ -209,43 +209,21 @@ def test_an_over_month_before_the_lookback_is_only_over(run: report_data.RunData
     assert marks["mark"].to_list() == ["over", "over", "sustained"]
 
 
-def test_renewal_options_for_an_over_account(run: report_data.RunData) -> None:
-    options = report_data.renewal_options(report_data.account_data(run, "A2"))
-    # usage = 260 x 365 = 94900; overage price ratio 2.0 -> as is 60000 + 34900 x 2 = 129800;
-    # expanding to 94900 saves 34900
-    assert options["option"].to_list() == ["Renew as is", "Expand the commit to the forecast"]
-    assert options["cost"].to_list() == [129800.0, 94900.0]
-    assert options["saving"].to_list() == [0.0, 34900.0]
-
-
-def test_renewal_options_right_size_only_an_account_projected_under(
+def test_renewal_options_are_the_accounts_scenarios_cheapest_first(
     run: report_data.RunData,
 ) -> None:
-    # A3 under: usage = 20 x 365 = 7300 against a 30000 commit; A1 healthy: no right-sizing
-    under = report_data.renewal_options(report_data.account_data(run, "A3"))
-    assert under.row(-1) == ("Right-size the commit to the forecast", 7300.0, 7300.0, 22700.0)
-    healthy = report_data.renewal_options(report_data.account_data(run, "A1"))
-    assert not healthy["option"].str.contains("Right-size").any()
+    options = report_data.renewal_options(run.get("renewal_scenarios"), "A2")
+    # renewal_scenarios of A2: expand to 94900 (cheapest), pay overage 129800 (34900 more)
+    assert options["option"].to_list() == [
+        "Expand the commit to the forecast",
+        "Renew as is, paying overage",
+    ]
+    assert options["over_cheapest"].to_list() == [0.0, 34900.0]
 
 
-def test_no_renewal_option_for_a_not_live_account(run: report_data.RunData) -> None:
-    assert report_data.renewal_options(report_data.account_data(run, "A5")).height == 0
-
-
-def test_renewal_options_are_priced_at_the_forecast_median(run: report_data.RunData) -> None:
-    # A3's longest horizon: p50 3660 over 61 days = 60 a day -> 60 x 365 = 21900 next term
-    forecast = pl.DataFrame(
-        {
-            "account_id": ["A3", "A3"],
-            "horizon_days": [28, 61],
-            "p10": [1000.0, 2000.0],
-            "p50": [1400.0, 3660.0],
-            "p90": [2000.0, 5000.0],
-        }
-    )
-    account = report_data.account_data(run, "A3")
-    assert report_data.forecast_daily_rate(account, forecast) == 60.0
-    assert report_data.renewal_options(account, forecast)["cost"].to_list()[-1] == 21900.0
+def test_no_renewal_option_for_an_account_without_scenarios(run: report_data.RunData) -> None:
+    assert report_data.renewal_options(run.get("renewal_scenarios"), "A5").height == 0
+    assert report_data.renewal_options(None, "A2").height == 0
 
 
 def test_forecast_cone_starts_at_consumed_to_date_and_widens(run: report_data.RunData) -> None:

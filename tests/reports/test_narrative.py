@@ -140,15 +140,17 @@ def test_renewal_choice_names_the_cheapest_with_its_saving_and_the_date(
     run: report_data.RunData,
 ) -> None:
     account = report_data.account_data(run, "A2")
-    text = narrative.renewal_choice(account, report_data.renewal_options(account)).text
-    # 129800 as is against 94900 for a commit sized to the forecast: saving 34900
-    assert text.startswith("The contract renews on 30 June 2026.")
-    assert "**expand the commit to the forecast**, $94,900, saving $34,900" in text
+    options = report_data.renewal_options(run.get("renewal_scenarios"), "A2")
+    text = narrative.renewal_choice(account, options).text
+    # 94900 for a commit sized to the forecast against 129800 renewing as is: 34900 less
+    assert text.startswith("The contract renews on 01 July 2026.")
+    assert "**expand the commit to the forecast**, $94,900 ($34,900 less than renew as is" in text
 
 
 def test_no_renewal_option_for_a_not_live_account_is_a_sentence(run: report_data.RunData) -> None:
     account = report_data.account_data(run, "A5")
-    text = narrative.renewal_choice(account, report_data.renewal_options(account)).text
+    options = report_data.renewal_options(run.get("renewal_scenarios"), "A5")
+    text = narrative.renewal_choice(account, options).text
     assert "first workflow comes first" in text
 
 

@@ -31,6 +31,10 @@ ARTIFACTS = (
     "daily_spend",
     "meter_months",
     "account_months",
+    "consumption_forecast",
+    "limit_crossing",
+    "forecast_backtest",
+    "renewal_scenarios",
 )
 
 
@@ -60,6 +64,7 @@ def test_run_writes_every_artifact_export_notebook_and_the_manifest(first_run: P
     executed = sorted(p.stem for p in (first_run / "notebooks").glob("*.ipynb"))
     assert executed == [
         "actions",
+        "forecast",
         "history",
         "overconsumption",
         "portfolio",

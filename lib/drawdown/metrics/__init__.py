@@ -17,8 +17,10 @@ from drawdown.inputs.contract import Book
 from drawdown.inputs.rating import rate_usage
 from drawdown.metrics.accounts import account_health
 from drawdown.metrics.actions import account_actions
+from drawdown.metrics.backtest import forecast_backtest
 from drawdown.metrics.budgets import account_budgets
 from drawdown.metrics.changes import changes
+from drawdown.metrics.forecast import consumption_forecast, first_spend, limit_crossing
 from drawdown.metrics.health import ttfbe_cohorts
 from drawdown.metrics.overconsumption import (
     MONTHS_SHOWN,
@@ -29,6 +31,7 @@ from drawdown.metrics.overconsumption import (
 )
 from drawdown.metrics.reset import reset_comparison, reset_tracker
 from drawdown.metrics.retention import retention
+from drawdown.metrics.scenarios import renewal_scenarios
 from drawdown.metrics.segments import segment_summary
 from drawdown.metrics.series import account_months, by_account_day, daily_spend
 from drawdown.params import Params
@@ -38,6 +41,7 @@ __all__ = [
     "actions_stage",
     "changes_stage",
     "compute_artifacts",
+    "forecast_stage",
     "health_stage",
     "overconsumption_stage",
     "portfolio_stage",
@@ -115,6 +119,31 @@ def actions_stage(
     )
 
 
+def forecast_stage(
+    book: Book,
+    params: Params,
+    rated: pl.LazyFrame,
+    health: pl.DataFrame,
+    months: pl.DataFrame,
+    daily: pl.DataFrame,
+) -> dict[str, pl.DataFrame]:
+    """The forecasts of docs/forecasts.md: consumption_forecast, limit_crossing (from the
+    meter_months artifact), forecast_backtest and renewal_scenarios."""
+    as_of = resolve_as_of(book, params)
+    spend = daily.lazy()
+    first = first_spend(spend).collect().lazy()
+    forecast = consumption_forecast(health.lazy(), spend, first, as_of).collect()
+    return {"consumption_forecast": forecast} | _collect(
+        limit_crossing=limit_crossing(
+            months.lazy(), rated, book.contracts, book.rate_card, first, as_of
+        ),
+        forecast_backtest=forecast_backtest(
+            book.contracts, spend, first, as_of, params.bands.run_rate_window_days
+        ),
+        renewal_scenarios=renewal_scenarios(health.lazy(), forecast.lazy(), rated, as_of),
+    )
+
+
 def changes_stage(
     current: dict[str, pl.DataFrame], previous: dict[str, pl.DataFrame], previous_as_of: date
 ) -> dict[str, pl.DataFrame]:
@@ -177,7 +206,7 @@ def compute_artifacts(
     """Every artifact of ``artifacts.SCHEMAS``, conformed, as of ``resolve_as_of``.
 
     The stages in order, the rated usage computed once (or ``rated``, ``rate_usage(book)`` as
-    the validation holds it): health, overconsumption, actions, portfolio, the reset
+    the validation holds it): health, overconsumption, actions, portfolio, forecasts, the reset
     (reset_tracker and reset_comparison only when ``params.reset.start_date`` is set), and the
     changes since the book as of A − ``WEEK_DAYS`` days (a run compares with its previous run).
     """
@@ -187,6 +216,7 @@ def compute_artifacts(
     cases, health, daily = frames["overage_cases"], frames["account_health"], frames["daily_spend"]
     frames |= actions_stage(book, params, health, cases, frames["account_months"], daily)
     frames |= portfolio_stage(book, params, health, cases, daily)
+    frames |= forecast_stage(book, params, rated, health, frames["meter_months"], daily)
     if params.reset.start_date is not None:
         frames |= reset_stage(book, params, rated, health, cases, daily)
     week_ago = resolve_as_of(book, params) - timedelta(days=WEEK_DAYS)

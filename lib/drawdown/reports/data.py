@@ -571,51 +571,36 @@ def spend_variation(months: pl.DataFrame, as_of: date) -> float | None:
     return float(amounts.std() / amounts.mean())
 
 
-def renewal_options(account: AccountData, forecast: pl.DataFrame | None = None) -> pl.DataFrame:
-    """The renewal options of docs/metrics.md#next-action, priced over the next term at the
-    forecast median: usage = the daily median of the longest forecast horizon
-    (``consumption_forecast`` p50 / horizon_days) × the next term's days, or the 28-day run rate
-    without a forecast (``forecast_daily_rate``); a pay-as-you-go term is 365 days.
+def renewal_options(scenarios: pl.DataFrame | None, account_id: str) -> pl.DataFrame:
+    """The account's renewal scenarios (``renewal_scenarios``: the next term priced at the
+    forecast median, docs/forecasts.md#renewal-scenarios), cheapest first, with the option in
+    words. None for a not-live or pay-as-you-go account (empty frame).
 
-    ``Renew as is``: today's commit plus usage above it at the overage price (the overage / unit
-    price ratio of the latest month's metered usage, 1.0 without limits). ``Expand the commit``:
-    a commit sized to the usage, at unit prices, when the usage is above today's commit.
-    ``Right-size the commit``: a commit sized to the usage, only for an account projected under    its band. Pay-as-you-go: staying on it (the rate card prices a commit the same). No option
-    for an account not live (empty frame).
-
-    Columns: option, commit (null: no commit), cost, saving (cost of the dearest option − cost).
-    """
-    health = account.health
-    columns = {"option": pl.String, "commit": pl.Float64, "cost": pl.Float64}
-    if health["band"] == "not_live":
-        return pl.DataFrame(schema=columns | {"saving": pl.Float64})
-    commit = health["commit_amount"] or 0.0
-    days = health["term_days"] if commit else 365
-    usage = forecast_daily_rate(account, forecast) * days
-    rows: list[tuple[str, float | None, float]]
-    if not commit:
-        rows = [("Stay on pay-as-you-go", None, usage)]
-    else:
-        ratio = _overage_ratio(account.meters)
-        rows = [("Renew as is", commit, commit + max(0.0, usage - commit) * ratio)]
-        if usage > commit:
-            rows.append(("Expand the commit to the forecast", usage, usage))
-        projected, low = health["projected_utilization"], health["band_low"]
-        if projected is not None and low is not None and projected < low:
-            rows.append(("Right-size the commit to the forecast", usage, usage))
-    return pl.DataFrame(rows, schema=columns, orient="row").with_columns(
-        (pl.col("cost").max() - pl.col("cost")).alias("saving")
+    Columns: option, commit, cost, over_cheapest (what it costs more than the cheapest),
+    is_cheapest, renewal_date."""
+    columns = {
+        "option": pl.String,
+        "commit": pl.Float64,
+        "cost": pl.Float64,
+        "over_cheapest": pl.Float64,
+        "is_cheapest": pl.Boolean,
+        "renewal_date": pl.Date,
+    }
+    if scenarios is None:
+        return pl.DataFrame(schema=columns)
+    return (
+        scenarios.filter(pl.col("account_id") == account_id)
+        .sort(["cost", "scenario"])
+        .select(
+            glossary.value_words("scenario").alias("option"),
+            pl.col("commit_amount").alias("commit"),
+            "cost",
+            pl.col("cost_over_cheapest").alias("over_cheapest"),
+            "is_cheapest",
+            "renewal_date",
+        )
+        .cast(columns)
     )
-
-
-def forecast_daily_rate(account: AccountData, forecast: pl.DataFrame | None = None) -> float:
-    """The daily consumption the renewal is priced at: p50 / horizon_days of the account's
-    longest forecast horizon (``consumption_forecast``), else the 28-day run rate."""
-    if forecast is not None and forecast.height:
-        mine = forecast.filter(pl.col("account_id") == account.account_id).sort("horizon_days")
-        if mine.height and mine["horizon_days"][-1] and mine["p50"][-1] is not None:
-            return float(mine["p50"][-1]) / float(mine["horizon_days"][-1])
-    return float(account.health["run_rate"] or 0.0)
 
 
 def forecast_cone(account: AccountData, forecast: pl.DataFrame | None) -> pl.DataFrame:
@@ -702,15 +687,6 @@ def quarter_with_unit_cost(quarter: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([quarter, unit]).sort(
         pl.col("measure").replace_strict({name: i for i, name in enumerate(order)}, default=9)
     )
-
-
-def _overage_ratio(meters: pl.DataFrame) -> float:
-    if meters.height == 0:
-        return 1.0
-    latest = meters.filter(pl.col("month") == pl.col("month").max())
-    list_value = (latest["usage"] * latest["unit_price"]).sum()
-    over_value = (latest["usage"] * latest["overage_unit_price"]).sum()
-    return float(over_value / list_value) if list_value else 1.0
 
 
 def _as_of_from(health: pl.DataFrame) -> date:

@@ -156,6 +156,20 @@ COLUMNS: dict[str, str] = {
     "crossing_date": "Crosses the limit on",
     "as_of_made": "Forecast made on",
     "coverage_p10_p90": "Actuals inside the forecast range",
+    "horizon": "Forecast period",
+    "usage_to_date": "Usage this month so far",
+    "projected_usage": "Projected usage this month",
+    "projected_pct_over": "Projected over the limit",
+    "mdape_p50": "Typical forecast error",
+    "mdape_run_rate": "Typical error of the straight line",
+    # renewal scenarios
+    "renewal_date": "Renewal date",
+    "scenario": "Renewal option",
+    "next_term_days": "Next term (days)",
+    "forecast_consumption": "Forecast consumption next term",
+    "is_cheapest": "Cheapest",
+    "cost": "Cost next term",
+    "cost_over_cheapest": "More than the cheapest",
 }
 """Artifact column -> heading in words."""
 
@@ -222,6 +236,12 @@ VALUES: dict[str, dict[str, str]] = {
         "burn_change": "Burn change",
     },
     "missing_owners": {"first_conversation": "first conversation", "expansion": "expansion"},
+    "scenario": {
+        "pay_overage": "Renew as is, paying overage",
+        "expand_commit": "Expand the commit to the forecast",
+        "right_size": "Right-size the commit to the forecast",
+    },
+    "horizon": {"next_28_days": "Next 28 days", "term_end": "To the end of the term"},
 }
 """Column -> coded value -> its words. ``early_warnings`` values are those of ``warning``."""
 VALUES["early_warnings"] = VALUES["warning"]
@@ -249,6 +269,9 @@ KINDS: dict[str, Kind] = {
             "p90",
             "monthly_budget",
             "month_to_date",
+            "forecast_consumption",
+            "cost",
+            "cost_over_cheapest",
         ),
         "money",
     ),
@@ -274,6 +297,9 @@ KINDS: dict[str, Kind] = {
             "coverage_p10_p90",
             "alert_threshold_pct",
             "budget_used",
+            "projected_pct_over",
+            "mdape_p50",
+            "mdape_run_rate",
         ),
         "percent",
     ),
@@ -290,6 +316,7 @@ KINDS: dict[str, Kind] = {
             "exhaustion_p10",
             "exhaustion_p50",
             "exhaustion_p90",
+            "next_term_days",
         ),
         "days",
     ),
@@ -308,6 +335,8 @@ KINDS: dict[str, Kind] = {
             "usage",
             "over_units",
             "outcome_count",
+            "usage_to_date",
+            "projected_usage",
         ),
         "count",
     ),

@@ -376,36 +376,34 @@ def spend_predictability(account: AccountData, variation: float | None) -> Md:
 
 
 def renewal_choice(account: AccountData, options: pl.DataFrame, currency: str = "USD") -> Md:
-    """The renewal options (``report_data.renewal_options``) in a sentence: the cheapest with
-    its saving against the dearest, and the renewal date; nothing to offer a not-live account."""
+    """The renewal options (``report_data.renewal_options``) in a sentence: the renewal date,
+    the cheapest option with its saving against each other one; a sentence instead for an
+    account that is not live or is on pay-as-you-go."""
     health = account.health
-    if options.height == 0:
+    if health["band"] == "not_live":
         return note(
             "No renewal option is priced before the first billable usage: the first workflow "
             "comes first."
         )
-    when = (
-        f"The contract renews on {health['term_end']:%d %B %Y}. "
-        if health["commit_amount"]
-        else "Pay-as-you-go: no renewal date. "
-    )
-    cheapest = options.sort(["cost", "option"]).row(0, named=True)
-    saving = options["saving"].max()
+    if not health["commit_amount"]:
+        return note("Pay-as-you-go: there is no commit to renew.")
+    if options.height == 0:
+        return note("No renewal option is priced for this account yet.")
+    cheapest = options.row(0, named=True)
+    when = f"The contract renews on {cheapest['renewal_date']:%d %B %Y}. "
+    name = escape(cheapest["option"].lower())
     if options.height == 1:
         return Md(
-            when + f"{cheapest['option']} costs {money(cheapest['cost'], currency)} over the next "
-            "term at the forecast usage; no other option is cheaper."
+            when + f"At the forecast usage the next term costs {money(cheapest['cost'], currency)} "
+            f"({name}); no other option is cheaper."
         )
-    if not saving:
-        return Md(
-            when
-            + f"Over the next term the options cost the same: {money(cheapest['cost'], currency)}."
-        )
-    dearest = options.sort("cost", descending=True).row(0, named=True)
+    others = "; ".join(
+        f"{money(row['over_cheapest'], currency)} less than {escape(row['option'].lower())}"
+        for row in options.slice(1).iter_rows(named=True)
+    )
     return Md(
-        when + f"Cheapest over the next term: **{escape(cheapest['option'].lower())}**, "
-        f"{money(cheapest['cost'], currency)}, saving {money(cheapest['saving'], currency)} "
-        f"against {escape(dearest['option'].lower())}."
+        when + f"Cheapest over the next term at the forecast usage: **{name}**, "
+        f"{money(cheapest['cost'], currency)} ({others})."
     )
 
 

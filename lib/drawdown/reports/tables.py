@@ -435,13 +435,12 @@ def meters_table(meters: pl.DataFrame, *, currency: str = "USD") -> GT:
 
 def options_table(options: pl.DataFrame, *, currency: str = "USD") -> GT:
     """The renewal options over the next term (``report_data.renewal_options``): the commit,
-    the cost and the saving against the dearest option."""
+    the cost and what each costs more than the cheapest."""
     return (
-        GT(options, rowname_col="option")
+        GT(options.select("option", "commit", "cost", "over_cheapest"), rowname_col="option")
         .tab_header("The next term", "Cost of each option at the forecast usage")
-        .cols_label(commit="Commit", cost="Cost next term", saving="Saving")
-        .fmt_currency(["commit", "cost", "saving"], currency=currency, decimals=0)
-        .sub_missing(columns="commit", missing_text="none")
+        .cols_label(commit="Commit", cost="Cost next term", over_cheapest="More than the cheapest")
+        .fmt_currency(["commit", "cost", "over_cheapest"], currency=currency, decimals=0)
     )
 
 

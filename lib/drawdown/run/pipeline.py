@@ -191,6 +191,7 @@ def compute_steps(stage: Path, params: Params) -> list[Step]:
         ("overconsumption", ("usage_health",)),
         ("actions", ("usage_health", "overconsumption")),
         ("portfolio", ("usage_health", "overconsumption")),
+        ("forecast", ("usage_health", "overconsumption")),
     ]
     if params.reset.start_date is not None:
         plan.append(("reset_tracker", ("usage_health", "overconsumption")))

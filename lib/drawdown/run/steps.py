@@ -24,6 +24,7 @@ from drawdown.metrics import (
     WEEK_DAYS,
     actions_stage,
     changes_stage,
+    forecast_stage,
     health_stage,
     overconsumption_stage,
     portfolio_stage,
@@ -45,6 +46,7 @@ __all__ = [
     "actions_stage",
     "ensure_artifacts",
     "export",
+    "forecast_stage",
     "health_stage",
     "history_step",
     "open_run",
@@ -268,7 +270,10 @@ def ensure_artifacts(
     rated = rated_usage(run_dir)
     if not (folder / "account_health.parquet").exists():
         write_artifacts(health_stage(book, params, rated), run_dir)
-    if "overage_cases" in names and not (folder / "overage_cases.parquet").exists():
+    wants_months = "meter_months" in names and not (folder / "meter_months.parquet").exists()
+    if wants_months or (
+        "overage_cases" in names and not (folder / "overage_cases.parquet").exists()
+    ):
         health = read_artifacts(run_dir, "account_health")["account_health"]
         write_artifacts(overconsumption_stage(book, params, rated, health), run_dir)
     return read_artifacts(run_dir, *names)
@@ -322,3 +327,9 @@ CASE_COLUMNS = (
     "triage",
     "status",
 )
+
+
+def crossings_ahead(crossing: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Meters whose forecast median crosses the month's limit after as_of (not over yet), the
+    soonest first."""
+    return crossing.filter(pl.col("crossing_date") > as_of).sort("crossing_date", "account_id")
