@@ -283,7 +283,10 @@ def burnup_chart(
             .mark_area(color=SERIES_COLORS[2], opacity=0.25)
             .encode(x=x, y="low:Q", y2="high:Q")
         )
-    return alt.layer(*layers, lines, commit_rule, label, title="Usage against commit").properties(
+    title = "Consumed so far and where the term ends" + (
+        " (shaded: the forecast range)" if layers else ""
+    )
+    return alt.layer(*layers, lines, commit_rule, label, title=title).properties(
         width=WIDTH, height=240
     )
 

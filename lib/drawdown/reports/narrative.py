@@ -498,6 +498,10 @@ def budget_line(budget: dict[str, Any] | None, currency: str = "USD") -> str:
     return line + f"; {pct(used)} used this month ({state})."
 
 
+RENEWAL_TALK_DAYS = 120
+"""A renewal this close is a talking point (and a question) on the prep sheet."""
+
+
 def prep_talking_points(
     account: AccountData,
     quarter: pl.DataFrame,
@@ -532,6 +536,12 @@ def prep_talking_points(
         points["adoption"] = "Agree the first production workflow and a date for it."
     elif live <= 1:
         points["adoption"] = "One workflow carries all the usage: propose the second one."
+    renewal = account.action["days_to_renewal"]
+    if health["commit_amount"] and renewal is not None and 0 <= renewal <= RENEWAL_TALK_DAYS:
+        points["renewal"] = (
+            f"Renewal in {renewal} days ({health['term_end']:%d %b %Y}): agree the renewal option "
+            "and its timeline in this meeting."
+        )
     if health["early_warnings"]:
         points["warning"] = (
             "Ask about the warning signs before the numbers: "
@@ -565,7 +575,7 @@ def questions_to_ask(account: AccountData) -> Md:
         questions.append("Which other team has work this could take on?")
     if (
         health["remaining_days"] is not None
-        and health["remaining_days"] <= 120
+        and health["remaining_days"] <= RENEWAL_TALK_DAYS
         and health["commit_amount"]
     ):
         questions.append("Who signs the renewal, and when does procurement need the proposal?")
