@@ -394,6 +394,65 @@ def _account_months() -> pl.DataFrame:
     return pl.DataFrame(rows, schema=conform_columns("account_months"), orient="row")
 
 
+def _forecasts() -> dict[str, pl.DataFrame]:
+    """consumption_forecast for A2 and A3 (28 days and the 61 left in the term), renewal_scenarios
+    for A2 (over: pay overage 60000 + 34900 x 2 = 129800 or expand to 94900) and A3 (under:
+    renew 30000 or right-size to 7300); no limit crossing and no back-test yet."""
+    forecast = pl.DataFrame(
+        {
+            "account_id": ["A2", "A2", "A3", "A3"],
+            "horizon": ["next_28_days", "term_end"] * 2,
+            "horizon_days": [28, 61, 28, 61],
+            "p10": [6000.0, 13000.0, 400.0, 900.0],
+            "p50": [7280.0, 15860.0, 560.0, 1220.0],
+            "p90": [8500.0, 18500.0, 700.0, 1500.0],
+        }
+    )
+    renewal = date(2026, 7, 1)
+    scenarios = pl.DataFrame(
+        [
+            (
+                "A2",
+                renewal,
+                "pay_overage",
+                365,
+                94900.0,
+                60000.0,
+                69800.0,
+                129800.0,
+                False,
+                34900.0,
+            ),
+            ("A2", renewal, "expand_commit", 365, 94900.0, 94900.0, 0.0, 94900.0, True, 0.0),
+            ("A3", renewal, "pay_overage", 365, 7300.0, 30000.0, 0.0, 30000.0, False, 22700.0),
+            ("A3", renewal, "right_size", 365, 7300.0, 7300.0, 0.0, 7300.0, True, 0.0),
+        ],
+        schema=list(SCHEMAS["renewal_scenarios"]),
+        orient="row",
+    )
+    return {
+        "consumption_forecast": forecast,
+        "renewal_scenarios": scenarios,
+        "limit_crossing": pl.DataFrame(schema=SCHEMAS["limit_crossing"]),
+        "forecast_backtest": pl.DataFrame(schema=SCHEMAS["forecast_backtest"]),
+    }
+
+
+def _budgets() -> pl.DataFrame:
+    # A1: 12000 a month, alert at 90%; 10500 spent in April so far -> 88% used, alert not reached
+    return pl.DataFrame(
+        {
+            "account_id": ["A1"],
+            "monthly_budget": [12000.0],
+            "alert_threshold_pct": [0.9],
+            "enabled_date": [date(2025, 8, 1)],
+            "month_to_date": [10500.0],
+            "budget_used": [0.875],
+            "alert_reached": [False],
+        }
+    )
+
+
 def _actions() -> pl.DataFrame:
     rows = [
         ("A1", "expansion", "Lee", "ae", 61, "api_calls is 5% past its limit.", 30600.0, 27900.0),
@@ -548,6 +607,7 @@ def write_run(run_dir: Path, *, reset: bool = True, previous: bool = True) -> Pa
         "meter_months": _meter_months(),
         "account_months": _account_months(),
         "account_actions": _actions(),
+        "account_budgets": _budgets(),
         **_forecasts(),
     }
     if reset:

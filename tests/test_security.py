@@ -86,6 +86,7 @@ def pages(injected_run: Path) -> dict[str, str]:
         ("executive_review", {}),
         ("usage_clinic", {}),
         ("account_review", {"account_id": "A2"}),
+        ("account_prep", {"account_id": "A2"}),
     ):
         target = root / "notebooks" / f"{stem}.ipynb"
         target.parent.mkdir(exist_ok=True)
@@ -125,7 +126,7 @@ def _visible(page: str) -> str:
     return " ".join(" ".join(parser.parts).split())
 
 
-REPORTS = ["executive_review", "usage_clinic", "account_review"]
+REPORTS = ["executive_review", "usage_clinic", "account_review", "account_prep"]
 
 
 @pytest.mark.slow
@@ -186,7 +187,7 @@ def _spreadsheet_text_cells(path: Path) -> list[str]:
 
 def test_exports_are_spreadsheets_with_no_formula(injected_run: Path):
     sheets = [p for p in (injected_run / "exports").iterdir() if p.suffix in (".csv", ".xlsx")]
-    assert sheets
+    assert {p.name for p in sheets} >= {"overconsumption_cases.csv", "accounts.xlsx"}
     for sheet in sheets:
         cells = _spreadsheet_text_cells(sheet)
         formulas = [cell for cell in cells if cell.startswith(FORMULA_START)]
@@ -207,6 +208,13 @@ def test_the_crm_file_keeps_the_text_behind_a_quote(injected_run: Path):
     crm = pl.read_csv(injected_run / "exports" / "overconsumption_cases.csv")
     assert crm["account_name"][0] == "'" + inert.plain_text(INJECTED["account_name"])
     assert crm["value_past_line"].dtype == pl.Float64
+
+
+def test_the_workbook_keeps_every_injected_text_behind_a_quote(injected_run: Path):
+    cells = set(_spreadsheet_text_cells(injected_run / "exports" / "accounts.xlsx"))
+    for column in ("account_name", "csm_owner", "ae_owner", "meter", "segment"):
+        text = inert.plain_text(INJECTED[column])
+        assert inert.spreadsheet_cell(text) in cells, column
 
 
 def test_the_digest_has_no_mention_link_markup_or_entity_from_the_data(injected_run: Path):

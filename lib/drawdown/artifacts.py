@@ -157,6 +157,16 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "consumption_prior_quarter": _F,
         "consumption_change": _F,
     },
+    # one row per account with a budget in force at as_of; docs/metrics.md#budget-and-alert-status
+    "account_budgets": {
+        "account_id": _S,
+        "monthly_budget": _F,
+        "alert_threshold_pct": _F,
+        "enabled_date": _D,
+        "month_to_date": _F,
+        "budget_used": _F,
+        "alert_reached": _B,
+    },
     # one row per change since the previous run; docs/metrics.md#changes-since-the-previous-run
     "changes": {
         "account_id": _S,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import date
+from itertools import pairwise
 
 import altair as alt
+import polars as pl
 import pytest
 
 from _report_run import write_run
@@ -30,7 +33,7 @@ def test_burnup_chart_draws_commit_line(run: report_data.RunData) -> None:
     account = report_data.account_data(run, "A2")
     chart = charts.burnup_chart(report_data.burnup(account), commit=60000.0, band="over")
     assert isinstance(chart, alt.LayerChart)
-    assert "Commit 60,000 USD" in str(chart.to_dict())
+    assert "Commit $60,000" in str(chart.to_dict())
 
 
 def test_theme_uses_the_brand_colour(run: report_data.RunData) -> None:
@@ -52,7 +55,7 @@ def test_svg_is_static_and_offline(run: report_data.RunData) -> None:
 
 def test_meter_months_chart_marks_over_months(run: report_data.RunData) -> None:
     meters = report_data.meter_marks(report_data.account_data(run, "A2"), lookback_months=3)
-    assert "sustained" in charts.svg(charts.meter_months_chart(meters)).text
+    assert "Sustained" in charts.svg(charts.meter_months_chart(meters)).text
 
 
 def _every_chart(run: report_data.RunData) -> list[alt.TopLevelMixin]:
@@ -78,3 +81,58 @@ def test_every_themed_chart_is_valid_vega_lite(run: report_data.RunData) -> None
     """``svg`` skips the schema check for speed; this is where every builder meets it."""
     for chart in _every_chart(run):
         charts.theme(chart, Brand(primary_color="#123456")).to_dict(validate=True)
+
+
+def _tick_labels(chart: alt.TopLevelMixin) -> list[str]:
+    return re.findall(r">([^<]{1,16})</text>", charts.svg(chart).text)
+
+
+@pytest.mark.parametrize(
+    ("currency", "expected"),
+    [("USD", ["$0", "$100k", "$200k"]), ("EUR", ["0 EUR", "100k EUR", "200k EUR"])],
+)
+def test_money_axis_labels_carry_the_currency(currency: str, expected: list[str]) -> None:
+    # 0 and 250,000: every tick label names the currency, none reads "0k" or "0.2M"
+    frame = pl.DataFrame({"x": ["a", "b"], "v": [0.0, 250000.0]})
+    chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(x="x:N", y=alt.Y("v:Q", title=None, axis=charts.money_axis(currency)))
+    )
+    labels = _tick_labels(chart)
+    assert set(expected) <= set(labels) and "0k" not in labels
+
+
+def test_month_axis_never_draws_overlapping_labels() -> None:
+    # 36 months on a 200-pixel axis: labels that would collide are dropped
+    months = pl.date_range(date(2024, 1, 1), date(2026, 12, 1), "1mo", eager=True)
+    frame = pl.DataFrame({"month": months, "v": [1.0] * months.len()})
+    axis = charts.month_axis(months=36, width=200)
+    chart = (
+        alt.Chart(frame)
+        .mark_line()
+        .encode(x=alt.X("month:T", title=None, axis=axis), y=alt.Y("v:Q", title=None))
+        .properties(width=200)
+    )
+    shown = re.findall(
+        r'translate\(([\d.]+),15\)[^>]*opacity="1">[A-Z][a-z]{2} \d\d<', charts.svg(chart).text
+    )
+    positions = sorted(float(x) for x in shown)
+    assert len(positions) >= 2
+    assert min(b - a for a, b in pairwise(positions)) >= 40
+
+
+@pytest.mark.parametrize(("months", "width", "step"), [(12, 640, 1), (30, 640, 3), (36, 200, 12)])
+def test_month_step_fits_the_labels_in_the_width(months: int, width: int, step: int) -> None:
+    assert charts.month_step(months, width) == step
+
+
+def test_figure_is_a_sentence_when_the_chart_has_no_rows() -> None:
+    empty = alt.Chart(pl.DataFrame({"v": []}, schema={"v": pl.Float64})).mark_bar()
+    shown = charts.figure(empty, empty="No spend yet.")
+    assert isinstance(shown, charts.Note) and shown.text == "No spend yet."
+
+
+def test_figure_draws_a_chart_with_rows() -> None:
+    chart = alt.Chart(pl.DataFrame({"v": [1.0]})).mark_bar().encode(y="v:Q")
+    assert isinstance(charts.figure(chart), charts.Svg)

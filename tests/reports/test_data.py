@@ -209,26 +209,43 @@ def test_an_over_month_before_the_lookback_is_only_over(run: report_data.RunData
     assert marks["mark"].to_list() == ["over", "over", "sustained"]
 
 
-def test_renewal_scenarios_read_the_artifact(run: report_data.RunData) -> None:
-    scenarios = report_data.renewal_scenarios(report_data.account_data(run, "A2"))
-    assert scenarios["scenario"].to_list() == [
-        "Pay overage at the overage price",
-        "Expand the commit to the forecast (cheapest)",
+def test_renewal_options_are_the_accounts_scenarios_cheapest_first(
+    run: report_data.RunData,
+) -> None:
+    options = report_data.renewal_options(run.get("renewal_scenarios"), "A2")
+    # renewal_scenarios of A2: expand to 94900 (cheapest), pay overage 129800 (34900 more)
+    assert options["option"].to_list() == [
+        "Expand the commit to the forecast",
+        "Renew as is, paying overage",
     ]
-    # against today's 60,000 commit
-    assert scenarios["change"].to_list() == [69800.0, 34900.0]
+    assert options["over_cheapest"].to_list() == [0.0, 34900.0]
 
 
-def test_renewal_sentence_names_the_cheapest_and_its_saving(run: report_data.RunData) -> None:
-    sentence = report_data.renewal_sentence(report_data.account_data(run, "A3"))
-    assert sentence == (
-        "Renews on 1 Mar 2027; at the forecast median of $7,300 over the next 365 days, the "
-        "cheapest is to right-size the commit to the forecast: $22,700 less than to pay overage "
-        "at the overage price."
+def test_no_renewal_option_for_an_account_without_scenarios(run: report_data.RunData) -> None:
+    assert report_data.renewal_options(run.get("renewal_scenarios"), "A5").height == 0
+    assert report_data.renewal_options(None, "A2").height == 0
+
+
+def test_forecast_cone_starts_at_consumed_to_date_and_widens(run: report_data.RunData) -> None:
+    # A3 consumed 10000: at as_of no spread, then 10000 + p10 .. 10000 + p90 per horizon
+    forecast = pl.DataFrame(
+        {"account_id": ["A3"], "horizon_days": [28], "p10": [500.0], "p50": [700.0], "p90": [900.0]}
     )
-    assert report_data.renewal_sentence(report_data.account_data(run, "A1")).startswith(
-        "No renewal scenario"
-    )
+    cone = report_data.forecast_cone(report_data.account_data(run, "A3"), forecast)
+    assert cone["low"].to_list() == [10000.0, 10500.0] and cone["high"].to_list() == [
+        10000.0,
+        10900.0,
+    ]
+    assert report_data.forecast_cone(report_data.account_data(run, "A3"), None).height == 0
+
+
+def test_spend_by_month_keeps_the_first_month_and_marks_the_month_so_far(
+    run: report_data.RunData,
+) -> None:
+    months = report_data.spend_by_month(report_data.account_data(run, "A2"))
+    assert months["period"].to_list()[-1] == "so far"
+    assert set(months["period"].to_list()[:-1]) == {"complete"}
+    assert (months["amount"] > 0).all()
 
 
 def test_unknown_account_is_named(run: report_data.RunData) -> None:

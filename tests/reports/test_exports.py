@@ -1,8 +1,11 @@
 """Exports: the CRM case file and the alert digest."""
 
+import html
+import re
 from datetime import date
 
 import polars as pl
+import pytest
 
 from drawdown.artifacts import SCHEMAS
 from drawdown.reports.exports import CRM_COLUMNS, alert_digest, crm_cases, write_exports
@@ -208,3 +211,67 @@ def test_digest_neutralises_mentions_and_links_in_data_text():
     )
     digest = alert_digest(cases, ACTIONS, CHANGES, AS_OF, "USD")
     assert "@here" not in digest and "https://" not in digest and "evil.example" not in digest
+
+
+def _workbook_xml(path) -> dict[str, str]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as book:
+        return {
+            name: book.read(name).decode("utf-8")
+            for name in book.namelist()
+            if name.startswith("xl/") and name.endswith(".xml")
+        }
+
+
+def _workbook(tmp_path, currency: str = "USD"):
+    from _report_run import write_run
+    from drawdown.reports import data as report_data
+    from drawdown.reports.exports import workbook_sheets, write_workbook
+
+    run = report_data.load_run(write_run(tmp_path / "run"))
+    sheets = workbook_sheets(
+        run["account_health"],
+        run["account_actions"],
+        run["overage_cases"],
+        run["segment_summary"],
+        run.get("changes"),
+        run.get("account_budgets"),
+    )
+    return write_workbook(sheets, tmp_path / "accounts.xlsx", currency), sheets
+
+
+def test_the_workbook_has_one_sheet_per_table_with_a_frozen_header(tmp_path) -> None:
+    path, sheets = _workbook(tmp_path)
+    xml = _workbook_xml(path)
+    names = re.findall(r'<sheet name="([^"]+)"', xml["xl/workbook.xml"])
+    assert names == ["Accounts", "Cases", "Changes", "Segments"] == list(sheets)
+    panes = [text for name, text in xml.items() if name.startswith("xl/worksheets/sheet")]
+    assert all('ySplit="1"' in text and 'state="frozen"' in text for text in panes)
+
+
+def test_the_workbook_headers_and_values_are_words(tmp_path) -> None:
+    path, _ = _workbook(tmp_path)
+    strings = _workbook_xml(path)["xl/sharedStrings.xml"]
+    assert "Projected use at term end" in strings and "Next action" in strings
+    assert "Open the conversation" in strings and "Pay-as-you-go" in strings
+    codes = set(re.findall(r">([a-z]+_[a-z_]+)<", strings))
+    assert codes <= {"api_calls", "storage_gb"}  # meter names are the customer's data
+
+
+@pytest.mark.parametrize(("currency", "money"), [("USD", '"$"#,##0'), ("EUR", '#,##0 "EUR"')])
+def test_the_workbook_formats_money_in_the_currency_and_shares_as_percent(
+    tmp_path, currency: str, money: str
+) -> None:
+    path, _ = _workbook(tmp_path, currency)
+    styles = html.unescape(_workbook_xml(path)["xl/styles.xml"])
+    assert f'formatCode="{money}"' in styles and 'formatCode="0%"' in styles
+
+
+def test_the_accounts_sheet_has_every_account_with_its_action(tmp_path) -> None:
+    _, sheets = _workbook(tmp_path)
+    accounts = sheets["Accounts"]
+    # five accounts, most valuable first (A1 commit 120000); every one has a next action
+    assert accounts.height == 5 and accounts["account_id"][0] == "A1"
+    assert accounts["next_action"].null_count() == 0
+    assert accounts.filter(pl.col("account_id") == "A1")["monthly_budget"].item() == 12000.0

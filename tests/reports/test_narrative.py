@@ -66,49 +66,105 @@ def test_header_inlines_a_local_logo(tmp_path: Path, run: report_data.RunData) -
     )
 
 
-def test_talking_points_lead_with_outcomes_of_named_complete_quarters(
+def _prep_points(run: report_data.RunData, account_id: str, guidelines: Guidelines) -> str:
+    account = report_data.account_data(run, account_id)
+    comparison, quarter = report_data.quarter_comparison(account)
+    quarter = report_data.quarter_with_unit_cost(quarter)
+    return narrative.prep_talking_points(account, quarter, comparison, guidelines).text
+
+
+def test_prep_talking_points_lead_with_outcomes_of_named_complete_quarters(
+    run: report_data.RunData,
+) -> None:
+    text = _prep_points(run, "A1", Guidelines(lead_with="outcomes", avoid="jargon"))
+    # Jan-Mar 2026: 1150 + 1200 + 1250 = 3600 outcomes
+    assert text.startswith("- Open with results: 3,600 outcomes in Jan–Mar 2026")
+
+
+def test_prep_talking_points_raise_the_overage_first_when_the_guidelines_avoid_surprise_bills(
+    run: report_data.RunData,
+) -> None:
+    text = html.unescape(_prep_points(run, "A2", Guidelines(lead_with="usage")))
+    lines = text.splitlines()
+    assert lines[0].startswith("- Usage: 117% of the $60,000 commit")
+    assert lines[1].startswith("- Raise the overage now, not on the invoice: api_calls is +50%")
+
+
+def test_prep_talking_points_apply_the_tone_and_never_echo_the_guidelines(
+    run: report_data.RunData,
+) -> None:
+    guidelines = Guidelines(tone="<b>Plain</b> and calm.", avoid="Surprise invoices.")
+    text = _prep_points(run, "A2", guidelines)
+    assert "Plain" not in text and "Surprise invoices" not in text and "Tone" not in text
+
+
+def test_prep_next_action_is_the_artifacts_with_owner_reason_and_renewal(
+    run: report_data.RunData,
+) -> None:
+    text = html.unescape(narrative.prep_next_action(report_data.account_data(run, "A2")).text)
+    assert text.startswith("**Next action: Open the conversation**, owner Dana (CSM). api_calls")
+    assert text.endswith("**Renewal in 61 days** (30 Jun 2026).")
+
+
+def test_prep_next_action_without_an_owner_names_the_missing_role(
+    run: report_data.RunData,
+) -> None:
+    text = narrative.prep_next_action(report_data.account_data(run, "A4")).text
+    assert "owner no CSM named" in text
+
+
+def test_prep_facts_state_the_case_warnings_and_budget(run: report_data.RunData) -> None:
+    budget = report_data.account_budget(run, "A1")
+    text = html.unescape(narrative.prep_facts(report_data.account_data(run, "A1"), budget).text)
+    # A1: budget 12000 a month, alert at 90%, 88% used (10500 of 12000)
+    assert "$12,000 a month since 01 Aug 2025, alert at 90%; 88% used this month" in text
+    assert "below the alert" in text and "Spike" not in text and "(spike)" in text
+    assert "no budget set" in narrative.prep_facts(report_data.account_data(run, "A2"), None).text
+
+
+@pytest.mark.parametrize(
+    ("account_id", "question"),
+    [
+        ("A5", "What stands between you and the first production workflow?"),
+        ("A3", "What changed in the last four weeks"),
+        ("A2", "Is the growth on api"),
+    ],
+)
+def test_questions_to_ask_follow_the_account(
+    run: report_data.RunData, account_id: str, question: str
+) -> None:
+    text = html.unescape(narrative.questions_to_ask(report_data.account_data(run, account_id)).text)
+    assert question in text and 2 <= text.count("\n- ") + 1 <= 4
+
+
+def test_renewal_choice_names_the_cheapest_with_its_saving_and_the_date(
+    run: report_data.RunData,
+) -> None:
+    account = report_data.account_data(run, "A2")
+    options = report_data.renewal_options(run.get("renewal_scenarios"), "A2")
+    text = narrative.renewal_choice(account, options).text
+    # 94900 for a commit sized to the forecast against 129800 renewing as is: 34900 less
+    assert text.startswith("The contract renews on 01 July 2026.")
+    assert "**expand the commit to the forecast**, $94,900 ($34,900 less than renew as is" in text
+
+
+def test_no_renewal_option_for_a_not_live_account_is_a_sentence(run: report_data.RunData) -> None:
+    account = report_data.account_data(run, "A5")
+    options = report_data.renewal_options(run.get("renewal_scenarios"), "A5")
+    text = narrative.renewal_choice(account, options).text
+    assert "first workflow comes first" in text
+
+
+def test_review_summary_states_outcomes_unit_cost_commit_and_renewal(
     run: report_data.RunData,
 ) -> None:
     account = report_data.account_data(run, "A1")
     comparison, quarter = report_data.quarter_comparison(account)
-    text = narrative.talking_points(
-        account, comparison, quarter, Guidelines(lead_with="outcomes")
+    text = narrative.review_summary(
+        account, report_data.quarter_with_unit_cost(quarter), comparison, "USD"
     ).text
-    # Jan-Mar 2026: 1150 + 1200 + 1250 = 3600 against 3150: +14 %
-    assert text.startswith("- Outcomes in Jan–Mar 2026: 3,600 (+14% on Oct–Dec 2025).")
-
-
-def test_talking_points_raise_overage_and_escape_the_meter(run: report_data.RunData) -> None:
-    account = report_data.account_data(run, "A2")
-    comparison, quarter = report_data.quarter_comparison(account)
-    text = narrative.talking_points(account, comparison, quarter, Guidelines(avoid="<b>x</b>")).text
-    assert "<b>" not in text
-    assert "api_calls ran +50% over its limit" in html.unescape(text) and "<b>" in html.unescape(
-        text
-    )
-
-
-def test_talking_points_of_a_paygo_account_name_the_quarters(run: report_data.RunData) -> None:
-    account = report_data.account_data(run, "A4")
-    comparison, quarter = report_data.quarter_comparison(account)
-    text = narrative.talking_points(account, comparison, quarter, Guidelines()).text
-    # 1350 in each quarter (account_actions): +0 %
-    assert "Pay-as-you-go: $1,350 spent in Jan–Mar 2026 (+0% on Oct–Dec 2025)." in text
-
-
-def test_next_action_is_the_artifacts_with_owner_reason_and_renewal(
-    run: report_data.RunData,
-) -> None:
-    text = narrative.next_action(report_data.account_data(run, "A2")).text
-    assert html.unescape(text).startswith(
-        "**Next action: Open the conversation** (Dana, CSM). api_calls"
-    )
-    assert text.endswith("Renewal in 61 days.")
-
-
-def test_next_action_without_an_owner_names_the_missing_role(run: report_data.RunData) -> None:
-    text = narrative.next_action(report_data.account_data(run, "A4")).text
-    assert "(no CSM named)" in text
+    assert text.startswith("In Jan–Mar 2026, Acme Corp recorded 3,600 outcomes at $")
+    assert text.endswith("The contract renews on 30 June 2026.")
 
 
 def test_month_to_date_is_never_compared(run: report_data.RunData) -> None:
@@ -177,11 +233,13 @@ def test_executive_summary_compares_complete_months(run: report_data.RunData) ->
     assert "Consumption in Mar 2026 was $1,100, +10% on Feb 2026." in text
 
 
-@pytest.mark.parametrize(("account_id", "words"), [("A4", "Pay-as-you-go"), ("A5", "Not live yet")])
-def test_commit_status_handles_paygo_and_not_live(
+@pytest.mark.parametrize(
+    ("account_id", "words"), [("A4", "On pay-as-you-go terms"), ("A5", "No billable usage yet")]
+)
+def test_commit_sentence_handles_paygo_and_not_live(
     run: report_data.RunData, account_id: str, words: str
 ) -> None:
-    assert narrative.commit_status(report_data.account_data(run, account_id)).text.startswith(words)
+    assert narrative.commit_sentence(report_data.account_data(run, account_id)).startswith(words)
 
 
 def test_unowned_steps_escape_the_account(run: report_data.RunData) -> None:
@@ -202,7 +260,7 @@ def test_unowned_steps_list_the_first_and_count_the_rest(run: report_data.RunDat
     text = narrative.unowned_steps(many, rows=25).text
     # 40 unowned cases, 25 listed: Account 0 .. Account 24, then a line for the other 15
     assert "**Account 24**" in text and "Account 25" not in text
-    assert "and 15 more" in text and "exports/accounts.xlsx" in text
+    assert "and 15 more" in text and "exports/accounts.xlsx (sheet Cases)" in text
 
 
 # --- files named by params: the logo (docs/reliability.md#guarantees) ---

@@ -51,7 +51,7 @@ def test_report_references_nothing_online(pages: dict[str, str], stem: str) -> N
 
 
 @pytest.mark.parametrize(
-    ("stem", "charts"), [("executive_review", 2), ("usage_clinic", 1), ("account_review", 3)]
+    ("stem", "charts"), [("executive_review", 2), ("usage_clinic", 1), ("account_review", 4)]
 )
 def test_every_chart_is_inline_svg(pages: dict[str, str], stem: str, charts: int) -> None:
     assert pages[stem].count('class="marks"') == charts  # vl-convert's SVG, in either renderer
@@ -85,8 +85,9 @@ def test_executive_first_page_tells_the_story(pages: dict[str, str]) -> None:
 
 def test_account_numbers_equal_the_artifacts(pages: dict[str, str]) -> None:
     page = pages["account_review"]
-    # A2: 70000 of 60000 -> 117%; projected (70000 + 260 x 61) / 60000 -> 143%
-    assert "117% of $60,000 used" in page and "143%" in page and "02 Mar 2026" in page
+    # A2: 70000 of 60000 -> 117%; projected (70000 + 260 x 61) / 60000 -> 143%; ran out 2 Mar
+    assert "117% of the $60,000 commit is used" in page and "143%" in page
+    assert "ran out on <strong>02 Mar 2026</strong>" in page
 
 
 @pytest.mark.parametrize("stem", ["executive_review", "usage_clinic", "account_review"])

@@ -52,9 +52,12 @@ def test_reset_table_shows_shares_as_percent_and_counts_as_numbers(
     assert "60%" in html and ">3<" in html and "✗ late" in html and "Week 5-8" in html
 
 
-def test_scenarios_table_signs_the_change(run: report_data.RunData) -> None:
-    scenarios = report_data.renewal_scenarios(report_data.account_data(run, "A3"))
-    assert "−$22,700" in tables.scenarios_table(scenarios).as_raw_html()
+def test_options_table_shows_what_each_option_costs_over_the_cheapest(
+    run: report_data.RunData,
+) -> None:
+    # A3: right-size to 7300 (cheapest) against renewing at 30000: 22700 more
+    options = report_data.renewal_options(run.get("renewal_scenarios"), "A3")
+    assert "$22,700" in tables.options_table(options).as_raw_html()
 
 
 def test_funnel_table_shows_counts_and_shares(run: report_data.RunData) -> None:
@@ -78,10 +81,10 @@ def _copies(frame: pl.DataFrame, n: int) -> pl.DataFrame:
 @pytest.mark.parametrize(
     ("table", "view", "where"),
     [
-        ("accounts_table", "account_health", "exports/accounts.xlsx"),
-        ("burn_table", "too_fast", "exports/accounts.xlsx"),
-        ("warnings_table", "warnings", "exports/accounts.xlsx"),
-        ("cases_table", "overage_cases", "exports/accounts.xlsx"),
+        ("accounts_table", "account_health", "exports/accounts.xlsx (sheet Accounts)"),
+        ("burn_table", "too_fast", "exports/accounts.xlsx (sheet Accounts)"),
+        ("warnings_table", "warnings", "exports/accounts.xlsx (sheet Accounts)"),
+        ("cases_table", "overage_cases", "exports/accounts.xlsx (sheet Cases)"),
     ],
 )
 def test_a_list_of_40_shows_25_and_says_where_the_rest_are(

@@ -18,6 +18,7 @@ from drawdown.inputs.rating import rate_usage
 from drawdown.metrics.accounts import account_health
 from drawdown.metrics.actions import account_actions
 from drawdown.metrics.backtest import OFFSETS, forecast_backtest
+from drawdown.metrics.budgets import account_budgets
 from drawdown.metrics.changes import changes
 from drawdown.metrics.forecast import (
     HORIZON_DAYS,
@@ -118,10 +119,12 @@ def actions_stage(
     daily: pl.DataFrame,
 ) -> dict[str, pl.DataFrame]:
     """One next action per account (account_actions), from the health, cases, account_months and
-    daily_spend artifacts."""
+    daily_spend artifacts, and each account's budget and alert status (account_budgets)."""
+    as_of = resolve_as_of(book, params)
     lazy = (frame.lazy() for frame in (health, cases, months, daily))
     return _collect(
-        account_actions=account_actions(*lazy, params=params, as_of=resolve_as_of(book, params))
+        account_actions=account_actions(*lazy, params=params, as_of=as_of),
+        account_budgets=account_budgets(health.lazy(), book.budgets, daily.lazy(), as_of),
     )
 
 

@@ -16,6 +16,7 @@ import polars as pl
 import vl_convert as vlc
 
 from drawdown.params import Brand
+from drawdown.reports import glossary
 
 BAND_COLORS = {
     "over": "#c0392b",
@@ -24,20 +25,19 @@ BAND_COLORS = {
     "not_live": "#7f8c8d",
     "paygo": "#5b7db1",
 }
-BAND_LABELS = {
-    "over": "Over",
-    "healthy": "Healthy",
-    "under": "Under",
-    "not_live": "Not live",
-    "paygo": "Pay-as-you-go",
-}
+BAND_LABELS = {band: glossary.value("band", band) for band in BAND_COLORS}
 PATTERN_COLORS = {
     "within": "#9db4c0",
-    "spike": "#e08e0b",
-    "emerging": "#d35400",
+    "spike": "#f1a9a0",
+    "emerging": "#e06666",
     "sustained": "#c0392b",
-    "over": "#d35400",
+    "over": "#d98880",
 }
+"""Meter months: red means past the line, deeper the longer it lasts (the band colours keep their
+meaning: orange is only ever the under band)."""
+SERIES_COLORS = ["#1f4e79", "#8e9aaf", "#5dade2", "#34495e", "#a569bd", "#48c9b0"]
+"""Colours of series that carry no band or pattern meaning (after the brand colour): none is a
+band colour, so a colour means one thing in a report."""
 FONT = "Liberation Sans, DejaVu Sans, Arial, Helvetica, sans-serif"
 WIDTH = 640
 
@@ -89,11 +89,110 @@ def theme(chart: ChartT, brand: Brand | None = None) -> ChartT:
             labelFontSize=11, titleFontSize=11, orient="bottom", labelLimit=260
         ),
         header=alt.HeaderConfig(labelFontSize=12, titleFontSize=12, labelLimit=300),
-        range=alt.RangeConfig(
-            category=[primary, "#e08e0b", "#2e8b57", "#7f8c8d", "#8e44ad", "#16a085"]
-        ),
+        range=alt.RangeConfig(category=[primary, *SERIES_COLORS]),
     )
     return themed
+
+
+def money_axis(currency: str = "USD", **options: Any) -> alt.Axis:
+    """A money axis: every label carries the currency (``$200k``, ``1.5M EUR``; ``$0``, never
+    ``0k`` or ``0.2M`` alone); labels that would overlap are dropped."""
+    return alt.Axis(labelExpr=money_label(currency), labelOverlap=True, **options)
+
+
+def money_label(currency: str = "USD", field: str = "datum.value") -> str:
+    """A Vega expression writing ``field`` as short money: up to three significant digits with
+    k / M / B, the currency as ``$`` before USD or its code after any other."""
+    scaled = (
+        f"abs({field}) >= 1e9 ? format({field} / 1e9, '.3~r') + 'B' : "
+        f"abs({field}) >= 1e6 ? format({field} / 1e6, '.3~r') + 'M' : "
+        f"abs({field}) >= 1e3 ? format({field} / 1e3, '.3~r') + 'k' : "
+        f"format({field}, '.3~r')"
+    )
+    if currency == "USD":
+        return f"({field} < 0 ? '-' : '') + '$' + replace({scaled}, '-', '')"
+    return f"({scaled}) + ' {_vega_text(currency)}'"
+
+
+def percent_axis(**options: Any) -> alt.Axis:
+    """A percent axis (``0%``, ``25%``) whose overlapping labels are dropped."""
+    return alt.Axis(format=".0%", labelOverlap=True, **options)
+
+
+def month_axis(
+    *, months: int | None = None, width: int = WIDTH, temporal: bool = True, **options: Any
+) -> alt.Axis:
+    """Month labels that never collide: ``Jan 26``, horizontal, one per month, or one every
+    2, 3, 6 or 12 months when ``months`` of them would not fit in ``width`` pixels (a label takes
+    about ``MONTH_LABEL_PX``); any label that still overlaps is dropped."""
+    settings: dict[str, Any] = {
+        "format": "%b %y",
+        "labelAngle": 0,
+        "labelOverlap": "greedy",
+        "labelSeparation": 6,
+        "labelFlush": False,
+    }
+    if temporal and months is not None:
+        settings["tickCount"] = {"interval": "month", "step": month_step(months, width)}
+    return alt.Axis(**(settings | options))
+
+
+MONTH_LABEL_PX = 48
+
+
+def month_step(months: int, width: int = WIDTH) -> int:
+    """Months between two labels so that ``months`` months fit in ``width`` pixels: 1, 2, 3, 6
+    or 12 (``30 months in 640 px -> 3``)."""
+    room = max(1, width // MONTH_LABEL_PX)
+    return next((step for step in (1, 2, 3, 6) if months / step <= room), 12)
+
+
+def figure(
+    chart: alt.TopLevelMixin | None, brand: Brand | None = None, *, empty: str | None = ""
+) -> Svg | Note | None:
+    """The themed chart as SVG, or ``empty`` as a sentence when there is no chart or the chart
+    has nothing to draw (no rows in any of its data): a report never shows an empty chart.
+    ``empty=None``: nothing at all (the text around it already says why)."""
+    if chart is None or not _has_rows(chart):
+        if empty is None:
+            return None
+        return Note(empty or "Nothing to chart at this date.")
+    return svg(theme(chart, brand))
+
+
+@dataclass(frozen=True)
+class Note:
+    """A sentence standing in for a chart with nothing to draw (``text/markdown``, escaped)."""
+
+    text: str
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from drawdown.reports.inert import markdown_text
+
+        return {"text/markdown": f"*{markdown_text(self.text)}*"}
+
+
+def _has_rows(chart: alt.TopLevelMixin) -> bool:
+    """Whether any data frame of ``chart`` (itself or a layer) has a row to draw."""
+    frames = [getattr(chart, "data", None)]
+    for part in [*getattr(chart, "layer", []), getattr(chart, "spec", None)]:
+        if part is not None:
+            frames.append(getattr(part, "data", None))
+            frames += [getattr(layer, "data", None) for layer in getattr(part, "layer", [])]
+    counted = [frame.height for frame in frames if isinstance(frame, pl.DataFrame)]
+    return bool(counted) and max(counted) > 0
+
+
+def _months(dates: pl.Series) -> int:
+    """Calendar months spanned by ``dates`` (1 when empty)."""
+    if dates.len() == 0 or dates.null_count() == dates.len():
+        return 1
+    first, last = dates.min(), dates.max()
+    return (last.year - first.year) * 12 + last.month - first.month + 1  # type: ignore[union-attr]
+
+
+def _vega_text(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
 
 
 def band_scale() -> alt.Scale:
@@ -117,7 +216,7 @@ def band_mix_chart(mix: pl.DataFrame, *, title: str = "Band mix per segment") ->
             x=alt.X(
                 "share:Q",
                 title="Share of accounts",
-                axis=alt.Axis(format="%"),
+                axis=percent_axis(),
                 scale=alt.Scale(domain=[0, 1]),
             ),
             color=alt.Color("band_label:N", title="Band", scale=band_scale()),
@@ -128,27 +227,41 @@ def band_mix_chart(mix: pl.DataFrame, *, title: str = "Band mix per segment") ->
     )
 
 
+BURNUP_SERIES = {
+    "consumed": "Consumed",
+    "linear pace": "Straight-line pace",
+    "projection": "At the current pace",
+}
+
+
 def burnup_chart(
-    burnup: pl.DataFrame, *, commit: float, band: str, currency: str = "USD"
+    burnup: pl.DataFrame,
+    *,
+    commit: float,
+    band: str,
+    currency: str = "USD",
+    cone: pl.DataFrame | None = None,
 ) -> alt.LayerChart:
-    """Consumption against commit: the running total, the linear pace, the projection to term
-    end (dashed, in the band's colour) and the commit line (from ``report_data.burnup``)."""
-    colors = alt.Scale(
-        domain=["consumed", "linear pace", "projection"],
-        range=["#1f4e79", "#999999", BAND_COLORS.get(band, "#555555")],
+    """Consumption against commit: the running total, the straight-line pace, the projection to
+    term end (dashed, in the band's colour) and the commit line (from ``report_data.burnup``);
+    with ``cone`` (``report_data.forecast_cone``, rows only when the forecast exists) the
+    forecast range as a shaded band."""
+    names = list(BURNUP_SERIES.values())
+    data = burnup.with_columns(
+        pl.col("series").replace_strict(BURNUP_SERIES, default=pl.col("series"))
     )
+    colors = alt.Scale(domain=names, range=["#1f4e79", "#999999", BAND_COLORS.get(band, "#555555")])
+    x = alt.X("date:T", title=None, axis=month_axis(months=_months(burnup["date"])))
     lines = (
-        alt.Chart(burnup)
+        alt.Chart(data)
         .mark_line(strokeWidth=2)
         .encode(
-            x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y")),
-            y=alt.Y("amount:Q", title=f"Consumed ({currency})", axis=alt.Axis(format="~s")),
-            color=alt.Color("series:N", title=None, scale=colors),
+            x=x,
+            y=alt.Y("amount:Q", title=f"Consumed ({currency})", axis=money_axis(currency)),
+            color=alt.Color("series:N", title=None, scale=colors, sort=names),
             strokeDash=alt.StrokeDash(
                 "series:N",
-                scale=alt.Scale(
-                    domain=["consumed", "linear pace", "projection"], range=[[1, 0], [4, 4], [6, 3]]
-                ),
+                scale=alt.Scale(domain=names, range=[[1, 0], [4, 4], [6, 3]]),
                 legend=None,
             ),
         )
@@ -163,23 +276,56 @@ def burnup_chart(
     label = commit_rule.mark_text(align="left", dx=4, dy=-7, color="#333", fontSize=11).encode(
         text="label:N", x=alt.value(0)
     )
-    return alt.layer(lines, commit_rule, label, title="Usage against commit").properties(
-        width=WIDTH, height=260
+    layers: list[alt.Chart] = []
+    if cone is not None and cone.height:
+        layers.append(
+            alt.Chart(cone)
+            .mark_area(color=SERIES_COLORS[2], opacity=0.25)
+            .encode(x=x, y="low:Q", y2="high:Q")
+        )
+    title = "Consumed so far and where the term ends" + (
+        " (shaded: the forecast range)" if layers else ""
+    )
+    return alt.layer(*layers, lines, commit_rule, label, title=title).properties(
+        width=WIDTH, height=240
+    )
+
+
+def account_daily_chart(daily: pl.DataFrame, *, currency: str = "USD") -> alt.Chart:
+    """One account's daily spend (``report_data.daily_lines`` of that account, zeros filled):
+    the line spend predictability is read from."""
+    return (
+        alt.Chart(daily, title="Daily spend, last 90 days")
+        .mark_line(strokeWidth=1.4, color="#1f4e79")
+        .encode(
+            x=alt.X(
+                "usage_date:T",
+                title=None,
+                axis=month_axis(months=_months(daily["usage_date"]), format="%d %b"),
+            ),
+            y=alt.Y("amount:Q", title=f"Spend a day ({currency})", axis=money_axis(currency)),
+            tooltip=["usage_date", alt.Tooltip("amount:Q", format=",.0f")],
+        )
+        .properties(width=WIDTH, height=150)
     )
 
 
 def meter_months_chart(meters: pl.DataFrame) -> alt.FacetChart:
     """Monthly usage per meter against its limit; over months coloured by their mark (spike,
     emerging, sustained, over) and labelled. Expects a ``mark`` column (``report_data.meter_marks``)."""
-    base = alt.Chart(meters).encode(
-        x=alt.X("yearmonth(month):O", title=None, axis=alt.Axis(format="%b %y", labelAngle=0))
+    data = meters.with_columns(glossary.value_words("mark").alias("mark_label"))
+    base = alt.Chart(data).encode(
+        x=alt.X("yearmonth(month):O", title=None, axis=month_axis(temporal=False))
     )
     bars = base.mark_bar().encode(
-        y=alt.Y("usage:Q", title="Units", axis=alt.Axis(format="~s")),
+        y=alt.Y("usage:Q", title="Units", axis=alt.Axis(format=",.3~s", labelOverlap=True)),
         color=alt.Color(
-            "mark:N",
-            title="Month",
-            scale=alt.Scale(domain=list(PATTERN_COLORS), range=list(PATTERN_COLORS.values())),
+            "mark_label:N",
+            title=None,
+            scale=alt.Scale(
+                domain=[glossary.value("mark", mark) for mark in PATTERN_COLORS],
+                range=list(PATTERN_COLORS.values()),
+            ),
         ),
         tooltip=["meter", "month", "usage", "limit", alt.Tooltip("pct_over:Q", format="+.0%")],
     )
@@ -187,11 +333,11 @@ def meter_months_chart(meters: pl.DataFrame) -> alt.FacetChart:
     labels = (
         base.transform_filter("datum.mark != 'within'")
         .mark_text(dy=-6, fontSize=10, color="#333")
-        .encode(y="usage:Q", text="mark:N")
+        .encode(y="usage:Q", text="mark_label:N")
     )
     return (
-        alt.layer(bars, limit, labels, data=meters)
-        .properties(width=WIDTH - 80, height=140)
+        alt.layer(bars, limit, labels, data=data)
+        .properties(width=WIDTH - 80, height=100)
         .facet(
             row=alt.Row(
                 "meter:N",
@@ -200,7 +346,7 @@ def meter_months_chart(meters: pl.DataFrame) -> alt.FacetChart:
             )
         )
         .resolve_scale(y="independent")
-        .properties(title="Meters against their limits (black tick = monthly limit)")
+        .properties(title="Monthly usage per meter (black tick: the monthly limit)")
     )
 
 
@@ -212,8 +358,8 @@ def daily_usage_chart(
         alt.Chart(lines)
         .mark_line(strokeWidth=1.2)
         .encode(
-            x=alt.X("usage_date:T", title=None, axis=alt.Axis(format="%b %d", tickCount=4)),
-            y=alt.Y("amount:Q", title=f"Daily spend ({currency})", axis=alt.Axis(format="~s")),
+            x=alt.X("usage_date:T", title=None, axis=month_axis(format="%b %d", tickCount=4)),
+            y=alt.Y("amount:Q", title=f"Daily spend ({currency})", axis=money_axis(currency)),
         )
         .properties(width=(WIDTH - 60) // columns, height=90)
         .facet(facet=alt.Facet("account_name:N", title=None, sort=None), columns=columns)
@@ -230,8 +376,8 @@ def ttfbe_chart(trend: pl.DataFrame, *, target_days: int) -> alt.LayerChart:
         .encode(
             x=alt.X(
                 "yearmonth(cohort_month):T",
-                title="Cohort (month of contract start)",
-                axis=alt.Axis(format="%b %Y"),
+                title=glossary.label("cohort_month"),
+                axis=month_axis(months=_months(trend["cohort_month"])),
             ),
             y=alt.Y("median_ttfbe_days:Q", title="Median days to first billable event"),
             tooltip=["cohort_month", "median_ttfbe_days", "live_accounts"],
@@ -259,7 +405,7 @@ def retention_chart(segments: pl.DataFrame) -> alt.LayerChart:
         .encode(
             y=alt.Y("segment:N", title=None),
             yOffset="measure:N",
-            x=alt.X("value:Q", title=None, axis=alt.Axis(format="%")),
+            x=alt.X("value:Q", title=None, axis=percent_axis()),
             color=alt.Color("measure:N", title=None),
             tooltip=["segment", "measure", alt.Tooltip("value:Q", format=".0%")],
         )
@@ -294,7 +440,7 @@ def funnel_chart(funnel: pl.DataFrame) -> alt.Chart:
             y=alt.Y(
                 "share:Q",
                 title="Share of accounts",
-                axis=alt.Axis(format="%"),
+                axis=percent_axis(),
                 scale=alt.Scale(domain=[0, 1]),
             ),
             color=alt.Color("segment:N", title="Segment"),
@@ -305,16 +451,28 @@ def funnel_chart(funnel: pl.DataFrame) -> alt.Chart:
 
 
 def monthly_spend_chart(months: pl.DataFrame, *, currency: str = "USD") -> alt.Chart:
-    """Monthly spend bars (spend predictability at a glance)."""
+    """Monthly spend bars; with a ``period`` column (``report_data.spend_by_month``) the month
+    so far is drawn lighter, so it is never read as a complete month."""
+    color: Any = alt.value("#1f4e79")
+    if "period" in months.columns:
+        color = alt.Color(
+            "period:N",
+            title=None,
+            scale=alt.Scale(domain=["complete", "so far"], range=["#1f4e79", "#a9c4de"]),
+            legend=alt.Legend(
+                labelExpr="datum.label == 'so far' ? 'Month so far' : 'Complete month'"
+            ),
+        )
     return (
         alt.Chart(months, title="Spend by month")
         .mark_bar()
         .encode(
-            x=alt.X("yearmonth(month):O", title=None, axis=alt.Axis(format="%b %y", labelAngle=0)),
-            y=alt.Y("amount:Q", title=f"Spend ({currency})", axis=alt.Axis(format="~s")),
+            x=alt.X("yearmonth(month):O", title=None, axis=month_axis(temporal=False)),
+            y=alt.Y("amount:Q", title=f"Spend ({currency})", axis=money_axis(currency)),
+            color=color,
             tooltip=["month", alt.Tooltip("amount:Q", format=",.0f")],
         )
-        .properties(width=WIDTH, height=180)
+        .properties(width=WIDTH, height=150)
     )
 
 
@@ -325,11 +483,14 @@ def cost_per_outcome_chart(months: pl.DataFrame, *, currency: str = "USD") -> al
         alt.Chart(data, title="Cost per outcome by month")
         .mark_line(point=True)
         .encode(
-            x=alt.X("yearmonth(month):T", title=None, axis=alt.Axis(format="%b %y")),
+            x=alt.X(
+                "yearmonth(month):T", title=None, axis=month_axis(months=_months(data["month"]))
+            ),
             y=alt.Y(
                 "cost_per_outcome:Q",
                 title=f"Cost per outcome ({currency})",
                 scale=alt.Scale(zero=False),
+                axis=money_axis(currency),
             ),
             tooltip=["month", alt.Tooltip("cost_per_outcome:Q", format=",.2f")],
         )
@@ -338,4 +499,4 @@ def cost_per_outcome_chart(months: pl.DataFrame, *, currency: str = "USD") -> al
 
 
 def _money(value: float, currency: str) -> str:
-    return f"{value:,.0f} {currency}"
+    return f"${value:,.0f}" if currency == "USD" else f"{value:,.0f} {currency}"

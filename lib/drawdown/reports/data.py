@@ -12,7 +12,7 @@ function of collected frames: the notebooks call one function per cell. Recommen
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import polars as pl
 
 from drawdown.artifacts import OPTIONAL_ARTIFACTS, RUN_ARTIFACTS, SCHEMAS
 from drawdown.metrics import periods
+from drawdown.reports import glossary
 from drawdown.reports.inert import plain_frame, plain_text
 
 LIST_ROWS = 15
@@ -29,24 +30,19 @@ The full lists stay in the run folder (``ACCOUNTS_FILE``, ``CASES_FILE``, ``CRM_
 WORKBOOK = "exports/accounts.xlsx"
 """The spreadsheet with every account, case, change and forecast: where a report sends a reader
 for a full list (never to a Parquet file)."""
-ACCOUNTS_FILE = CASES_FILE = CHANGES_FILE = WORKBOOK
+ACCOUNTS_FILE = f"{WORKBOOK} (sheet Accounts)"
+CASES_FILE = f"{WORKBOOK} (sheet Cases)"
+CHANGES_FILE = f"{WORKBOOK} (sheet Changes)"
 CRM_FILE = "exports/overconsumption_cases.csv"
 
 PREVIOUS_MONTH = ("account_health", "segment_summary", "overage_cases")
+FORECASTS = ("consumption_forecast", "limit_crossing", "forecast_backtest")
+"""Forecast artifacts (docs/metrics.md): read when the run wrote them; a report shows its
+forecast layer only then."""
 
-ACTION_LABELS = {
-    "rescue": "Rescue",
-    "activate": "Activate",
-    "verify_usage": "Verify the usage",
-    "open_conversation": "Open the conversation",
-    "expansion": "Expansion",
-    "cost_review": "Cost review",
-    "unblock": "Unblock",
-    "second_workflow": "Second workflow",
-    "keep_steady": "Keep steady",
-}
+ACTION_LABELS = glossary.VALUES["next_action"]
 """The next actions of ``account_actions`` in the words a report uses, in ladder order."""
-ROLE_LABELS = {"csm": "CSM", "ae": "AE", "technical_counterpart": "technical counterpart"}
+ROLE_LABELS = glossary.VALUES["owner_role"]
 CHANGE_LABELS = {
     "new_case": "new cases",
     "escalated": "escalated",
@@ -107,8 +103,8 @@ def load_run(
     folder = run_dir / "artifacts"
     tables = {
         name: _read_artifact(folder / f"{name}.parquet", account_id)
-        for name in SCHEMAS
-        if name not in (*OPTIONAL_ARTIFACTS, *RUN_ARTIFACTS)
+        for name in dict.fromkeys([*SCHEMAS, *FORECASTS])
+        if (name in SCHEMAS and name not in (*OPTIONAL_ARTIFACTS, *RUN_ARTIFACTS))
         or (folder / f"{name}.parquet").exists()
     }
     quality_file = folder / "data_quality.json"
@@ -436,7 +432,6 @@ class AccountData:
     meters: pl.DataFrame
     months: pl.DataFrame
     as_of: date
-    scenarios: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def account_data(run: RunData, account_id: str) -> AccountData:
@@ -455,7 +450,6 @@ def account_data(run: RunData, account_id: str) -> AccountData:
         meters=run["meter_months"].filter(mine).sort(["meter", "month"]),
         months=run["account_months"].filter(mine).sort("month"),
         as_of=run.as_of,
-        scenarios=run["renewal_scenarios"].filter(mine),
     )
 
 
@@ -598,57 +592,121 @@ def spend_variation(months: pl.DataFrame, as_of: date) -> float | None:
     return float(amounts.std() / amounts.mean())
 
 
-SCENARIO_LABELS = {
-    "pay_overage": "Pay overage at the overage price",
-    "expand_commit": "Expand the commit to the forecast",
-    "right_size": "Right-size the commit to the forecast",
-}
-"""The renewal scenarios of ``renewal_scenarios`` in the words a report uses."""
+def renewal_options(scenarios: pl.DataFrame | None, account_id: str) -> pl.DataFrame:
+    """The account's renewal scenarios (``renewal_scenarios``: the next term priced at the
+    forecast median, docs/forecasts.md#renewal-scenarios), cheapest first, with the option in
+    words. None for a not-live or pay-as-you-go account (empty frame).
 
-
-def renewal_scenarios(account: AccountData) -> pl.DataFrame:
-    """The account's rows of the renewal_scenarios artifact (docs/forecasts.md#renewal-scenarios),
-    as the account review shows them: scenario (its label, the cheapest marked), commit, cost
-    over the next term at the forecast median, change (cost against today's commit). Empty for
-    an account offered none (pay-as-you-go, not live)."""
-    today = account.health["commit_amount"] or 0.0
-    return account.scenarios.select(
-        pl.format(
-            "{}{}",
-            pl.col("scenario").replace_strict(SCENARIO_LABELS),
-            pl.when(pl.col("is_cheapest")).then(pl.lit(" (cheapest)")).otherwise(pl.lit("")),
-        ).alias("scenario"),
-        pl.col("commit_amount").alias("commit"),
-        "cost",
-        (pl.col("cost") - today).alias("change"),
-    )
-
-
-def renewal_sentence(account: AccountData, currency: str = "USD") -> str:
-    """One sentence: the renewal date, the forecast over the next term, the cheapest scenario
-    and its saving against the dearest other one (or why there is no scenario)."""
-    from drawdown.reports.narrative import money
-
-    rows = account.scenarios
-    if rows.height == 0:
-        return "No renewal scenario: the account has no commit or is not live yet."
-    cheapest = rows.filter(pl.col("is_cheapest")).row(0, named=True)
-    renews = f"Renews on {cheapest['renewal_date']:%-d %b %Y}"
-    forecast = (
-        f"at the forecast median of {money(cheapest['forecast_consumption'], currency)} over the "
-        f"next {cheapest['next_term_days']} days"
-    )
-    label = SCENARIO_LABELS[cheapest["scenario"]].lower()
-    others = rows.filter(~pl.col("is_cheapest"))
-    if others.height == 0:
-        return f"{renews}; {forecast}, the one scenario is to {label}."
-    dearest = others.sort("cost_over_cheapest", descending=True).row(0, named=True)
-    if dearest["cost_over_cheapest"] <= 0:
-        return f"{renews}; {forecast}, every scenario costs the same."
+    Columns: option, commit, cost, over_cheapest (what it costs more than the cheapest),
+    is_cheapest, renewal_date."""
+    columns = {
+        "option": pl.String,
+        "commit": pl.Float64,
+        "cost": pl.Float64,
+        "over_cheapest": pl.Float64,
+        "is_cheapest": pl.Boolean,
+        "renewal_date": pl.Date,
+    }
+    if scenarios is None:
+        return pl.DataFrame(schema=columns)
     return (
-        f"{renews}; {forecast}, the cheapest is to {label}: "
-        f"{money(dearest['cost_over_cheapest'], currency)} less than to "
-        f"{SCENARIO_LABELS[dearest['scenario']].lower()}."
+        scenarios.filter(pl.col("account_id") == account_id)
+        .sort(["cost", "scenario"])
+        .select(
+            glossary.value_words("scenario").alias("option"),
+            pl.col("commit_amount").alias("commit"),
+            "cost",
+            pl.col("cost_over_cheapest").alias("over_cheapest"),
+            "is_cheapest",
+            "renewal_date",
+        )
+        .cast(columns)
+    )
+
+
+def forecast_cone(account: AccountData, forecast: pl.DataFrame | None) -> pl.DataFrame:
+    """The forecast range drawn on the burn-up: consumed to date plus p10 and p90 of each
+    forecast horizon (``consumption_forecast``), from as_of (no spread) onwards.
+
+    Columns: date, low, high. Empty without a forecast for the account or without a commit."""
+    columns = {"date": pl.Date, "low": pl.Float64, "high": pl.Float64}
+    health = account.health
+    if forecast is None or not health["commit_amount"]:
+        return pl.DataFrame(schema=columns)
+    mine = forecast.filter(pl.col("account_id") == account.account_id).sort("horizon_days")
+    if mine.height == 0:
+        return pl.DataFrame(schema=columns)
+    consumed = health["consumed_to_date"] or 0.0
+    start = pl.DataFrame({"date": [account.as_of], "low": [consumed], "high": [consumed]})
+    ahead = mine.select(
+        (pl.lit(account.as_of) + pl.duration(days=pl.col("horizon_days"))).alias("date"),
+        (consumed + pl.col("p10")).alias("low"),
+        (consumed + pl.col("p90")).alias("high"),
+    )
+    return pl.concat([start.cast(columns), ahead.cast(columns)])
+
+
+def spend_by_month(account: AccountData, months: int = 12) -> pl.DataFrame:
+    """The account's spend in each of the last ``months`` calendar months with spend, as_of's
+    month included as month-to-date (``period`` ``so far``, never compared); months before the
+    first spend are left out. Columns: month, amount, period (``complete`` or ``so far``)."""
+    this_month = account.as_of.replace(day=1)
+    first = periods.shift_months(this_month, -(months - 1))
+    first_spend = account.months.filter(pl.col("amount") > 0)["month"].min()
+    shown = account.months.filter(
+        pl.col("month") >= first,
+        pl.col("month") >= first_spend if first_spend is not None else pl.lit(False),
+    )
+    return shown.select(
+        "month",
+        "amount",
+        pl.when(pl.col("month") == this_month)
+        .then(pl.lit("so far"))
+        .otherwise(pl.lit("complete"))
+        .alias("period"),
+    ).sort("month")
+
+
+def has_usage(meters: pl.DataFrame) -> bool:
+    """Whether any meter month of ``meters`` has usage (a chart of zeros is an empty chart)."""
+    return meters.height > 0 and bool(meters["usage"].fill_null(0).sum() > 0)
+
+
+def account_budget(run: RunData, account_id: str) -> dict[str, Any] | None:
+    """The account's row of ``account_budgets`` (budget, alert threshold, use this month), or
+    None when it has no budget in force."""
+    budgets = run.get("account_budgets")
+    if budgets is None:
+        return None
+    mine = budgets.filter(pl.col("account_id") == account_id)
+    return mine.row(0, named=True) if mine.height else None
+
+
+def quarter_with_unit_cost(quarter: pl.DataFrame) -> pl.DataFrame:
+    """``quarter_comparison``'s frame with a ``Cost per outcome`` row (consumption / outcomes
+    of each quarter; null without outcomes), after Outcomes."""
+    by = {row["measure"]: row for row in quarter.iter_rows(named=True)}
+    consumption, outcomes = by["Consumption"], by["Outcomes"]
+
+    def per(column: str) -> float | None:
+        spent, count = consumption[column], outcomes[column]
+        return spent / count if spent is not None and count else None
+
+    unit = pl.DataFrame(
+        {
+            "measure": ["Cost per outcome"],
+            "previous": [per("previous")],
+            "current": [per("current")],
+        },
+        schema={"measure": pl.String, "previous": pl.Float64, "current": pl.Float64},
+    ).with_columns(
+        pl.when(pl.col("previous") != 0)
+        .then(pl.col("current") / pl.col("previous") - 1)
+        .alias("change")
+    )
+    order = ["Consumption", "Outcomes", "Cost per outcome", "Workflows live"]
+    return pl.concat([quarter, unit]).sort(
+        pl.col("measure").replace_strict({name: i for i, name in enumerate(order)}, default=9)
     )
 
 

@@ -12,9 +12,28 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import xlsxwriter
 
+from drawdown.reports import glossary
 from drawdown.reports.data import change_counts, counts_text, previous_as_of, with_actions
 from drawdown.reports.inert import chat_text, spreadsheet_cells
+
+WORKBOOK = "accounts.xlsx"
+"""The accounts workbook in ``exports/``: the full tables a reader opens in a spreadsheet."""
+SHEETS = ("Accounts", "Cases", "Changes", "Segments", "Forecasts")
+"""Its sheets, in order; ``Changes`` and ``Forecasts`` only when the run has them."""
+CODED = (
+    "band",
+    "burn",
+    "adoption_stage",
+    "pattern",
+    "triage",
+    "status",
+    "next_action",
+    "owner_role",
+    "change",
+)
+"""Columns whose coded values the workbook writes in words (``glossary.VALUES``)."""
 
 EXPORTED_TRIAGE = ("conversation", "unassigned")
 CLOSED_STATUS = "scope_reduction"
@@ -148,3 +167,166 @@ def write_exports(
     digest_path = folder / "alert_digest.md"
     digest_path.write_text(alert_digest(cases, actions, changes, as_of, currency), encoding="utf-8")
     return [csv_path, digest_path]
+
+
+def accounts_sheet(
+    health: pl.DataFrame,
+    actions: pl.DataFrame,
+    budgets: pl.DataFrame | None = None,
+    forecast: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Every account of account_health with every metric, its next action (owner, role, reason,
+    days to renewal, consumption of the last two complete quarters), its budget status and,
+    when the run has forecasts, the median forecast of its longest horizon; most valuable first."""
+    joined = health.join(actions, on="account_id", how="left", maintain_order="left")
+    if budgets is not None:
+        joined = joined.join(
+            budgets.select("account_id", "monthly_budget", "alert_threshold_pct", "budget_used"),
+            on="account_id",
+            how="left",
+            maintain_order="left",
+        )
+    if forecast is not None and forecast.height:
+        longest = (
+            forecast.sort("horizon_days")
+            .group_by("account_id")
+            .last()
+            .select("account_id", "horizon_days", "p10", "p50", "p90")
+        )
+        joined = joined.join(longest, on="account_id", how="left", maintain_order="left")
+    return joined.sort(["account_value", "account_id"], descending=[True, False], nulls_last=True)
+
+
+def cases_sheet(cases: pl.DataFrame, actions: pl.DataFrame) -> pl.DataFrame:
+    """Every overconsumption case in rank order with the account's next action."""
+    return cases.sort("rank").join(
+        actions.select("account_id", "next_action", "owner", "owner_role"),
+        on="account_id",
+        how="left",
+        maintain_order="left",
+    )
+
+
+def changes_sheet(changes: pl.DataFrame, health: pl.DataFrame) -> pl.DataFrame:
+    """Every change since the previous run with the account's name, segment and CSM (an
+    account that left the book keeps only its id)."""
+    names = health.select("account_id", "account_name", "segment", "csm_owner")
+    return changes.join(names, on="account_id", how="left", maintain_order="left").select(
+        "account_id",
+        "account_name",
+        "segment",
+        "csm_owner",
+        "change",
+        "from",
+        "to",
+        "previous_as_of",
+    )
+
+
+def forecasts_sheet(forecast: pl.DataFrame, health: pl.DataFrame) -> pl.DataFrame:
+    """The consumption forecasts with the account's name, by account and horizon."""
+    names = health.select("account_id", "account_name")
+    return forecast.join(names, on="account_id", how="left").sort("account_id", "horizon_days")
+
+
+def in_words(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` as a reader sees it: coded values in words (``CODED``), ``from`` / ``to`` of a
+    change in words, lists joined (``early_warnings``, ``missing_owners``), text inert
+    (``inert.spreadsheet_cells``), and the headers of ``glossary.label``."""
+    words = [glossary.value_words(column) for column in CODED if column in frame.columns]
+    for column in ("from", "to"):
+        if column in frame.columns:
+            words.append(_change_value_words(column))
+    lists = [
+        glossary.list_words(column)
+        for column, dtype in frame.schema.items()
+        if isinstance(dtype, pl.List)
+    ]
+    shown = spreadsheet_cells(frame.with_columns(*words, *lists))
+    return shown.rename({column: glossary.label(column) for column in shown.columns})
+
+
+def write_workbook(sheets: dict[str, pl.DataFrame], path: Path, currency: str) -> Path:
+    """Write ``sheets`` (name -> frame with artifact column names) to one .xlsx: headers in
+    words, money in the currency, shares as percent, dates as dates, the header row frozen, and
+    every text cell a string (XlsxWriter never turns one into a formula or a link)."""
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    with xlsxwriter.Workbook(path, options) as workbook:
+        for name, frame in sheets.items():
+            formats = {
+                glossary.label(column): _FORMATS[kind]
+                if kind != "money"
+                else _money_format(currency)
+                for column in frame.columns
+                if (kind := glossary.kind(column)) in _FORMATS or kind == "money"
+            }
+            in_words(frame).write_excel(
+                workbook,
+                worksheet=name,
+                column_formats=formats,  # type: ignore[arg-type]
+                dtype_formats={pl.Date: "dd mmm yyyy"},
+                header_format={"bold": True, "text_wrap": True, "valign": "top"},
+                freeze_panes="A2",
+                column_widths={
+                    glossary.label(column): _width(column, frame.schema[column])
+                    for column in frame.columns
+                },
+                table_style="Table Style Light 1",
+                hide_gridlines=True,
+            )
+    return path
+
+
+def workbook_sheets(
+    health: pl.DataFrame,
+    actions: pl.DataFrame,
+    cases: pl.DataFrame,
+    segments: pl.DataFrame,
+    changes: pl.DataFrame | None = None,
+    budgets: pl.DataFrame | None = None,
+    forecast: pl.DataFrame | None = None,
+) -> dict[str, pl.DataFrame]:
+    """The workbook's sheets (``SHEETS``) from the artifacts: accounts, cases, segments, and the
+    changes and forecasts when the run has them."""
+    sheets = {
+        "Accounts": accounts_sheet(health, actions, budgets, forecast),
+        "Cases": cases_sheet(cases, actions),
+    }
+    if changes is not None:
+        sheets["Changes"] = changes_sheet(changes, health)
+    sheets["Segments"] = segments
+    if forecast is not None:
+        sheets["Forecasts"] = forecasts_sheet(forecast, health)
+    return sheets
+
+
+_FORMATS = {"percent": "0%", "count": "#,##0", "days": "#,##0", "ratio": "0.00"}
+_WIDE = ("account_name", "reason", "early_warnings", "missing_owners", "measured_as", "item")
+
+
+def _width(column: str, dtype: pl.DataType) -> int:
+    """Column width in pixels: wide for names and sentences, else room for a wrapped header
+    (autofit would read every cell: seconds on a large book)."""
+    if column in _WIDE:
+        return 260
+    return 110 if dtype == pl.String or isinstance(dtype, pl.List) else 96
+
+
+def _money_format(currency: str) -> str:
+    return '"$"#,##0' if currency == "USD" else f'#,##0 "{_safe_code(currency)}"'
+
+
+def _safe_code(currency: str) -> str:
+    return "".join(ch for ch in currency if ch.isalnum())
+
+
+def _change_value_words(column: str) -> pl.Expr:
+    """``from`` / ``to`` of a change hold a band, burn, pattern or triage code (or a date):
+    each in words."""
+    mapping = {
+        code: words
+        for kind in ("band", "burn", "pattern", "triage")
+        for code, words in glossary.VALUES[kind].items()
+    }
+    source = pl.col(column)
+    return source.replace_strict(mapping, default=source, return_dtype=pl.String).alias(column)

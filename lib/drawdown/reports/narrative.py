@@ -20,11 +20,10 @@ import polars as pl
 from drawdown.errors import ParamsError
 from drawdown.metrics import periods
 from drawdown.params import Brand, Guidelines, quote
+from drawdown.reports import glossary
 from drawdown.reports.data import (
-    ACTION_LABELS,
     CASES_FILE,
     LIST_ROWS,
-    ROLE_LABELS,
     AccountData,
     Churn,
     Item,
@@ -231,71 +230,400 @@ def smoothness(lines: pl.DataFrame, health: pl.DataFrame, smooth_cv_max: float) 
     )
 
 
-def next_action(account: AccountData) -> Md:
-    """The account's next action (``account_actions``): the action, its owner and the reason,
-    and the days to renewal."""
-    action = account.action
-    role = ROLE_LABELS.get(action["owner_role"], action["owner_role"])
-    owner = f"{escape(action['owner'])}, {role}" if action["owner"] else f"no {role} named"
-    renewal = action["days_to_renewal"]
-    return Md(
-        f"**Next action: {ACTION_LABELS[action['next_action']]}** ({owner}). "
-        f"{escape(action['reason'])}"
-        + (f" Renewal in {renewal} days." if renewal is not None else "")
+# --- the customer review ---
+
+
+def review_summary(
+    account: AccountData, quarter: pl.DataFrame, comparison: periods.Comparison, currency: str
+) -> Md:
+    """The customer review's opening: outcomes and their unit cost in the last complete quarter
+    (``report_data.quarter_with_unit_cost``), against the quarter before only on a non-zero
+    base; where the commit stands; and the renewal date. Quarters are named."""
+    health = account.health
+    by = {row["measure"]: row for row in quarter.iter_rows(named=True)}
+    name = escape(health["account_name"])
+    outcomes, unit = by["Outcomes"], by["Cost per outcome"]
+    current, previous = comparison.current.label, comparison.previous.label
+    sentences = []
+    if outcomes["current"]:
+        sentence = f"In {current}, {name} recorded {outcomes['current']:,.0f} outcomes"
+        if unit["current"] is not None:
+            sentence += f" at {unit_money(unit['current'], currency)} each"
+        if unit["change"] is not None:
+            sentence += f" ({pct(unit['change'], signed=True)} per outcome on {previous})"
+        sentences.append(sentence + ".")
+    elif health["first_billable_date"] is not None:
+        spent = by["Consumption"]["current"]
+        sentences.append(f"In {current}, {name} consumed {money(spent, currency)}.")
+    sentences.append(commit_sentence(account, currency))
+    if health["commit_amount"]:
+        sentences.append(f"The contract renews on {health['term_end']:%d %B %Y}.")
+    return Md(" ".join(sentences))
+
+
+def usage_heading(account: AccountData) -> Md:
+    """The usage section's heading: against the commit, or plain usage for pay-as-you-go."""
+    return section("Usage against commit" if account.health["commit_amount"] else "Usage")
+
+
+def commit_sentence(account: AccountData, currency: str = "USD") -> str:
+    """Usage against commit in one sentence a customer reads (no codes): used, term gone,
+    where the term ends at the current pace and the band in words."""
+    health = account.health
+    if not health["commit_amount"]:
+        return (
+            f"On pay-as-you-go terms, {money(health['account_value'], currency)} was spent over "
+            f"the last year."
+        )
+    if health["band"] == "not_live":
+        return (
+            f"No billable usage yet: {money(health['commit_amount'], currency)} is committed "
+            f"from {health['term_start']:%d %b %Y} to {health['term_end']:%d %b %Y}."
+        )
+    band = glossary.value("band", health["band"]).lower()
+    return (
+        f"{pct(health['utilization'])} of the {money(health['commit_amount'], currency)} commit "
+        f"is used with {pct(health['elapsed_fraction'])} of the term gone; at the current pace "
+        f"the term ends at {pct(health['projected_utilization'])} of the commit ({band})."
     )
 
 
-def talking_points(
-    account: AccountData,
-    comparison: periods.Comparison,
-    quarter: pl.DataFrame,
-    guidelines: Guidelines,
-    currency: str = "USD",
-) -> Md:
-    """Three to five talking points for the CSM, ordered by ``guidelines.lead_with`` (outcomes or
-    usage first), avoiding what ``guidelines.avoid`` names, with the tone as a reminder. Quarters
-    are the complete ones of ``comparison`` (``report_data.quarter_comparison``), named."""
-    health, case = account.health, account.case
-    by_measure = {row["measure"]: row for row in quarter.iter_rows(named=True)}
-    current, previous = comparison.current.label, comparison.previous.label
-    outcomes = by_measure["Outcomes"]
-    points: dict[str, str] = {}
-    if outcomes["current"] is not None:
-        points["outcomes"] = f"Outcomes in {current}: {outcomes['current']:,.0f}" + (
-            f" ({pct(outcomes['change'], signed=True)} on {previous})."
-            if outcomes["change"] is not None
-            else "."
+def forecast_status(account: AccountData, cone: pl.DataFrame, currency: str = "USD") -> Md:
+    """The commit's outlook: the exhaustion forecast, and the forecast range at term end when
+    ``report_data.forecast_cone`` has one (shown only when the forecast artifact exists)."""
+    health = account.health
+    if not health["commit_amount"] or health["band"] == "not_live":
+        return Md("")
+    exhaustion = health["exhaustion_date"]
+    if exhaustion is None:
+        text = "No usage in the last 28 days: no date is forecast for the commit to run out."
+    elif exhaustion <= account.as_of:
+        text = (
+            f"The commit ran out on **{exhaustion:%d %b %Y}**; usage since then is billed as "
+            f"overage until the term ends on {health['term_end']:%d %b %Y}."
         )
-    consumption = by_measure["Consumption"]
-    if health["commit_amount"]:
-        points["usage"] = (
-            f"{pct(health['utilization'])} of the {money(health['commit_amount'], currency)} commit is used with "
-            f"{pct(health['elapsed_fraction'])} of the term gone; at the current pace the term ends at "
-            f"{pct(health['projected_utilization'])} (band: {escape(health['band'].replace('_', ' '))})."
+    elif health["exhausts_before_term_end"]:
+        text = (
+            f"At the current pace the commit runs out on **{exhaustion:%d %b %Y}**, before the "
+            f"term ends on {health['term_end']:%d %b %Y}; usage after that is billed as overage."
         )
     else:
-        points["usage"] = (
-            f"Pay-as-you-go: {money(consumption['current'], currency)} spent in {current}"
+        text = f"At the current pace the commit lasts past the term end ({health['term_end']:%d %b %Y})."
+    if cone.height > 1:
+        last = cone.row(-1, named=True)
+        text += (
+            f" Forecast range on {last['date']:%d %b %Y}: {money(last['low'], currency)} to "
+            f"{money(last['high'], currency)} consumed (eight times in ten inside)."
+        )
+    return Md(text)
+
+
+def meters_summary(meters: pl.DataFrame) -> Md:
+    """One line per meter over its limit in the months shown (``report_data.meter_marks``):
+    how many months over, the latest one and by how much, and its pattern in words."""
+    over = meters.filter(pl.col("mark") != "within")
+    if meters.height == 0:
+        return note("No meter of this account has a contractual limit.")
+    if not (meters["usage"].fill_null(0) > 0).any():
+        limits = meters.sort("month").group_by("meter", maintain_order=True).last()
+        named = "; ".join(
+            f"{escape(row['meter'])} {row['limit']:,.0f} a month"
+            for row in limits.iter_rows(named=True)
+        )
+        return Md(f"No metered usage yet. Limits: {named}.")
+    if over.height == 0:
+        return Md(
+            f"Every metered month of the last {meters['month'].n_unique()} is within its limit."
+        )
+    lines = []
+    for meter in over["meter"].unique(maintain_order=True).to_list():
+        mine = over.filter(pl.col("meter") == meter).sort("month")
+        last = mine.row(-1, named=True)
+        mark = glossary.value("mark", last["mark"]).lower()
+        lines.append(
+            f"- **{escape(meter)}**: over its limit in {mine.height} month"
+            f"{'s' if mine.height != 1 else ''}; latest {last['month']:%b %Y}, "
+            f"{pct(last['pct_over'], signed=True)} ({mark})."
+        )
+    return Md("\n".join(lines))
+
+
+def workflows_adoption(account: AccountData) -> Md:
+    """Workflows live now and at 90 and 180 days, and the adoption stage in words."""
+    health = account.health
+    stage = glossary.value("adoption_stage", health["adoption_stage"])
+    live = health["workflows_live"] or 0
+    if health["first_billable_date"] is None:
+        started = health["first_contract_start"]
+        days = (account.as_of - started).days if started else None
+        return Md(
+            "**No workflow live yet**"
             + (
-                f" ({pct(consumption['change'], signed=True)} on {previous})."
-                if consumption["change"] is not None
+                f": the contract started on {started:%d %b %Y}, {days} days ago."
+                if started
                 else "."
             )
         )
-    if case:
-        points["overage"] = (
-            f"Raise the overage before the bill does: {escape(case['meter'])} ran "
-            f"{pct(case['pct_over'], signed=True)} over its limit ({money(case['overage_amount'], currency)} past the line)."
-        )
-    points["adoption"] = (
-        f"{health['workflows_live']} workflow(s) live; stage "
-        f"{escape(health['adoption_stage'].replace('_', ' '))}."
+    history = [
+        f"{health[key]} at {days} days"
+        for key, days in (("workflows_at_90d", 90), ("workflows_at_180d", 180))
+        if health[key] is not None
+    ]
+    since = (
+        f"; first billable day {health['first_billable_date']:%d %b %Y}"
+        if health["first_billable_date"]
+        else "; no billable usage yet"
     )
+    return Md(
+        f"**{live} workflow{'s' if live != 1 else ''} live**"
+        + (f" ({', '.join(history)})" if history else "")
+        + f"{since}. Adoption stage: **{stage}**."
+    )
+
+
+def spend_predictability(account: AccountData, variation: float | None) -> Md:
+    """Predictability in words: the 28-day daily variation (cv_28d) and the month-to-month
+    variation of complete months (``report_data.spend_variation``)."""
+    if account.health["first_billable_date"] is None:
+        return note("No billable usage yet: spend predictability starts with the first workflow.")
+    cv = account.health["cv_28d"]
+    parts = []
+    if cv is not None:
+        smooth = "smooth" if account.health["is_smooth"] else "uneven"
+        parts.append(
+            f"Daily spend over the last 28 days is {smooth} (it varies by {pct(cv)} day to day)."
+        )
+    parts.append(predictability(variation).text)
+    return Md(" ".join(parts))
+
+
+def renewal_choice(account: AccountData, options: pl.DataFrame, currency: str = "USD") -> Md:
+    """The renewal options (``report_data.renewal_options``) in a sentence: the renewal date,
+    the cheapest option with its saving against each other one; a sentence instead for an
+    account that is not live or is on pay-as-you-go."""
+    health = account.health
+    if health["band"] == "not_live":
+        return note(
+            "No renewal option is priced before the first billable usage: the first workflow "
+            "comes first."
+        )
+    if not health["commit_amount"]:
+        return note("Pay-as-you-go: there is no commit to renew.")
+    if options.height == 0:
+        return note("No renewal option is priced for this account yet.")
+    cheapest = options.row(0, named=True)
+    when = f"The contract renews on {cheapest['renewal_date']:%d %B %Y}. "
+    name = escape(cheapest["option"].lower())
+    if options.height == 1:
+        return Md(
+            when + f"At the forecast usage the next term costs {money(cheapest['cost'], currency)} "
+            f"({name}); no other option is cheaper."
+        )
+    others = "; ".join(
+        f"{money(row['over_cheapest'], currency)} less than {escape(row['option'].lower())}"
+        for row in options.slice(1).iter_rows(named=True)
+    )
+    return Md(
+        when + f"Cheapest over the next term at the forecast usage: **{name}**, "
+        f"{money(cheapest['cost'], currency)} ({others})."
+    )
+
+
+def unit_money(value: float | None, currency: str = "USD") -> str:
+    """Money per unit: two decimals under 100 (``$0.30``), whole above; ``—`` for null."""
+    if value is None or abs(value) >= 100:
+        return money(value, currency)
+    amount = f"{abs(value):,.2f}"
+    sign = "-" if value < 0 else ""
+    return f"{sign}${amount}" if currency == "USD" else f"{sign}{amount} {currency}"
+
+
+# --- the internal prep sheet ---
+
+
+def prep_next_action(account: AccountData) -> Md:
+    """The next action, its owner and reason (``account_actions``), and the renewal in days and
+    as a date."""
+    action, health = account.action, account.health
+    role = glossary.value("owner_role", action["owner_role"])
+    owner = f"{escape(action['owner'])} ({role})" if action["owner"] else f"no {role} named"
+    renewal = action["days_to_renewal"]
+    renews = (
+        f"**Renewal in {renewal} days** ({health['term_end']:%d %b %Y})."
+        if renewal is not None and health["term_end"]
+        else "**No renewal date** (pay-as-you-go)."
+    )
+    return Md(
+        f"**Next action: {glossary.value('next_action', action['next_action'])}**, owner "
+        f"{owner}. {escape(action['reason'])}\n\n{renews}"
+    )
+
+
+def prep_facts(account: AccountData, budget: dict[str, Any] | None, currency: str = "USD") -> Md:
+    """The prep sheet's facts as a short list: band and burn, early warnings, the case and its
+    status, the technical counterpart, and budget and alert status (``budget``: the account's
+    row of ``account_budgets``, None without one)."""
+    health, case = account.health, account.case
+    warnings = [glossary.value("warning", w) for w in health["early_warnings"] or []]
+    action = account.action
+    last, prior = action["consumption_last_quarter"], action["consumption_prior_quarter"]
+    quarter = f"- **Last complete quarter:** {money(last, currency)} consumed" + (
+        f" ({pct(action['consumption_change'], signed=True)} on the quarter before)."
+        if action["consumption_change"] is not None
+        else f" ({money(prior, currency)} the quarter before)."
+    )
+    lines = [
+        quarter,
+        f"- **Band:** {glossary.value('band', health['band'])}"
+        + (f"; burn {glossary.value('burn', health['burn']).lower()}" if health["burn"] else "")
+        + f"; annual value {money(health['account_value'], currency)}.",
+        f"- **Early warnings:** {', '.join(warnings) if warnings else 'none'}.",
+        "- **Case:** " + (case_line(case, currency) if case else "no meter over its limit."),
+        "- **Technical counterpart:** "
+        + (
+            escape(health["technical_counterpart"])
+            if health["technical_counterpart"]
+            else "none named"
+        )
+        + ".",
+        f"- **Budget and alerts:** {budget_line(budget, currency)}",
+    ]
+    return Md("\n".join(lines))
+
+
+def case_line(case: dict[str, Any], currency: str = "USD") -> str:
+    """The overconsumption case in one line: meter, pattern, how far over, value past the line,
+    triage and status in words."""
+    status = (
+        glossary.value("status", case["status"]) if case["status"] else "no conversation recorded"
+    )
+    return (
+        f"{escape(case['meter'])} {pct(case['pct_over'], signed=True)} over its limit "
+        f"({glossary.value('pattern', case['pattern']).lower()}), "
+        f"{money(case['overage_amount'], currency)} past the line; triage "
+        f"{glossary.value('triage', case['triage']).lower()}; status: {status.lower()}."
+    )
+
+
+def budget_line(budget: dict[str, Any] | None, currency: str = "USD") -> str:
+    """Budget and alert status in words from the account's ``account_budgets`` row."""
+    if budget is None or budget.get("monthly_budget") is None:
+        return "no budget set: suggest one with an alert before the next invoice."
+    line = (
+        f"{money(budget['monthly_budget'], currency)} a month since "
+        f"{budget['enabled_date']:%d %b %Y}, alert at {pct(budget['alert_threshold_pct'])}"
+    )
+    used = budget.get("budget_used")
+    if used is None:
+        return line + "."
+    state = "alert reached" if budget.get("alert_reached") else "below the alert"
+    return line + f"; {pct(used)} used this month ({state})."
+
+
+RENEWAL_TALK_DAYS = 120
+"""A renewal this close is a talking point (and a question) on the prep sheet."""
+
+
+def prep_talking_points(
+    account: AccountData,
+    quarter: pl.DataFrame,
+    comparison: periods.Comparison,
+    guidelines: Guidelines,
+    currency: str = "USD",
+) -> Md:
+    """Three to five talking points drafted from the numbers with the guidelines applied:
+    ``lead_with`` (outcomes or usage) orders them; when ``avoid`` names surprise invoices,
+    overage or the bill, any overage ahead (a case, or a commit that runs out before the term
+    ends) is raised first with its amount and date; the tone is the wording's, not a line."""
+    health = account.health
+    by = {row["measure"]: row for row in quarter.iter_rows(named=True)}
+    current, previous = comparison.current.label, comparison.previous.label
+    points: dict[str, str] = {}
+    outcomes, unit = by["Outcomes"], by["Cost per outcome"]
+    if outcomes["current"]:
+        text = f"Open with results: {outcomes['current']:,.0f} outcomes in {current}"
+        if unit["change"] is not None and unit["current"] is not None:
+            cheaper = "down" if unit["change"] < 0 else "up"
+            text += (
+                f", each costing {unit_money(unit['current'], currency)} "
+                f"({cheaper} {pct(abs(unit['change']))} on {previous})"
+            )
+        points["outcomes"] = text + "."
+    points["usage"] = "Usage: " + commit_sentence(account, currency)
+    overage = _overage_point(account, currency)
+    if overage:
+        points["overage"] = overage
+    live = health["workflows_live"] or 0
+    if health["band"] == "not_live":
+        points["adoption"] = "Agree the first production workflow and a date for it."
+    elif live <= 1:
+        points["adoption"] = "One workflow carries all the usage: propose the second one."
+    renewal = account.action["days_to_renewal"]
+    if health["commit_amount"] and renewal is not None and 0 <= renewal <= RENEWAL_TALK_DAYS:
+        points["renewal"] = (
+            f"Renewal in {renewal} days ({health['term_end']:%d %b %Y}): agree the renewal option "
+            "and its timeline in this meeting."
+        )
+    if health["early_warnings"]:
+        points["warning"] = (
+            "Ask about the warning signs before the numbers: "
+            + ", ".join(glossary.value("warning", w).lower() for w in health["early_warnings"])
+            + "."
+        )
     lead = "outcomes" if guidelines.lead_with.strip().lower().startswith("outcome") else "usage"
-    ordered = [points.pop(lead)] if lead in points else []
-    ordered += list(points.values())
-    bullets = "\n".join(f"- {point}" for point in ordered[:5])
-    return Md(f"{bullets}\n\n*Tone: {escape(guidelines.tone)} Avoid: {escape(guidelines.avoid)}*")
+    order = [lead, "overage"] if _avoids_surprise_bills(guidelines) else [lead]
+    ordered = [points.pop(key) for key in order if key in points] + list(points.values())
+    return Md("\n".join(f"- {point}" for point in ordered[:5]))
+
+
+def questions_to_ask(account: AccountData) -> Md:
+    """Two to four questions for the meeting, chosen from the account's situation."""
+    health, case = account.health, account.case
+    warnings = set(health["early_warnings"] or [])
+    questions = []
+    if health["band"] == "not_live":
+        questions.append("What stands between you and the first production workflow?")
+    if "usage_drop" in warnings or "zero_streak" in warnings:
+        questions.append("What changed in the last four weeks: a project paused, a team moved?")
+    if case:
+        questions.append(
+            f"Is the growth on {escape(case['meter'])} planned to continue, and which projects drive it?"
+        )
+    if health["burn"] == "too_fast" and not case:
+        questions.append("Is the faster usage planned, or could caching or routing cut it?")
+    if health["burn"] == "too_slow":
+        questions.append("Which workflow is next, and what data or access does it need?")
+    if (health["workflows_live"] or 0) <= 1 and health["band"] != "not_live":
+        questions.append("Which other team has work this could take on?")
+    if (
+        health["remaining_days"] is not None
+        and health["remaining_days"] <= RENEWAL_TALK_DAYS
+        and health["commit_amount"]
+    ):
+        questions.append("Who signs the renewal, and when does procurement need the proposal?")
+    questions.append("What outcome would make the next quarter a success for you?")
+    return Md("\n".join(f"- {question}" for question in questions[:4]))
+
+
+def _overage_point(account: AccountData, currency: str) -> str | None:
+    health, case = account.health, account.case
+    if case:
+        return (
+            f"Raise the overage now, not on the invoice: {escape(case['meter'])} is "
+            f"{pct(case['pct_over'], signed=True)} over its limit, "
+            f"{money(case['overage_amount'], currency)} past the line."
+        )
+    if health["commit_amount"] and health["exhausts_before_term_end"] and health["exhaustion_date"]:
+        return (
+            f"Say it before the bill does: at this pace the commit runs out on "
+            f"{health['exhaustion_date']:%d %b %Y}, before the term ends."
+        )
+    return None
+
+
+def _avoids_surprise_bills(guidelines: Guidelines) -> bool:
+    text = guidelines.avoid.lower()
+    return any(word in text for word in ("surprise", "invoice", "overage", "bill"))
 
 
 def unowned_steps(unowned: pl.DataFrame, rows: int = LIST_ROWS) -> Md:
@@ -320,6 +648,25 @@ def unowned_steps(unowned: pl.DataFrame, rows: int = LIST_ROWS) -> Md:
     )
 
 
+def join(*parts: Md | None) -> Md:
+    """Several pieces of Markdown as one cell output (a heading kept with its first paragraph,
+    so a page never ends on a heading alone); None and empty parts are left out."""
+    return Md("\n\n".join(part.text for part in parts if part is not None and part.text))
+
+
+def customer_line(account: AccountData) -> str:
+    """The customer review's subtitle (escaped by ``header``): the contract and the customer's
+    CSM, nothing internal."""
+    health = account.health
+    kind = (
+        "pay-as-you-go"
+        if not health["commit_amount"]
+        else f"contract {health['term_start']:%d %b %Y} to {health['term_end']:%d %b %Y}"
+    )
+    csm = f" · your customer success manager: {health['csm_owner']}" if health["csm_owner"] else ""
+    return kind[:1].upper() + kind[1:] + csm
+
+
 def account_line(account: AccountData) -> str:
     """One plain line naming the account's segment, contract and owners (escaped by ``header``)."""
     health = account.health
@@ -332,13 +679,6 @@ def account_line(account: AccountData) -> str:
         f"{health['segment']} · {kind} · CSM {health['csm_owner'] or 'unassigned'} · "
         f"AE {health['ae_owner'] or 'unassigned'}"
     )
-
-
-def adoption(account: AccountData) -> Md:
-    """Where the account stands on the adoption ladder (the recommendation is the next action's)."""
-    health = account.health
-    stage = escape(health["adoption_stage"].replace("_", " "))
-    return Md(f"**Adoption:** {health['workflows_live']} workflow(s) live, stage *{stage}*.")
 
 
 def month_to_date(mtd: dict[str, Any], currency: str = "USD") -> Md:
@@ -362,38 +702,6 @@ def changes_summary(counts: dict[str, int] | None, since: date | None) -> Md:
     return Md(f"**Since the previous run{when}:** {counts_text(counts)}.")
 
 
-def commit_status(account: AccountData, currency: str = "USD") -> Md:
-    """Usage against commit in words: used, pace, projection, band and the exhaustion forecast."""
-    health = account.health
-    if not health["commit_amount"]:
-        return Md(
-            f"Pay-as-you-go: no commit to draw down. {money(health['consumed_to_date'], currency)} consumed this term, "
-            f"running at {money(health['run_rate'], currency)} a day ({money(health['account_value'], currency)} over the last year)."
-        )
-    if health["band"] == "not_live":
-        return Md(
-            f"Not live yet: no billable usage since the contract started on {health['term_start']:%d %b %Y}; "
-            f"{money(health['commit_amount'], currency)} is committed to {health['term_end']:%d %b %Y}."
-        )
-    exhaustion = health["exhaustion_date"]
-    forecast = (
-        f"**Forecast:** the commit is exhausted on {exhaustion:%d %b %Y}"
-        + (
-            ", before the term ends."
-            if health["exhausts_before_term_end"]
-            else ", after the term ends."
-        )
-        if exhaustion
-        else "**Forecast:** no exhaustion date (no recent usage)."
-    )
-    return Md(
-        f"{pct(health['utilization'])} of {money(health['commit_amount'], currency)} used with "
-        f"{pct(health['elapsed_fraction'])} of the term elapsed (pacing {health['pacing_index']:.2f}). "
-        f"At {money(health['run_rate'], currency)} a day the term ends at {pct(health['projected_utilization'])} "
-        f"of commit: band **{escape(health['band'].replace('_', ' '))}**. {forecast}"
-    )
-
-
 def predictability(variation: float | None) -> Md:
     """Spend predictability in words from the month-to-month coefficient of variation."""
     if variation is None:
@@ -405,9 +713,7 @@ def predictability(variation: float | None) -> Md:
         if variation <= 0.35
         else "volatile"
     )
-    return Md(
-        f"Monthly spend is **{verdict}**: it varies by {pct(variation)} month to month (coefficient of variation)."
-    )
+    return Md(f"Monthly spend is **{verdict}**: it varies by {pct(variation)} month to month.")
 
 
 def _logo(logo: str | None) -> str:

@@ -406,8 +406,14 @@ def quarter_table(quarter: pl.DataFrame, comparison: Comparison, *, currency: st
         )
         .fmt_percent("change", decimals=0, force_sign=True)
     )
-    table = _fmt(table, ["previous", "current"], "money", currency, [0])
-    return _fmt(table, ["previous", "current"], "count", currency, [1, 2])
+    rows = {measure: i for i, measure in enumerate(quarter["measure"])}
+    money_rows = [rows[m] for m in ("Consumption",) if m in rows]
+    unit_rows = [rows[m] for m in ("Cost per outcome",) if m in rows]
+    count_rows = [rows[m] for m in ("Outcomes", "Workflows live") if m in rows]
+    table = _fmt(table, ["previous", "current"], "money", currency, money_rows)
+    if unit_rows:
+        table = table.fmt_currency(["previous", "current"], rows=unit_rows, currency=currency)
+    return _fmt(table, ["previous", "current"], "count", currency, count_rows)
 
 
 def meters_table(meters: pl.DataFrame, *, currency: str = "USD") -> GT:
@@ -438,15 +444,14 @@ def meters_table(meters: pl.DataFrame, *, currency: str = "USD") -> GT:
     )
 
 
-def scenarios_table(scenarios: pl.DataFrame, *, currency: str = "USD") -> GT:
-    """Renewal scenarios with the commit and the cost over the next term
-    (``report_data.renewal_scenarios``, from the renewal_scenarios artifact)."""
+def options_table(options: pl.DataFrame, *, currency: str = "USD") -> GT:
+    """The renewal options over the next term (``report_data.renewal_options``): the commit,
+    the cost and what each costs more than the cheapest."""
     return (
-        GT(scenarios, rowname_col="scenario")
-        .tab_header("Renewal scenarios", "Cost over the next term at the forecast median")
-        .cols_label(commit="Commit", cost="Cost next term", change="Against today's commit")
-        .fmt_currency(["commit", "cost"], currency=currency, decimals=0)
-        .fmt_currency("change", currency=currency, decimals=0, force_sign=True)
+        GT(options.select("option", "commit", "cost", "over_cheapest"), rowname_col="option")
+        .tab_header("The next term", "Cost of each option at the forecast usage")
+        .cols_label(commit="Commit", cost="Cost next term", over_cheapest="More than the cheapest")
+        .fmt_currency(["commit", "cost", "over_cheapest"], currency=currency, decimals=0)
     )
 
 

@@ -39,7 +39,7 @@ from drawdown.run import cache, shards, steps
 from drawdown.run.folders import check_run_dir, keep_failed, publish, run_lock, staging_dir
 from drawdown.run.kernels import KernelPool, Step, execute_all
 from drawdown.run.manifest import build_manifest, input_files
-from drawdown.run.progress import RunProgress
+from drawdown.run.progress import ACCOUNT_REPORTS, RunProgress
 
 log = logging.getLogger("drawdown")
 
@@ -242,7 +242,9 @@ def _report(
             params.scope.segment,
         )
         report = report_steps(stage, params, accounts)
-        progress.expect((step.name for step in report), accounts=len(accounts))
+        progress.expect(
+            (step.name for step in report), accounts=len(accounts) * len(ACCOUNT_REPORTS)
+        )
         with ReportRenderer(stage / "reports", formats) as renderer:
             keys = {
                 step.name: reports_cache.key(step, renderer.formats, renderer_name())
@@ -318,7 +320,8 @@ def compute_steps(stage: Path, params: Params) -> list[Step]:
 
 
 def report_steps(stage: Path, params: Params, accounts: Sequence[str]) -> list[Step]:
-    """The report notebooks: executive review, usage clinic, one account review per account."""
+    """The report notebooks: executive review, usage clinic, and per account the customer
+    review and the internal prep sheet (``ACCOUNT_REPORTS``)."""
     shared = {"run_dir": str(stage), "params": params.to_notebook()}
     portfolio = [
         Step(
@@ -331,15 +334,13 @@ def report_steps(stage: Path, params: Params, accounts: Sequence[str]) -> list[S
     ]
     reviews = [
         Step(
-            f"account_review:{account_id}",
-            REPORTS_DIR / "account_review.ipynb",
-            stage
-            / "notebooks"
-            / "reports"
-            / f"account_review_{steps.safe_filename(account_id)}.ipynb",
+            f"{report}:{account_id}",
+            REPORTS_DIR / f"{report}.ipynb",
+            stage / "notebooks" / "reports" / f"{report}_{steps.safe_filename(account_id)}.ipynb",
             {**shared, "account_id": account_id},
         )
         for account_id in accounts
+        for report in ACCOUNT_REPORTS
     ]
     return portfolio + reviews
 

@@ -17,7 +17,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from drawdown.run.kernels import Step
 
 log = logging.getLogger("drawdown")
-ACCOUNT_REVIEW = "account_review:"
+ACCOUNT_REPORTS = ("account_review", "account_prep")
+"""The reports made once per account: the customer review and the internal prep sheet."""
+ACCOUNT_REVIEW = tuple(f"{report}:" for report in ACCOUNT_REPORTS)
+"""Step-name prefixes of the per-account reports (counted on the accounts bar)."""
 
 
 class RunProgress:

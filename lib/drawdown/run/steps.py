@@ -35,7 +35,7 @@ from drawdown.metrics import (
 from drawdown.metrics.actions import LADDER
 from drawdown.metrics.reset import with_csm_books
 from drawdown.params import Params, quote
-from drawdown.reports.exports import write_exports
+from drawdown.reports.exports import WORKBOOK, workbook_sheets, write_exports, write_workbook
 from drawdown.reports.inert import spreadsheet_cells
 from drawdown.run.folders import LATEST
 
@@ -266,15 +266,26 @@ def changes_step(run_dir: Path, previous: PreviousRun) -> list[Path]:
 
 
 def export(run_dir: Path, params: Params) -> list[Path]:
-    """The CRM case file and the alert digest into ``<run_dir>/exports/``."""
-    frames = read_artifacts(run_dir, "overage_cases", "account_actions")
-    changes_path = run_dir / ARTIFACTS / "changes.parquet"
-    if changes_path.exists():
-        frames["changes"] = pl.read_parquet(changes_path)
-    health = read_artifacts(run_dir, "account_health")["account_health"]
-    frames = scope_frames(frames, health, params.scope.segment)
-    changes = frames.get("changes")
-    return write_exports(
+    """The CRM case file, the alert digest and the accounts workbook into
+    ``<run_dir>/exports/``, narrowed to ``scope.segment`` when one is set."""
+    frames = read_artifacts(
+        run_dir,
+        "overage_cases",
+        "account_actions",
+        "account_health",
+        "segment_summary",
+        "account_budgets",
+    )
+    for name in ("changes", "consumption_forecast"):
+        if (path := run_dir / ARTIFACTS / f"{name}.parquet").exists():
+            frames[name] = pl.read_parquet(path)
+    summary = frames.pop("segment_summary")
+    segment = params.scope.segment
+    if segment is not None:
+        summary = summary.filter(pl.col("segment") == segment)
+    frames = scope_frames(frames, frames["account_health"], segment)
+    changes, forecast = frames.get("changes"), frames.get("consumption_forecast")
+    written = write_exports(
         frames["overage_cases"],
         frames["account_actions"],
         changes,
@@ -282,6 +293,16 @@ def export(run_dir: Path, params: Params) -> list[Path]:
         params.currency,
         run_dir / "exports",
     )
+    sheets = workbook_sheets(
+        frames["account_health"],
+        frames["account_actions"],
+        frames["overage_cases"],
+        summary,
+        changes,
+        frames["account_budgets"],
+        forecast,
+    )
+    return [*written, write_workbook(sheets, run_dir / "exports" / WORKBOOK, params.currency)]
 
 
 def csm_books_step(run_dir: Path, params: Params) -> list[Path]:
