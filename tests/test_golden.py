@@ -21,7 +21,8 @@ from drawdown.params import Params
 
 GOLDEN = {
     "account_actions": "2a19489760c98e69",
-    "account_health": "55985f4ca10ec00e",
+    "account_budgets": "a642618b6cac224d",
+    "account_health": "70bf1265c615a9fe",
     "account_months": "e8d910d81020fa59",
     "changes": "c8bf84fc5244f2d3",
     "consumption_forecast": "38e8b7e18dae7cc9",
@@ -32,7 +33,7 @@ GOLDEN = {
     "overage_cases": "b47f7a3596df901e",
     "renewal_scenarios": "16f13511aca940f5",
     "reset_comparison": "6b3965e103cfab12",
-    "reset_tracker": "a5273013ad6915ad",
+    "reset_tracker": "167f1ebe1ddda0c7",
     "segment_summary": "8eef1ce31a1f6032",
     "ttfbe_cohorts": "78bf1a66a0d8bbde",
 }
@@ -41,7 +42,9 @@ GOLDEN = {
 account_actions and changes came later; meter_months gained its ``pattern`` column then (its
 other columns still have the digest 3309e986d7cb56b5). The forecasts added consumption_forecast,
 forecast_backtest, limit_crossing, renewal_scenarios and four exhaustion columns to account_health
-(its other columns still have the digest 0cee3cf77242a7a1)."""
+(its other columns still have the digest 0cee3cf77242a7a1). The CSM books added account_health's
+two_workflows_date (its other columns still have the digest 55985f4ca10ec00e) and reset_tracker's
+``pending`` status and csm_books item; the prep sheet added account_budgets."""
 
 
 def _digest(frame) -> str:
@@ -251,20 +254,21 @@ def test_small_book_changes(golden: dict) -> None:
 
 
 def test_small_book_reset_tracker(golden: dict) -> None:
-    # start Apr 1: due Apr 7, 14, 14, 21, 28, May 26 (x3). No CSM named: no book summary (late);
-    # new accounts = {c}: median ttfbe 24 > 14 (late); c's day 60 (May 31) is after A (late);
+    # start Apr 1: due Apr 7, 14, 14, 21, 28, May 26 (x3). No CSM named: no CSM book can exist
+    # yet (pending); new accounts = {c}: median ttfbe 24 > 14 (late); c's day 60 (May 31) is
+    # after A (nothing to measure: pending);
     # budgets: none of {c} ∪ top ten {a, b, c} (0, late); no value review (late); week 5 begins
-    # Apr 29: 1 week, no clinic (0, not yet due: not started); no strategic account (null);
+    # Apr 29: 1 week, no clinic (0, not yet due: not started); no strategic account (pending);
     # comp weights 0.3 + 0.2 + 0.1 = 0.6 ≥ 0.6 (done)
     tracker = golden["reset_tracker"].select("item_id", "measured", "status")
     assert tracker.rows() == [
-        ("book_summaries", None, "late"),
+        ("csm_books", None, "pending"),
         ("onboarding_ttfbe", 24.0, "late"),
-        ("two_workflow_ladder", None, "late"),
+        ("two_workflow_ladder", None, "pending"),
         ("budgets_alerts", 0.0, "late"),
         ("value_reviews", 0.0, "late"),
         ("usage_clinic", 0.0, "not_started"),
-        ("technical_counterparts", None, "not_started"),
+        ("technical_counterparts", None, "pending"),
         ("comp_weights", pytest.approx(0.6), "done"),
     ]
 

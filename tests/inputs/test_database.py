@@ -32,7 +32,7 @@ from drawdown.inputs.database import (
 from drawdown.inputs.files import read_source
 from drawdown.inputs.validate import load_book
 from drawdown.metrics import compute_artifacts
-from drawdown.params import Params
+from drawdown.params import Params, load_params
 from postgres_server import PASSWORD, Server, postgres_server
 
 USAGE_DATE = pa.schema(
@@ -135,9 +135,9 @@ def test_table_names_map_through_params_and_default_to_the_spec_names():
 
 
 def test_table_names_refuse_an_unknown_table():
-    params = Params(source={"uri": "x", "tables": {"usgae": "usage_events"}})
-    with pytest.raises(ParamsError, match="unknown table 'usgae'"):
-        table_names(params)
+    with pytest.raises(ParamsError, match=r"source\.tables\.usgae") as caught:
+        load_params(overrides={"source": {"uri": "x", "tables": {"usgae": "usage_events"}}})
+    assert caught.value.exit_code == 2
 
 
 # -- the usage query -------------------------------------------------------------------------------

@@ -176,7 +176,7 @@ def test_the_default_book_has_every_activity_type(default_book: Book) -> None:
         ),
         ("overage_cases", "pattern", {"sustained", "emerging", "spike"}),
         ("overage_cases", "triage", {"conversation", "wait", "unassigned", "watch", "monitor"}),
-        ("reset_tracker", "status", {"done", "late", "on_track", "not_started"}),
+        ("reset_tracker", "status", {"done", "late", "on_track", "not_started", "pending"}),
     ],
 )
 def test_the_default_book_reaches_every_value(

@@ -17,8 +17,8 @@ import pytest
 from drawdown.metrics.forecast import (
     PERSISTENCE,
     Z90,
+    exhaustion_inputs,
     exhaustion_quantiles,
-    first_spend,
     forecast_spans,
     horizon_sum,
     quantiles,
@@ -30,11 +30,16 @@ DAY = timedelta(days=1)
 
 
 def _span(term_start: date, first: date | None) -> date | None:
-    terms = pl.LazyFrame({"account_id": ["a"], "term_start": [term_start]})
-    spend = pl.LazyFrame(
-        {"account_id": ["a"], "first_spend": [first]}, schema_overrides={"first_spend": pl.Date}
+    """The window's first day for an account spending 1 a day from ``first`` (or from 120 days
+    before A, whichever is later) to A; ``first`` after A: its one day of spend is after A."""
+    days = (
+        [A + DAY]
+        if first > A
+        else pl.date_range(max(first, A - timedelta(days=120)), A, eager=True).to_list()
     )
-    return forecast_spans(terms, spend, A).collect()["_from"].item()
+    terms = pl.LazyFrame({"account_id": ["a"], "term_start": [term_start]})
+    daily = pl.LazyFrame({"account_id": "a", "usage_date": days, "amount": 1.0})
+    return forecast_spans(terms, daily, A).collect()["_from"].item()
 
 
 @pytest.mark.parametrize(
@@ -93,6 +98,7 @@ def _exhaustion(remaining_commit: float, remaining_days: int) -> dict:
         {
             "account_id": ["a"],
             "term_start": [date(2023, 1, 1)],
+            "term_end": [A + timedelta(days=remaining_days)],
             "remaining_days": [remaining_days],
             "commit_amount": [10_000.0 + remaining_commit],
             "consumed_to_date": [10_000.0],
@@ -100,7 +106,10 @@ def _exhaustion(remaining_commit: float, remaining_days: int) -> dict:
         },
         schema_overrides={"exhaustion_date": pl.Date},
     )
-    return exhaustion_quantiles(health, daily, first_spend(daily), A).collect().row(0, named=True)
+    terms = health.select("account_id", "term_start", "term_end")
+    inputs = exhaustion_inputs(terms, daily, A)
+    with_inputs = health.join(inputs, on="account_id", how="left")
+    return with_inputs.with_columns(exhaustion_quantiles(A)).collect().row(0, named=True)
 
 
 # R / m = 502 / 10 = 50.2 -> 51 days (not 50); 500 / 10 = 50 exactly -> 50 days

@@ -42,7 +42,8 @@ def test_due_date_is_the_last_day_of_the_week(week: int, due: date) -> None:
     assert due_date(S, week) == due
 
 
-# status at A: done when met; else late when due_date < A; else on_track when progressing
+# status at A: pending when nothing can be measured yet (measured null), whatever the due date;
+# else done when met; else late when due_date < A; else on_track when progressing
 @pytest.mark.parametrize(
     ("direction", "measured", "target", "due", "status"),
     [
@@ -50,12 +51,12 @@ def test_due_date_is_the_last_day_of_the_week(week: int, due: date) -> None:
         ("at_least", 2.99, 3.0, A, "on_track"),  # due today: not late yet
         ("at_least", 2.99, 3.0, A - DAY, "late"),  # due yesterday
         ("at_least", 0.0, 3.0, A, "not_started"),
-        ("at_least", None, 1.0, A, "not_started"),
-        ("at_least", None, 1.0, A - DAY, "late"),
+        ("at_least", None, 1.0, A, "pending"),
+        ("at_least", None, 1.0, A - DAY, "pending"),  # never late: there is nothing to measure
         ("at_most", 14.0, 14.0, A - DAY, "done"),  # exactly the ttfbe target
         ("at_most", 14.5, 14.0, A, "on_track"),  # any measured value is progress
         ("at_most", 14.5, 14.0, A - DAY, "late"),
-        ("at_most", None, 14.0, A, "not_started"),
+        ("at_most", None, 14.0, A, "pending"),
     ],
 )
 def test_reset_status_at_its_edges(direction, measured, target, due, status) -> None:

@@ -151,12 +151,8 @@ def quote_name(name: str) -> str:
 
 
 def table_names(params: Params) -> dict[str, str]:
-    """Contract table name -> database table name: ``params.source.tables`` over the contract's names."""
-    unknown = sorted(set(params.source.tables) - set(TABLES))
-    if unknown:
-        raise ParamsError(
-            f"unknown table {unknown[0]!r} in 'source.tables'; accepted: {', '.join(TABLES)}"
-        )
+    """Contract table name -> database table name: ``params.source.tables`` (whose keys the
+    params model keeps to the contract's names) over the contract's names."""
     return {table: params.source.tables.get(table, table) for table in TABLES}
 
 

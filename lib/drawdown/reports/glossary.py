@@ -63,6 +63,7 @@ COLUMNS: dict[str, str] = {
     "workflows_live": "Workflows live",
     "workflows_at_90d": "Workflows live at 90 days",
     "workflows_at_180d": "Workflows live at 180 days",
+    "two_workflows_date": "Two workflows live since",
     "adoption_stage": "Adoption stage",
     "early_warnings": "Early warnings",
     "warning": "Early warning",

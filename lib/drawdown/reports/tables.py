@@ -21,6 +21,7 @@ from drawdown.params import Brand
 from drawdown.reports.charts import BAND_COLORS, BAND_LABELS, FONT
 from drawdown.reports.data import (
     ACCOUNTS_FILE,
+    CASES_FILE,
     CHANGES_FILE,
     CRM_FILE,
     LIST_ROWS,
@@ -202,7 +203,7 @@ def cases_table(
             table = table.tab_style(
                 style.text(color="#c0392b", weight="bold"), loc.body(columns=column, rows=unowned)
             )
-    where = f"{WORKBOOK} (those earning a conversation also in {CRM_FILE})"
+    where = f"{CASES_FILE} (those earning a conversation also in {CRM_FILE})"
     table = _capped(table, data.height, cases.height, "priority", where)
     return _empty_note(table, data.height, empty)
 

@@ -63,6 +63,7 @@ from drawdown.inputs.validate import ContractBroken, ValidatedBook, validate
 from drawdown.metrics import WEEK_DAYS, actions_stage, changes_stage, forecast_spend
 from drawdown.metrics.accounts import account_health
 from drawdown.metrics.backtest import backtest_outcomes, backtest_scores
+from drawdown.metrics.budgets import account_budgets
 from drawdown.metrics.forecast import consumption_forecast, limit_crossing
 from drawdown.metrics.health import ttfbe_cohorts
 from drawdown.metrics.overconsumption import (
@@ -401,6 +402,8 @@ def _seen(
 
 FORECASTS = ("consumption_forecast", "limit_crossing", "renewal_scenarios")
 """Per-account forecast artifacts (docs/forecasts.md), computed whole in each shard."""
+BY_ACCOUNT = (*FORECASTS, "account_budgets")
+"""The per-account artifacts each shard computes whole (the forecasts and the budgets)."""
 
 
 def _forecasts(
@@ -417,6 +420,7 @@ def _forecasts(
     return {"consumption_forecast": forecast} | _collect(
         limit_crossing=limit_crossing(months, rated, book.contracts, book.rate_card, spend, as_of),
         renewal_scenarios=renewal_scenarios(health, forecast.lazy(), rated, as_of),
+        account_budgets=account_budgets(health, book.budgets, parts["daily_spend"].lazy(), as_of),
         backtest=backtest_outcomes(book.contracts, spend, as_of, params.bands.run_rate_window_days),
     )
 
@@ -480,7 +484,7 @@ def combine(
     tables = dict(seen[""])
     tables["ttfbe_cohorts"] = ttfbe_cohorts(health.lazy(), params.health).collect()
     tables["forecast_backtest"] = backtest_scores(parts("backtest").lazy()).collect()
-    for name in FORECASTS:
+    for name in BY_ACCOUNT:
         tables[name] = parts(name).sort("account_id", maintain_order=True)
     series: dict[str, list[pl.DataFrame]] = {name: [] for name in (*PER_ACCOUNT, "account_actions")}
     for read in per_shard:
