@@ -32,8 +32,9 @@ PARAMS = Params.model_validate({"reset": {"start_date": "2026-03-09"}}).to_noteb
 
 # stem -> (the title, numbers of the tiny run's artifacts, most pages a report may take)
 EXPECTED = {
-    # segment_summary All: 5 accounts, commit 120000 + 60000 + 30000 + 24000 = 234000
-    "executive_review": ("Executive review", ("$234,000", "$185,000"), 12),
+    # page 1: A1-A4 renew within 90 days, commit 120000 + 60000 + 30000 + 0 (A4 pay-as-you-go)
+    # = 210000; value past the line (segment_summary All, overage_amount) 1250
+    "executive_review": ("Executive review", ("$210,000", "$1,250"), 12),
     # A2: 70000 consumed of a 60000 commit = 117%
     "account_review": ("Account value review", ("117%", "$60,000"), 8),
 }

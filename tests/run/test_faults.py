@@ -132,6 +132,7 @@ def test_a_failing_renderer_leaves_no_partial_reports_and_a_rerun_succeeds(
     rerun = _run(small_book, runs / "next", "--format", "html", "--top", "0")
     assert rerun.exit_code == 0, rerun.output
     assert sorted(p.name for p in (runs / "next" / "reports").iterdir()) == [
+        "csm",  # the CSM books
         "executive_review.html",
         "usage_clinic.html",
     ]

@@ -92,8 +92,8 @@ def test_latest_points_at_the_published_run(first_run: Path):
 
 def test_set_moves_accounts_between_bands(small_book: Path, first_run: Path, tmp_path: Path):
     result = _run(
-        small_book, tmp_path / "wide", "--set", "bands.band_low=0.0", "--set", "bands.band_high=100"
-    )
+        small_book, tmp_path / "wide", "--set", "bands.band_low=0.0", "--set", "bands.band_high=10"
+    )  # 10 (1000% of the commit) is the highest band_high accepted
     assert result.exit_code == 0, result.output
     before = pl.read_parquet(first_run / "artifacts" / "account_health.parquet")["band"]
     after = pl.read_parquet(tmp_path / "wide" / "artifacts" / "account_health.parquet")["band"]

@@ -8,7 +8,7 @@ digest neutralises chat markup, links and mentions in data text.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -246,12 +246,18 @@ def in_words(frame: pl.DataFrame) -> pl.DataFrame:
     return shown.rename({column: glossary.label(column) for column in shown.columns})
 
 
+WORKBOOK_CREATED = datetime(2000, 1, 1, tzinfo=UTC)
+"""The creation time written into the workbook (XlsxWriter would write the clock's)."""
+
+
 def write_workbook(sheets: dict[str, pl.DataFrame], path: Path, currency: str) -> Path:
     """Write ``sheets`` (name -> frame with artifact column names) to one .xlsx: headers in
     words, money in the currency, shares as percent, dates as dates, the header row frozen, and
     every text cell a string (XlsxWriter never turns one into a formula or a link)."""
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
     with xlsxwriter.Workbook(path, options) as workbook:
+        # a fixed creation time: two runs of the same book write the same bytes
+        workbook.set_properties({"created": WORKBOOK_CREATED})
         for name, frame in sheets.items():
             formats = {
                 glossary.label(column): _FORMATS[kind]

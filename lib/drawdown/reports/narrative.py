@@ -96,6 +96,22 @@ def note(text: str) -> Md:
     return Md(f"*{escape(text)}*")
 
 
+def book_state(figures: pl.DataFrame) -> Md | None:
+    """A sentence for a book the headline figures cannot describe (``report_data.headline_figures``):
+    no account under contract on as_of, or no account with a commit; None otherwise."""
+    value = {row["measure"]: row["current"] for row in figures.iter_rows(named=True)}
+    if not value.get("accounts"):
+        return Md(
+            "No account has a contract covering this date (it precedes every contract, or every "
+            "contract has ended): there is no commit, band or case to report yet."
+        )
+    if not value.get("commit_total"):
+        return Md(
+            "Every account is pay-as-you-go: none has a commit, so no commit band or burn applies."
+        )
+    return None
+
+
 def executive_summary(
     figures: pl.DataFrame,
     cases: pl.DataFrame,
