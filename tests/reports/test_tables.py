@@ -1,8 +1,8 @@
-from html import escape
-
 """tables.py: builders return new GT objects, format numbers and escape data text."""
 
 from __future__ import annotations
+
+from html import escape
 
 import polars as pl
 import pytest
