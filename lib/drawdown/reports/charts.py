@@ -364,7 +364,7 @@ def daily_usage_chart(
         .properties(width=(WIDTH - 60) // columns, height=90)
         .facet(facet=alt.Facet("account_name:N", title=None, sort=None), columns=columns)
         .resolve_scale(y="independent")
-        .properties(title="Daily usage of the top accounts (last 90 days)")
+        .properties(title="Last 90 days, one panel per account, each on its own scale")
     )
 
 

@@ -186,9 +186,11 @@ def headline_figures(run: RunData) -> pl.DataFrame:
     ).with_columns((pl.col("current") - pl.col("previous")).alias("change"))
 
 
-def segment_rows(summary: pl.DataFrame) -> pl.DataFrame:
-    """segment_summary without the ``All`` row, by segment name."""
-    return summary.filter(pl.col("segment") != "All").sort("segment")
+def segment_rows(summary: pl.DataFrame, *, total: bool = False) -> pl.DataFrame:
+    """segment_summary's segments by name; with ``total``, the ``All`` row last (the whole book,
+    for comparison), otherwise without it."""
+    segments = summary.filter(pl.col("segment") != "All").sort("segment")
+    return pl.concat([segments, summary.filter(pl.col("segment") == "All")]) if total else segments
 
 
 def band_mix(summary: pl.DataFrame) -> pl.DataFrame:

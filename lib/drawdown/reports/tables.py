@@ -29,6 +29,7 @@ from drawdown.reports.data import (
 )
 
 MISSING = "—"
+ALL_SEGMENTS = "All segments"
 ACCOUNT_LABELS = {"account_name": "Account", "segment": "Segment", "csm_owner": "CSM"}
 STATUS_SYMBOLS = {
     "done": "✓ done",
@@ -164,9 +165,10 @@ def burn_table(
 
 
 def segment_table(segments: pl.DataFrame, *, currency: str = "USD") -> GT:
-    """Per segment: accounts, commit, consumed, healthy/over shares, TTFBE, GRR and NRR."""
+    """Per segment: accounts, commit, consumed, healthy/over shares, TTFBE, GRR and NRR; the
+    ``All`` row, when present, reads "All segments" in bold."""
     data = segments.select(
-        "segment",
+        pl.col("segment").replace("All", ALL_SEGMENTS),
         "accounts",
         "commit_total",
         "consumed_to_date_total",
@@ -200,6 +202,9 @@ def segment_table(segments: pl.DataFrame, *, currency: str = "USD") -> GT:
         )
         .fmt_percent(["share_healthy", "share_over", "grr", "nrr"], decimals=0)
         .fmt_number("median_ttfbe_days", decimals=0)
+        .tab_style(
+            style.text(weight="bold"), loc.body(rows=_rows_equal(data["segment"], ALL_SEGMENTS))
+        )
     )
 
 
