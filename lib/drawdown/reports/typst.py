@@ -239,7 +239,7 @@ class _Table:
         """Each column's width: a short column (at most ``SHORT`` characters) its text's width,
         a sparkline column the sparkline's, and the longer columns a share of the rest in
         proportion to their text (capped, so that one long note wraps instead of starving the
-        others). All in ``fr`` shares when the fixed widths alone would not fit."""
+        others), never narrower than its longest word (``_fitted_widths``)."""
         longest, words, spark = [0] * self.columns, [0] * self.columns, [False] * self.columns
         for row, header in [
             *((row, True) for row in self.head),
@@ -249,9 +249,8 @@ class _Table:
             for cell in row:
                 if cell.colspan == 1 and column < self.columns:
                     text = cell.node.plain().strip()
-                    if header:
-                        words[column] = max([words[column], *(len(w) for w in text.split())])
-                    else:
+                    words[column] = max([words[column], *(len(w) for w in text.split())])
+                    if not header:
                         longest[column] = max(longest[column], len(text))
                         spark[column] = spark[column] or bool(cell.node.find_all("svg"))
                 column += cell.colspan
@@ -260,17 +259,14 @@ class _Table:
             for i in range(self.columns)
         ]
         short = [spark[i] or max(longest[i], words[i]) <= SHORT for i in range(self.columns)]
-        shares = [min(max(longest[i], words[i], 4), LONG) for i in range(self.columns)]
-        size = float(_type_size(self.columns).removesuffix("pt"))
-        fixed_pt = sum(em for em, is_short in zip(fixed, short, strict=True) if is_short) * size
-        if fixed_pt > TEXT_WIDTH_PT * 0.8:
-            return [f"{share}fr" for share in shares]
         if all(short):  # as wide as the text, as great_tables' own `width: 100%`
             return [f"{em * 10:.0f}fr" for em in fixed]
-        return [
-            f"{em:.1f}em" if is_short else f"{share}fr"
-            for em, is_short, share in zip(fixed, short, shares, strict=True)
+        size = float(_type_size(self.columns).removesuffix("pt"))
+        least = [fixed[i] if short[i] else words[i] * CHAR_EM + PAD_EM for i in range(self.columns)]
+        shares = [
+            0 if short[i] else min(max(longest[i], words[i], 4), LONG) for i in range(self.columns)
         ]
+        return _fitted_widths([em * size for em in least], shares)
 
     def _aligns(self) -> list[str]:
         aligns = ["left"] * self.columns
@@ -284,6 +280,21 @@ class _Table:
                     aligns[column] = aligns[column] + " + horizon"
                 column += cell.colspan
         return [align if "horizon" in align else f"{align} + horizon" for align in aligns]
+
+
+def _fitted_widths(least_pt: list[float], shares: list[int]) -> list[str]:
+    """Column widths, as ``fr`` of the text width: each column at least ``least_pt`` (a short
+    column its text, a longer one its longest word: a word cannot wrap, so a narrower column
+    would print it over the next one), and what is left of the width shared out in proportion
+    to ``shares``. When even that does not fit, every column is scaled down alike."""
+    rest = TEXT_WIDTH_PT - sum(least_pt)
+    total = sum(shares)
+    if rest <= 0 or not total:
+        return [f"{least:.1f}fr" for least in least_pt]
+    return [
+        f"{least + rest * share / total:.1f}fr"
+        for least, share in zip(least_pt, shares, strict=True)
+    ]
 
 
 def _type_size(columns: int) -> str:
