@@ -87,3 +87,27 @@ def test_a_crowded_table_leaves_every_column_its_longest_word() -> None:
     widths = _widths(typst.gt_table(GT(frame).as_raw_html()))
     meter_pt = widths[1] / sum(widths) * typst.TEXT_WIDTH_PT
     assert meter_pt >= (13 * typst.CHAR_EM + typst.PAD_EM) * 7 * 0.99
+
+
+def test_a_column_under_a_spanner_is_measured_in_its_own_column() -> None:
+    # "#" and "Account" span both header rows beside the spanner "Owners": the second header
+    # row's labels sit in columns 2 and 3, so "conversation" (12 characters) widens column 3,
+    # not column 1.
+    frame = pl.DataFrame(
+        {
+            "n": [1, 2],
+            "account": ["Cobalt Robotics Group International"] * 2,
+            "detect": ["system"] * 2,
+            "first": ["Ada Park"] * 2,
+            **{
+                f"note{i}": ["a long note of many small words, then more of them"] * 2
+                for i in range(9)
+            },
+        }
+    )
+    table = (
+        GT(frame).tab_spanner("Owners", ["detect", "first"]).cols_label(first="First conversation")
+    )
+    widths = _widths(typst.gt_table(table.as_raw_html()))
+    first_pt = widths[3] / sum(widths) * typst.TEXT_WIDTH_PT
+    assert first_pt >= (12 * typst.CHAR_EM + typst.PAD_EM) * 7 * 0.99
