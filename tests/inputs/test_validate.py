@@ -11,8 +11,8 @@ import pytest
 from _folders import VALID, with_rows, write_folder
 from drawdown.errors import InputError
 from drawdown.inputs.contract import COLUMNS, RULES, SCHEMAS, TABLES
-from drawdown.inputs.raw import RawTable
 from drawdown.inputs.files import read_source
+from drawdown.inputs.raw import RawTable
 from drawdown.inputs.validate import daily_usage, load_book, validate
 from drawdown.params import Params
 

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from drawdown.api import compute_all
-from drawdown.inputs.database import _read_book_file
+from drawdown.inputs.database import _read_book_file, usage_events
 from drawdown.inputs.sample import write_sample
 from drawdown.inputs.warehouse import DIALECTS, daily_usage_sql, write_duckdb_book
 from drawdown.params import load_params
@@ -49,15 +49,30 @@ def _different(left: Path, right: Path) -> list[str]:
     return filecmp.cmpfiles(left, right, parquet, shallow=False)[1]
 
 
-@pytest.mark.xfail(
-    reason="open: the DuckDB source's artifacts differ from the files' (not yet diagnosed)"
-)
+def _events_folder(book: Path, folder: Path, events_per_day: int) -> Path:
+    """The book in ``folder`` with its usage as the events ``write_duckdb_book`` loads: the file
+    source of the same raw rows as the DuckDB file."""
+    folder.mkdir()
+    for path in book.glob("*.csv"):
+        if path.name != "usage.csv":
+            shutil.copy(path, folder / path.name)
+    usage_events(_read_book_file(book, "usage"), events_per_day).write_parquet(
+        folder / "usage.parquet"
+    )
+    return folder
+
+
 def test_a_duckdb_file_gives_the_artifacts_of_the_files(book: Path, tmp_path: Path) -> None:
+    # Like for like: the DuckDB file and the folder hold the same raw events (three per daily row).
+    # (Against the daily file itself, about 9 % of the daily sums differ in the last bit: a split
+    # exact in binary floating point, q = n + n + r, is not exact in the 18-decimal fixed point of
+    # drawdown.exact, whose conversion rounds each value to ~1e-16 of itself, in Polars as in DuckDB.)
     pytest.importorskip("duckdb")
     database = tmp_path / "book.duckdb"
     counts = write_duckdb_book(database, book, events_per_day=3)
     assert counts["usage"] > _read_book_file(book, "usage").height
-    files = _artifacts(book, tmp_path / "files")
+    events = _events_folder(book, tmp_path / "events", 3)
+    files = _artifacts(events, tmp_path / "files")
     duck = _artifacts(f"duckdb://{database}", tmp_path / "duckdb")
     assert _different(files, duck) == []
 

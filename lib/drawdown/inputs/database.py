@@ -44,14 +44,11 @@ import pyarrow as pa
 
 from drawdown.errors import InputError, ParamsError
 from drawdown.inputs.contract import COLUMNS, OPTIONAL_TABLES, TABLES
-from drawdown.inputs.raw import RawTable
+from drawdown.inputs.raw import EVENTS_COLUMN, RawTable
 from drawdown.params import Params
 
 SCHEMES = ("postgresql", "postgres")
 """URI schemes read through the PostgreSQL ADBC driver."""
-
-EVENTS_COLUMN = "_events"
-"""Column of a database usage table: how many raw rows each returned row stands for."""
 
 CONNECT_TIMEOUT_SECONDS = 10
 """Default libpq ``connect_timeout``: an unreachable host fails instead of hanging."""

@@ -31,8 +31,6 @@ DIALECTS = ("postgres", "duckdb", "snowflake", "bigquery", "databricks", "spark"
 
 DaySource = Literal["usage_date", "timestamptz", "timestamp"]
 
-EVENTS_COLUMN = "_events"
-
 DEFINITION = """
 SELECT account_id, meter, usage_date,
        CAST(SUM(CAST(quantity AS DECIMAL(38, 18))) AS DOUBLE PRECISION) AS quantity,
@@ -114,7 +112,7 @@ def read_duckdb(uri: str, params: Params) -> dict[str, RawTable]:
                 )
             else:
                 query = f"SELECT * FROM {exp.to_table(name, quoted=True).sql('duckdb')}"
-            frame = pl.from_arrow(connection.execute(query).to_arrow_table())
+            frame = pl.from_arrow(connection.sql(query).to_arrow_table())
             assert isinstance(frame, pl.DataFrame)
             if table == "usage":
                 frame = frame.sort("account_id", "meter", "usage_date", nulls_last=True)
