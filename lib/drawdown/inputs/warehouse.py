@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 
 import polars as pl
 import sqlglot
-from sqlglot import exp
 
 from drawdown.errors import InputError
 from drawdown.inputs.contract import OPTIONAL_TABLES, TABLES
+from drawdown.inputs.database import quote_name
 from drawdown.inputs.raw import RawTable
 from drawdown.params import Params
 
@@ -57,10 +57,12 @@ _PASSES = (
 
 def daily_usage_sql(table: str, day: DaySource, timezone: str, dialect: str) -> str:
     """The daily usage query over the events table ``table`` (one to three dotted identifiers,
-    each quoted) in ``dialect`` (one of ``DIALECTS``)."""
+    each quoted, so matched exactly as written) in ``dialect`` (one of ``DIALECTS``).
+
+    ParamsError for a name that is not plain identifiers (``database.quote_name``)."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}; accepted: {', '.join(DIALECTS)}")
-    quoted = exp.to_table(table, quoted=True).sql("postgres")
+    quoted = quote_name(table)
     zone = timezone.replace("'", "''")
     expression = {
         "usage_date": "usage_date",
@@ -111,7 +113,7 @@ def read_duckdb(uri: str, params: Params) -> dict[str, RawTable]:
                     name, _day_source(connection, name), params.timezone, "duckdb"
                 )
             else:
-                query = f"SELECT * FROM {exp.to_table(name, quoted=True).sql('duckdb')}"
+                query = f"SELECT * FROM {quote_name(name)}"
             frame = pl.from_arrow(connection.sql(query).to_arrow_table())
             assert isinstance(frame, pl.DataFrame)
             if table == "usage":
