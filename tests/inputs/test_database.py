@@ -17,7 +17,6 @@ from drawdown.cli import app
 from drawdown.errors import InputError, ParamsError
 from drawdown.inputs.contract import Book
 from drawdown.inputs.database import (
-    EVENTS_COLUMN,
     connection_uri,
     hide_password,
     quote_name,
@@ -30,6 +29,7 @@ from drawdown.inputs.database import (
     write_book,
 )
 from drawdown.inputs.files import read_source
+from drawdown.inputs.raw import EVENTS_COLUMN
 from drawdown.inputs.validate import load_book
 from drawdown.inputs.warehouse import daily_usage_sql
 from drawdown.metrics import compute_artifacts

@@ -43,7 +43,7 @@ def test_the_daily_query_matches_its_golden_sql(dialect: str) -> None:
     ],
 )
 def test_the_table_name_is_quoted_part_by_part(dialect: str, quoted: str) -> None:
-    # matched exactly as written (docs/scale.md#names), never folded to another case
+    # matched exactly as written (docs/scale.md#the-query), never folded to another case
     assert f"FROM {quoted}" in daily_usage_sql("Analytics.Usage", "usage_date", "UTC", dialect)
 
 
