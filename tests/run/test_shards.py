@@ -7,12 +7,15 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from drawdown import artifacts
 from drawdown.api import compute_all
+from drawdown.artifacts import conform
 from drawdown.errors import InputError
 from drawdown.inputs.sample import write_sample
 from drawdown.params import Params, load_params
+from drawdown.run import steps
 from drawdown.run.shards import (
     SERIES_ORDER,
     compute_parts,
@@ -120,3 +123,17 @@ def test_streamed_per_account_artifacts_are_byte_identical(
         if name != "changes.parquet" and not filecmp.cmp(tmp_path / "whole" / name, written / name)
     ]
     assert different == []
+
+
+def test_the_earlier_books_equal_the_whole_books(sample: Path, tmp_path: Path) -> None:
+    # previous_month and previous_week, as the history notebook computes them: the earlier
+    # books read no forecast, so their exhaustion quantiles are null in both
+    params = _params(sample)
+    sharded = validate_sharded(sample, params, 2, tmp_path / "work", workers=0)
+    combined = compute_parts(sharded, workers=0)
+    validated = steps.validate_source(params)
+    daily = combined.collected()["daily_spend"]
+    whole = steps.history_step(validated.book, sharded.params, validated.rated.lazy(), daily)
+    for when, frames in whole.items():
+        for name, frame in frames.items():
+            assert_frame_equal(conform(name, combined.history[when][name]), conform(name, frame))

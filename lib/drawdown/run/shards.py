@@ -380,7 +380,9 @@ def _seen(
     """One shard's account_health, over meters (and revenue; and the series) as of ``as_of``,
     computed as ``metrics.health_stage`` and ``overconsumption_stage`` compute them."""
     daily = daily_spend(rated, as_of).collect().lazy()
-    health = account_health(book, rated, params, as_of, daily)
+    # an earlier book, as ``metrics.seen_at`` computes it, reads no forecast: its exhaustion
+    # quantiles stay null
+    health = account_health(book, rated, params, as_of, daily, forecast=not prefix)
     shown = max(MONTHS_SHOWN, params.overconsumption.lookback_months)
     months = meter_months(book, rated, as_of, shown).collect().lazy()
     over = over_meters(months, book, params, as_of).collect().lazy()
