@@ -114,7 +114,9 @@ def watch(command: list[str]) -> Measure:
         wall = time.perf_counter() - started
         if os.waitstatus_to_exitcode(status) != 0:
             errors.seek(0)
-            raise SystemExit(f"bench: {' '.join(command)} failed:\n{errors.read().decode()[-4000:]}")
+            raise SystemExit(
+                f"bench: {' '.join(command)} failed:\n{errors.read().decode()[-4000:]}"
+            )
     others = [rss for member, rss in peaks.items() if member != process.pid]
     return Measure(
         wall=wall,

@@ -84,8 +84,9 @@ SHARD = "_shard"
 """The column holding a row's shard number while routing."""
 
 ACCOUNTS_PER_SHARD = 6_250
-"""``default_shards``: one shard per this many accounts (a shard of the 50,000-account bench book
-peaks near 2 GB)."""
+"""``default_shards``: one shard per this many accounts. A shard of the 50,000-account bench
+book (8 shards, about 5 M usage rows each) peaked at 1.2 GB in its worker (bench/README.md): a
+third of the 4 GB bound, leaving room for books with more usage rows per account."""
 
 PER_ACCOUNT = ("daily_spend", "account_health", "account_months", "meter_months")
 """Artifacts computed whole in each shard (each of its accounts' rows, concatenated in order)."""
