@@ -233,10 +233,11 @@ RUN_ARTIFACTS = ("changes",)
 """Artifacts a run computes outside the cached metrics: they depend on the previous run."""
 
 
-ROW_GROUP_ROWS = 131_072
-"""Rows per Parquet row group of an artifact file. Fixed, not left to the writer (which follows
-the frame's chunks): a file written from one frame and a file streamed from the shards' parts
-(docs/scale.md) then hold the same bytes."""
+ROW_GROUP_ROWS = 262_144
+"""Rows per Parquet row group of an artifact file (Polars' default size, made explicit). Fixed,
+not left to the writer, whose row groups follow the frame's chunks (which differ between a
+whole-book, a sharded and a Spark run of the same book): a file written from one frame and one
+streamed from the shards' parts (docs/scale.md) then hold the same bytes."""
 
 
 def write_artifact(name: str, frame: pl.DataFrame | pl.LazyFrame, path: Path) -> None:
@@ -247,6 +248,7 @@ def write_artifact(name: str, frame: pl.DataFrame | pl.LazyFrame, path: Path) ->
     if missing:
         raise ValueError(f"artifact {name} lacks columns {missing}")
     casts = [pl.col(column).cast(dtype) for column, dtype in schema.items()]
+    frame = frame.rechunk() if isinstance(frame, pl.DataFrame) else frame
     frame.lazy().select(casts).sink_parquet(path, statistics=False, row_group_size=ROW_GROUP_ROWS)
 
 
@@ -305,8 +307,3 @@ def write_rejects(folder: Path, rejects: dict[str, pl.DataFrame]) -> None:
         (folder / "rejects").mkdir(exist_ok=True)
         for table, rejected in rejects.items():
             rejected.write_csv(folder / "rejects" / f"{table}.csv")
-
-
-def read_artifact(folder: Path | str, name: str) -> pl.DataFrame:
-    """Read one artifact written by ``Artifacts.write``."""
-    return pl.read_parquet(Path(folder) / f"{name}.parquet")
