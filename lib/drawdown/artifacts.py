@@ -264,12 +264,16 @@ class Artifacts:
     def write(self, folder: Path | str) -> Path:
         """Write ``<folder>/<name>.parquet``, ``data_quality.json`` and ``rejects/<table>.csv``.
 
-        Output is deterministic: the same artifacts give byte-identical files.
+        Output is deterministic: the same artifacts give byte-identical files. Each frame is
+        written as one chunk: Parquet row groups follow a frame's chunks, whose sizes Polars'
+        engine chooses run by run (a large sorted frame came in different chunks every run).
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for name, frame in self.tables.items():
-            conform(name, frame).write_parquet(folder / f"{name}.parquet", statistics=False)
+            conform(name, frame).rechunk().write_parquet(
+                folder / f"{name}.parquet", statistics=False
+            )
         write_json(folder / "data_quality.json", self.data_quality)
         write_rejects(folder, self.rejects)
         return folder

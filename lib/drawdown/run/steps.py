@@ -194,7 +194,9 @@ def write_artifacts(
     paths = []
     for name, frame in frames.items():
         path = folder / f"{name}.parquet"
-        conform(name, frame).write_parquet(path, statistics=False)
+        conform(name, frame).rechunk().write_parquet(
+            path, statistics=False
+        )  # one chunk: see Artifacts.write
         paths.append(path)
     return paths
 
