@@ -38,7 +38,11 @@ def sorted_daily_spend(rated: pl.LazyFrame, as_of: date) -> pl.DataFrame:
     """
     if not _in_account_order(rated):
         return by_account_day(daily_spend(rated, as_of)).collect()
-    spend = rated.filter(pl.col("usage_date") <= as_of, pl.col("amount") > 0).collect()
+    spend = (
+        rated.filter(pl.col("usage_date") <= as_of, pl.col("amount") > 0)
+        .select("account_id", "usage_date", "amount")
+        .collect()
+    )
     accounts = spend.select(
         pl.col("account_id").rle().struct.field("value").alias("account_id")
     ).with_row_index("_place")
