@@ -264,19 +264,26 @@ class Artifacts:
     def write(self, folder: Path | str) -> Path:
         """Write ``<folder>/<name>.parquet``, ``data_quality.json`` and ``rejects/<table>.csv``.
 
-        Output is deterministic: the same artifacts give byte-identical files. Each frame is
-        written as one chunk: Parquet row groups follow a frame's chunks, whose sizes Polars'
-        engine chooses run by run (a large sorted frame came in different chunks every run).
+        Output is deterministic: the same artifacts give byte-identical files.
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for name, frame in self.tables.items():
-            conform(name, frame).rechunk().write_parquet(
-                folder / f"{name}.parquet", statistics=False
-            )
+            write_artifact(conform(name, frame), folder / f"{name}.parquet")
         write_json(folder / "data_quality.json", self.data_quality)
         write_rejects(folder, self.rejects)
         return folder
+
+
+ROW_GROUP_ROWS = 262_144
+"""Rows per Parquet row group of an artifact file (Polars' default size, made explicit)."""
+
+
+def write_artifact(frame: pl.DataFrame, path: Path) -> None:
+    """``frame`` as a Parquet file whose bytes depend on its rows only: one chunk, cut into row
+    groups of ``ROW_GROUP_ROWS`` (row groups otherwise follow the frame's chunks, which differ
+    between a whole-book, a sharded and a Spark run of the same book), no statistics."""
+    frame.rechunk().write_parquet(path, statistics=False, row_group_size=ROW_GROUP_ROWS)
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
@@ -292,8 +299,3 @@ def write_rejects(folder: Path, rejects: dict[str, pl.DataFrame]) -> None:
         (folder / "rejects").mkdir(exist_ok=True)
         for table, rejected in rejects.items():
             rejected.write_csv(folder / "rejects" / f"{table}.csv")
-
-
-def read_artifact(folder: Path | str, name: str) -> pl.DataFrame:
-    """Read one artifact written by ``Artifacts.write``."""
-    return pl.read_parquet(Path(folder) / f"{name}.parquet")
