@@ -4,6 +4,7 @@ report-only parameters; entries are complete or absent."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -282,3 +283,46 @@ def test_input_files_changed_after_hashing_stop_the_run(book: Path) -> None:
     (book / "usage.csv").write_text("account_id,meter,usage_date,quantity\na,m,2026-01-01,22\n")
     with pytest.raises(InputError, match=r"usage.csv .* changed while drawdown read it"):
         inputs.check_unchanged()
+
+
+@pytest.fixture
+def package_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the drawdown package's sources that the cache keys hash instead of the real
+    one, so a test can edit "the code"."""
+    copy = tmp_path / "drawdown"
+    shutil.copytree(cache.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "PACKAGE_DIR", copy)
+    cache.package_sources.cache_clear()
+    yield copy
+    cache.package_sources.cache_clear()
+
+
+def _edit(path: Path) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    cache.package_sources.cache_clear()
+
+
+@pytest.mark.parametrize("module", ["reports/charts.py", "reports/tables.py", "params.py"])
+def test_the_report_key_changes_with_the_code_the_reports_run(
+    tmp_path: Path, package_copy: Path, module: str
+) -> None:
+    def key() -> str | None:
+        reports = cache.ReportCache.of(tmp_path, "k1")  # a fresh cache: nothing memoised
+        return reports.key(_step(tmp_path, account_id="A1"), ["html"], "nbconvert")
+
+    before = key()
+    _edit(package_copy / module)
+    assert key() != before
+
+
+def test_report_code_keeps_the_metric_key_and_metric_code_changes_it(
+    book: Path, notebook: Path, package_copy: Path
+) -> None:
+    before = _key(book, notebook)
+    _edit(package_copy / "reports" / "charts.py")
+    assert _key(book, notebook) == before  # a chart builder does not shape the artifacts
+    _edit(package_copy / "reports" / "inert.py")  # the snapshot's rejects are written with it
+    changed = _key(book, notebook)
+    assert changed != before
+    _edit(package_copy / "metrics" / "__init__.py")
+    assert _key(book, notebook) != changed

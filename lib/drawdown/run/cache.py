@@ -6,13 +6,15 @@ A metric entry lives in ``<runs>/.drawdown-cache/<key>/`` (``<runs>`` is the run
 and holds that run's ``work/``, ``artifacts/`` and ``notebooks/*.ipynb`` plus ``entry.json``. The
 key is the sha256 of: every input table file's name and content hash (hashed once per run,
 ``manifest.input_files``), the parameters the metrics read (all of
-them except the report-only ones in ``REPORT_ONLY``), the drawdown code and compute notebooks, and
-the versions of the libraries that shape the numbers. Any change to one of them is a miss. A
+them except the report-only ones in ``REPORT_ONLY``), the drawdown code that computes them (the
+package's sources but the report builders, ``REPORT_CODE``) and the compute notebooks, and the
+versions of the libraries that shape the numbers. Any change to one of them is a miss. A
 database source is never cached: its content has no hash.
 
 Under it, ``reports/<report key>/`` holds one report: its executed notebook and its rendered
 files (:class:`ReportCache`). The report key adds the report notebook's parameters (all but the
-run folder), the report notebooks and their rendering files in ``reports/``, the formats, the
+run folder), the whole package's sources (the chart, table and narrative builders the report
+notebooks call), the report notebooks and their rendering files in ``reports/``, the formats, the
 renderer and the run's ``changes`` artifact (computed outside the cache: it depends on the
 previous run). Changing the brand re-renders every report; asking for one more account review renders
 only that one.
@@ -40,7 +42,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +73,12 @@ REPORT_ONLY = {
 OUTSIDE_METRICS = ("compare_to",)
 """Parameters of the steps that run after the cached metrics (the changes since the previous
 run): changing them keeps the cached metrics too."""
+REPORT_CODE = "reports"
+"""The package folder of the report builders: its sources join the report key, not the metric
+key (a changed chart builder re-renders the reports and keeps the metrics) — but for
+``REPORT_CODE_IN_METRICS``."""
+REPORT_CODE_IN_METRICS = ("inert.py",)
+"""Report modules the cached metric entry is written with (the snapshot's rejects/ CSVs)."""
 KEEP = 4
 KEEP_REPORTS = 500
 REPORTS = "reports"
@@ -115,8 +123,24 @@ def metric_params(params: Params) -> dict[str, Any]:
 
 
 def code_hash(notebooks: Sequence[Path]) -> str:
-    """sha256 over the drawdown package's Python files and the compute ``notebooks``."""
-    return _files_hash([*sorted(PACKAGE_DIR.rglob("*.py")), *notebooks])
+    """sha256 over the drawdown package's Python files that compute the metrics (all but the
+    report builders, ``REPORT_CODE``) and the compute ``notebooks``."""
+    return _files_hash([*package_sources(metrics_only=True), *notebooks])
+
+
+@cache
+def package_sources(metrics_only: bool = False) -> tuple[Path, ...]:
+    """The drawdown package's Python files, sorted (found once per process); with
+    ``metrics_only``, without the report builders (``REPORT_CODE``) but for
+    ``REPORT_CODE_IN_METRICS``."""
+    paths = sorted(PACKAGE_DIR.rglob("*.py"))
+    if not metrics_only:
+        return tuple(paths)
+    return tuple(path for path in paths if not _report_code(path.relative_to(PACKAGE_DIR)))
+
+
+def _report_code(relative: Path) -> bool:
+    return relative.parts[0] == REPORT_CODE and relative.name not in REPORT_CODE_IN_METRICS
 
 
 def _files_hash(paths: Sequence[Path]) -> str:
@@ -266,8 +290,8 @@ class ReportCache:
 
     def key(self, step: Step, formats: Sequence[str], renderer: str) -> str | None:
         """What shapes ``step``'s report beyond the metrics: its parameters (the run folder
-        aside), the report notebooks and rendering files, the formats, the renderer and the
-        changes since the previous run."""
+        aside), the package's code, the report notebooks and rendering files, the formats, the
+        renderer and the changes since the previous run."""
         if self.folder is None:
             return None
         parameters = {name: value for name, value in step.parameters.items() if name != "run_dir"}
@@ -276,6 +300,7 @@ class ReportCache:
                 "template": step.template.name,
                 "parameters": parameters,
                 "reports": self._reports_hash,
+                "code": self._code_hash,
                 "formats": list(formats),
                 "renderer": renderer,
                 "run_artifacts": self._run_artifacts_hash,
@@ -289,6 +314,12 @@ class ReportCache:
             return None
         folder = self.stage / "artifacts"
         return _files_hash([folder / f"{name}.parquet" for name in RUN_ARTIFACTS])
+
+    @cached_property
+    def _code_hash(self) -> str:
+        """The package's sources, every module a report notebook may call (the report builders
+        and what they import), hashed once per run."""
+        return _files_hash(package_sources())
 
     @cached_property
     def _reports_hash(self) -> str:
