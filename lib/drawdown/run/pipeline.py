@@ -269,6 +269,8 @@ def _report(
                 }
                 reports_cache.store(keys[step.name], {"notebook": step.output} | rendered)
         reports += books
+    else:
+        steps.measure_csm_books(stage, [], params.as_of)  # no reports: no CSM book written
     outputs = _outputs(stage, reports)
     _write_manifest(
         stage, params, "succeeded", started, progress.timings, outputs, inputs, previous
