@@ -125,11 +125,15 @@ def test_report_key_ignores_the_run_folder_but_not_parameters_formats_or_rendere
     tmp_path: Path,
 ) -> None:
     reports = cache.ReportCache.of(tmp_path, "k1")
-    key = reports.key(_step(tmp_path, account_id="A1"), ["html"], "nbconvert")
-    assert key == reports.key(_step(tmp_path, "/runs/b", account_id="A1"), ["html"], "nbconvert")
-    assert key != reports.key(_step(tmp_path, account_id="A2"), ["html"], "nbconvert")
-    assert key != reports.key(_step(tmp_path, account_id="A1"), ["html", "pdf"], "nbconvert")
-    assert key != reports.key(_step(tmp_path, account_id="A1"), ["html"], "quarto")
+    key = reports.notebook_key(_step(tmp_path, account_id="A1"))
+    assert key == reports.notebook_key(_step(tmp_path, "/runs/b", account_id="A1"))
+    assert key != reports.notebook_key(_step(tmp_path, account_id="A2"))
+    look = {"vendor_name": "drawdown"}
+    html = reports.rendered_key(key, "html", "nbconvert", look)
+    assert html != reports.rendered_key(key, "pdf", "nbconvert", look)
+    assert html != reports.rendered_key(key, "html", "quarto", look)
+    assert html != reports.rendered_key(key, "html", "nbconvert", {"vendor_name": "Other"})
+    assert html == reports.rendered_key(key, "html", "nbconvert", dict(look))
 
 
 def test_report_key_follows_the_runs_changes(tmp_path: Path) -> None:
@@ -138,7 +142,7 @@ def test_report_key_follows_the_runs_changes(tmp_path: Path) -> None:
         (stage / "artifacts").mkdir(parents=True)
         (stage / "artifacts" / "changes.parquet").write_bytes(changes)
         reports = cache.ReportCache.of(tmp_path, "k1", stage)
-        return reports.key(_step(tmp_path, account_id="A1"), ["html"], "nbconvert")
+        return reports.notebook_key(_step(tmp_path, account_id="A1"))
 
     # the same metrics compared with another previous run: another clinic, another key
     first = key_with("a", b"against week 1")
@@ -158,7 +162,8 @@ def test_the_previous_run_is_not_a_metric_parameter() -> None:
 
 def test_no_report_is_cached_without_a_metric_entry(tmp_path: Path) -> None:
     reports = cache.ReportCache.of(tmp_path, None)
-    assert reports.key(_step(tmp_path), ["html"], "nbconvert") is None
+    assert reports.notebook_key(_step(tmp_path)) is None
+    assert reports.rendered_key(None, "html", "nbconvert", {}) is None
     assert reports.lookup(None, ["html"]) is None
 
 
@@ -168,7 +173,7 @@ def test_a_stored_report_is_found_with_every_format_it_was_stored_with(tmp_path:
     html.write_text("<p>r</p>")
     reports = cache.ReportCache.of(tmp_path / "runs", "k1")
     reports.store("r1", {"notebook": notebook, "html": html})
-    found = reports.lookup("r1", ["html"])
+    found = reports.lookup("r1", ["notebook", "html"])
     assert found is not None and found["html"].read_text() == "<p>r</p>"
     assert found["notebook"].read_text() == "{}"
     assert reports.lookup("r1", ["html", "pdf"]) is None
@@ -308,7 +313,7 @@ def test_the_report_key_changes_with_the_code_the_reports_run(
 ) -> None:
     def key() -> str | None:
         reports = cache.ReportCache.of(tmp_path, "k1")  # a fresh cache: nothing memoised
-        return reports.key(_step(tmp_path, account_id="A1"), ["html"], "nbconvert")
+        return reports.notebook_key(_step(tmp_path, account_id="A1"))
 
     before = key()
     _edit(package_copy / module)

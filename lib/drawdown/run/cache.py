@@ -11,13 +11,15 @@ package's sources but the report builders, ``REPORT_CODE``) and the compute note
 versions of the libraries that shape the numbers. Any change to one of them is a miss. A
 database source is never cached: its content has no hash.
 
-Under it, ``reports/<report key>/`` holds one report: its executed notebook and its rendered
-files (:class:`ReportCache`). The report key adds the report notebook's parameters (all but the
+Under it, ``reports/<key>/`` holds one report's executed notebook, or one of its rendered files
+(:class:`ReportCache`): a report notebook executes with a neutral brand that is applied
+afterwards (``drawdown.reports.brand``), so its executed notebook is kept without the brand, and
+each rendered file (one entry per format) with it. The report key adds the report notebook's parameters (all but the
 run folder), the whole package's sources (the chart, table and narrative builders the report
 notebooks call), the report notebooks and their rendering files in ``reports/``, the formats, the
 renderer and the run's ``changes`` artifact (computed outside the cache: it depends on the
-previous run). Changing the brand re-renders every report; asking for one more account review renders
-only that one.
+previous run). Changing the brand renders every report again from its cached executed notebook
+(no kernel starts); asking for one more account review executes and renders only that one.
 
 Entries are written to a temporary folder and renamed into place, so a half-written entry is
 never read; the ``KEEP`` most recent metric entries are kept, and under each the ``KEEP_REPORTS``
@@ -288,10 +290,11 @@ class ReportCache:
         in ``stage`` (whose uncached artifacts join the key)."""
         return cls(None if key is None else runs / CACHE_FOLDER / key / REPORTS, stage)
 
-    def key(self, step: Step, formats: Sequence[str], renderer: str) -> str | None:
-        """What shapes ``step``'s report beyond the metrics: its parameters (the run folder
-        aside), the package's code, the report notebooks and rendering files, the formats, the
-        renderer and the changes since the previous run."""
+    def notebook_key(self, step: Step) -> str | None:
+        """What shapes ``step``'s executed notebook beyond the metrics: its parameters (the run
+        folder aside; a report notebook runs with the neutral brand, ``reports.brand``), the
+        package's code, the report notebooks and rendering files and the changes since the
+        previous run. Not the formats nor the renderer: one executed notebook serves them all."""
         if self.folder is None:
             return None
         parameters = {name: value for name, value in step.parameters.items() if name != "run_dir"}
@@ -301,8 +304,30 @@ class ReportCache:
                 "parameters": parameters,
                 "reports": self._reports_hash,
                 "code": self._code_hash,
-                "formats": list(formats),
-                "renderer": renderer,
+                "run_artifacts": self._run_artifacts_hash,
+            }
+        )
+
+    def rendered_key(
+        self, notebook_key: str | None, fmt: str, renderer: str, brand: dict[str, Any]
+    ) -> str | None:
+        """One rendered file of the notebook of ``notebook_key``: its format, the renderer and
+        the brand applied to it (``report.brand``)."""
+        if notebook_key is None:
+            return None
+        return _digest(
+            {"notebook": notebook_key, "format": fmt, "renderer": renderer, "brand": brand}
+        )
+
+    def exports_key(self, segment: str | None) -> str | None:
+        """What shapes the run's exports beyond the metrics: ``scope.segment``, the package's
+        code and the changes since the previous run (not the brand: no export shows it)."""
+        if self.folder is None:
+            return None
+        return _digest(
+            {
+                "exports": segment,
+                "code": self._code_hash,
                 "run_artifacts": self._run_artifacts_hash,
             }
         )
@@ -326,13 +351,15 @@ class ReportCache:
         """The report notebooks and rendering files, hashed once per run (not once per report)."""
         return _files_hash(sorted(path for path in REPORTS_DIR.rglob("*") if path.is_file()))
 
-    def lookup(self, key: str | None, formats: Sequence[str]) -> dict[str, Path] | None:
-        """The cached report's files (``notebook`` and each format), or None; a hit counts as a
-        use, for pruning."""
+    def lookup(self, key: str | None, kinds: Sequence[str]) -> dict[str, Path] | None:
+        """The cached files of ``key`` by kind (``notebook``, ``html``, ``pdf``, or an export's
+        file name), or None when
+        one of ``kinds`` is missing or the entry fails its check; a hit counts as a use, for
+        pruning."""
         if self.folder is None or key is None:
             return None
         entry = self.folder / key
-        files = {"notebook": entry / NOTEBOOK} | {fmt: entry / f"report.{fmt}" for fmt in formats}
+        files = {kind: entry / _file_name(kind) for kind in kinds}
         if not all(path.is_file() for path in files.values()):
             return None
         try:
@@ -347,16 +374,24 @@ class ReportCache:
         return files
 
     def store(self, key: str | None, files: dict[str, Path]) -> None:
-        """Keep a report's files (``notebook`` and each format) under ``key``."""
+        """Keep files by kind (``notebook``, ``html``, ``pdf``, an export's file name) under
+        ``key``."""
         if self.folder is None or key is None or _root(self.folder.parents[2]) is None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.folder))
         for kind, path in files.items():
-            shutil.copyfile(path, scratch / (NOTEBOOK if kind == "notebook" else f"report.{kind}"))
+            shutil.copyfile(path, scratch / _file_name(kind))
         (scratch / ENTRY).write_text(json.dumps({"files": _checksums(scratch)}), encoding="utf-8")
         _place(scratch, self.folder / key)
         _prune(self.folder, KEEP_REPORTS)
+
+
+def _file_name(kind: str) -> str:
+    """A kind's file in an entry: the executed notebook, a report format, or a named export."""
+    if "." in kind:
+        return kind
+    return NOTEBOOK if kind == "notebook" else f"report.{kind}"
 
 
 def _place(scratch: Path, final: Path) -> None:

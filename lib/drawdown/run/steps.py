@@ -68,6 +68,8 @@ ARTIFACTS = Path("artifacts")
 PREVIOUS_MONTH = ARTIFACTS / "previous_month"
 PREVIOUS_WEEK = ARTIFACTS / "previous_week"
 CHANGES_READS = ("account_health", "overage_cases")
+EXPORTS = ("overconsumption_cases.csv", "alert_digest.md", WORKBOOK)
+"""The files ``export`` writes into ``<run>/exports/``."""
 
 
 def validate_source(params: Params) -> ValidatedBook:
