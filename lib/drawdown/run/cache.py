@@ -407,8 +407,17 @@ def _prune(cache: Path, keep: int = KEEP) -> None:
     """Remove all but the ``keep`` most recently stored (or used) entries."""
     entries = sorted(
         (path for path in cache.iterdir() if path.is_dir() and not path.name.startswith(".")),
-        key=lambda path: path.stat().st_mtime,
+        key=_mtime,
         reverse=True,
     )
     for stale in entries[keep:]:
         shutil.rmtree(stale, ignore_errors=True)
+
+
+def _mtime(path: Path) -> float:
+    """When an entry was stored or used; 0 for one a concurrent prune just removed (the exports
+    and the reports are stored from two threads)."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
