@@ -11,15 +11,17 @@ package's sources but the report builders, ``REPORT_CODE``) and the compute note
 versions of the libraries that shape the numbers. Any change to one of them is a miss. A
 database source is never cached: its content has no hash.
 
-Under it, ``reports/<key>/`` holds one report's executed notebook, or one of its rendered files
-(:class:`ReportCache`): a report notebook executes with a neutral brand that is applied
-afterwards (``drawdown.reports.brand``), so its executed notebook is kept without the brand, and
-each rendered file (one entry per format) with it. The report key adds the report notebook's parameters (all but the
-run folder), the whole package's sources (the chart, table and narrative builders the report
-notebooks call), the report notebooks and their rendering files in ``reports/``, the formats, the
-renderer and the run's ``changes`` artifact (computed outside the cache: it depends on the
-previous run). Changing the brand renders every report again from its cached executed notebook
-(no kernel starts); asking for one more account review executes and renders only that one.
+Under it, ``reports/<key>/`` holds one report's executed notebook, one of its rendered files, or
+the run's exports (:class:`ReportCache`). A report notebook executes with a neutral brand that is
+applied afterwards (``drawdown.reports.brand``): its executed notebook is kept without the brand,
+each rendered file (one entry per format) with it. The notebook key adds the report notebook's
+parameters (all but the run folder, with the neutral brand), the whole package's sources (the
+chart, table and narrative builders the report notebooks call), the report notebooks and their
+rendering files in ``reports/``, and the run's ``changes`` artifact (computed outside the cache:
+it depends on the previous run); a rendered file's key adds its format, the renderer and the
+brand. Changing the brand renders every report again from its cached executed notebook (no
+kernel starts); asking for one more account review executes and renders only that one. The
+exports are keyed by ``scope.segment``, the code and the changes (no brand: none shows it).
 
 Entries are written to a temporary folder and renamed into place, so a half-written entry is
 never read; the ``KEEP`` most recent metric entries are kept, and under each the ``KEEP_REPORTS``
