@@ -24,8 +24,8 @@ import os
 import shutil
 import signal
 import threading
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -237,8 +237,13 @@ def _report(
     the kernels) and render: the workbook is seconds of CPU at 5,000 accounts that no report
     waits for."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="exports") as background:
-        exported = background.submit(_timed_exports, stage, params, reports_cache, progress)
-        reports = _reports(stage, params, request, pool, progress, reports_cache)
+
+        def start_exports() -> Future[None]:
+            return background.submit(_timed_exports, stage, params, reports_cache, progress)
+
+        reports, exported = _reports(
+            stage, params, request, pool, progress, reports_cache, start_exports
+        )
         exported.result()  # a failed run waits for the thread too, on leaving the block
     outputs = _outputs(stage, reports)
     _write_manifest(
@@ -262,13 +267,17 @@ def _reports(
     pool: KernelPool,
     progress: RunProgress,
     reports_cache: cache.ReportCache,
-) -> list[Path]:
-    """The CSM books, the report notebooks and their rendering; returns the rendered reports."""
+    start_exports: Callable[[], Future[None]],
+) -> tuple[list[Path], Future[None]]:
+    """The CSM books, the report notebooks and their rendering; returns the rendered reports
+    and the exports (started once the CSM books are written: the executive review waits for
+    them, and two Python threads at once would slow them down)."""
     formats = tuple(params.report.formats if request.formats is None else request.formats)
     reports: list[Path] = []
     if formats:
         with progress.step("csm_books"):
             books = steps.csm_books_step(stage, params)
+        exported = start_exports()
         accounts = select_accounts(
             stage,
             request.accounts or tuple(params.report.accounts),
@@ -294,7 +303,8 @@ def _reports(
         reports += books
     else:
         steps.measure_csm_books(stage, [], params.as_of)  # no reports: no CSM book written
-    return reports
+        exported = start_exports()
+    return reports, exported
 
 
 def _exports(stage: Path, params: Params, reports_cache: cache.ReportCache) -> None:
