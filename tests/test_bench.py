@@ -95,3 +95,57 @@ def test_the_fallback_runs_without_quarto(bench, monkeypatch: pytest.MonkeyPatch
     assert (
         "QUARTO_PATH" not in envs["fallback"] and envs["quarto"]["QUARTO_PATH"] == "/opt/q/quarto"
     )
+
+
+@pytest.fixture(scope="module")
+def bench_shards():
+    spec = importlib.util.spec_from_file_location("bench_shards", BENCH / "shards.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tiling_makes_distinct_accounts_and_contracts(bench_shards, tmp_path: Path) -> None:
+    # the 200,000-account bench book is L tiled: each copy's accounts and contracts are new ids,
+    # a null account stays null (a portfolio-level activity), the rest of each row unchanged
+    import polars as pl
+
+    pl.DataFrame(
+        {
+            "contract_id": ["A1-C1", "A1-C2"],
+            "account_id": ["A1", None],
+            "renewal_of": [None, "A1-C1"],
+        }
+    ).write_parquet(tmp_path / "contracts.parquet")
+    bench_shards.tile(tmp_path, tmp_path / "out", 3)
+    tiled = pl.read_parquet(tmp_path / "out" / "contracts.parquet")
+    assert tiled["contract_id"].to_list() == [
+        "A1-C1",
+        "A1-C2",
+        "T1A1-C1",
+        "T1A1-C2",
+        "T2A1-C1",
+        "T2A1-C2",
+    ]
+    assert tiled["account_id"].to_list() == ["A1", None, "T1A1", None, "T2A1", None]
+    assert tiled["renewal_of"].to_list() == [None, "A1-C1", None, "T1A1-C1", None, "T2A1-C1"]
+
+
+def test_the_shard_row_reads_the_largest_process_and_the_load(bench_shards) -> None:
+    measure = bench_shards.Measure(
+        wall=20.0,
+        cpu=30.0,
+        rss_mb=2_048.0,
+        driver_mb=1_024.0,
+        worker_mb=2_048.0,
+        tree_mb=4_096.0,
+        load_before=[1.5, 1.0, 1.0],
+        load_after=[2.5, 1.0, 1.0],
+    )
+    result = {"book": "L", "accounts": 50_000, "usage_rows": 10_000_000, "shards": 8}
+    line = bench_shards.row(result | {"measure": bench_shards.asdict(measure)})
+    assert (
+        line
+        == "| L | 50,000 | 10,000,000 | 8 | 20.0 | 30.0 | 2.00 | 2,048 | 1,024 | 2,048 | 4,096 | 1.5 → 2.5 |"
+    )

@@ -233,6 +233,25 @@ RUN_ARTIFACTS = ("changes",)
 """Artifacts a run computes outside the cached metrics: they depend on the previous run."""
 
 
+ROW_GROUP_ROWS = 262_144
+"""Rows per Parquet row group of an artifact file (Polars' default size, made explicit). Fixed,
+not left to the writer, whose row groups follow the frame's chunks (which differ between a
+whole-book, a sharded and a Spark run of the same book): a file written from one frame and one
+streamed from the shards' parts (docs/scale.md) then hold the same bytes."""
+
+
+def write_artifact(name: str, frame: pl.DataFrame | pl.LazyFrame, path: Path) -> None:
+    """``frame`` conformed to the artifact ``name`` and written to ``path`` (a LazyFrame is
+    streamed, never collected whole); the same frame gives the same bytes either way."""
+    schema = SCHEMAS[name]
+    missing = [column for column in schema if column not in frame.collect_schema()]
+    if missing:
+        raise ValueError(f"artifact {name} lacks columns {missing}")
+    casts = [pl.col(column).cast(dtype) for column, dtype in schema.items()]
+    frame = frame.rechunk() if isinstance(frame, pl.DataFrame) else frame
+    frame.lazy().select(casts).sink_parquet(path, statistics=False, row_group_size=ROW_GROUP_ROWS)
+
+
 def conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
     """The frame with exactly the artifact's columns, in order and cast to their dtypes.
 
@@ -269,7 +288,7 @@ class Artifacts:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for name, frame in self.tables.items():
-            conform(name, frame).write_parquet(folder / f"{name}.parquet", statistics=False)
+            write_artifact(name, frame, folder / f"{name}.parquet")
         write_json(folder / "data_quality.json", self.data_quality)
         write_rejects(folder, self.rejects)
         return folder

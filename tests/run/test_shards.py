@@ -7,12 +7,24 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
+from drawdown import artifacts
 from drawdown.api import compute_all
+from drawdown.artifacts import conform
 from drawdown.errors import InputError
 from drawdown.inputs.sample import write_sample
 from drawdown.params import Params, load_params
-from drawdown.run.shards import compute_sharded, default_shards, shard_numbers, validate_sharded
+from drawdown.run import steps
+from drawdown.run.shards import (
+    SERIES_ORDER,
+    compute_parts,
+    compute_sharded,
+    default_shards,
+    shard_numbers,
+    validate_sharded,
+    write_run,
+)
 from inputs.test_bad_inputs import CASES, _expected, _source
 
 
@@ -85,3 +97,43 @@ def test_a_contract_id_of_two_accounts_is_named_as_the_whole_book_names_it(tmp_p
     source = _source("duplicate_contract_id", tmp_path / "data")
     with pytest.raises(InputError, match="primary_key"):
         validate_sharded(source, _params(source), 7, tmp_path / "work", workers=0)
+
+
+def test_streamed_per_account_artifacts_are_byte_identical(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a drawdown run streams daily_spend, account_months, meter_months and account_actions from
+    # the shards' files into the artifact files (never the whole book's series in memory); small
+    # row groups, so that the files hold many of them
+    monkeypatch.setattr(artifacts, "ROW_GROUP_ROWS", 1_000)
+    params = _params(sample, reset={"start_date": "2026-10-05"})
+    whole = compute_all(sample, params)
+    assert whole["daily_spend"].height > 10 * artifacts.ROW_GROUP_ROWS
+    whole.write(tmp_path / "whole")
+    sharded = validate_sharded(sample, params, 3, tmp_path / "work", workers=0)
+    combined = compute_parts(sharded, workers=0)
+    assert set(combined.series) == set(SERIES_ORDER)
+    write_run(sharded, combined, tmp_path / "run")
+    written = tmp_path / "run" / "artifacts"
+    names = [path.name for path in (tmp_path / "whole").glob("*.parquet")]
+    assert "daily_spend.parquet" in names
+    different = [
+        name
+        for name in names
+        if name != "changes.parquet" and not filecmp.cmp(tmp_path / "whole" / name, written / name)
+    ]
+    assert different == []
+
+
+def test_the_earlier_books_equal_the_whole_books(sample: Path, tmp_path: Path) -> None:
+    # previous_month and previous_week, as the history notebook computes them: the earlier
+    # books read no forecast, so their exhaustion quantiles are null in both
+    params = _params(sample)
+    sharded = validate_sharded(sample, params, 2, tmp_path / "work", workers=0)
+    combined = compute_parts(sharded, workers=0)
+    validated = steps.validate_source(params)
+    daily = combined.collected()["daily_spend"]
+    whole = steps.history_step(validated.book, sharded.params, validated.rated.lazy(), daily)
+    for when, frames in whole.items():
+        for name, frame in frames.items():
+            assert_frame_equal(conform(name, combined.history[when][name]), conform(name, frame))

@@ -32,7 +32,9 @@ def rate_usage(book: Book) -> pl.LazyFrame:
     rating_status (``rated`` / ``out_of_contract`` / ``unrated``) and amount (0 unless rated).
     Validation guarantees the contracts of an account do not overlap, so they and the gaps
     between them split the account's calendar (``_calendar_piece``): each usage row, joined with
-    its account's contracts, is kept once, with the contract whose piece holds its day.
+    its account's contracts, is kept once, with the contract whose piece holds its day. The rows
+    keep the usage's order (a validated book's: by account_id, meter, usage_date), which
+    ``series.sorted_daily_spend`` groups on cheaply.
     """
     pieces = book.contracts.select(
         "account_id",
@@ -43,13 +45,18 @@ def rate_usage(book: Book) -> pl.LazyFrame:
         (pl.col("start_date") == pl.col("start_date").min().over("account_id")).alias("_first"),
     )
     return (
-        book.usage.join(pieces, on="account_id", how="left")
+        book.usage.join(pieces, on="account_id", how="left", maintain_order="left")
         .filter(pl.col("contract_id").is_null() | _calendar_piece("usage_date"))
         .with_columns(
             pl.when(covers("usage_date")).then(pl.col("contract_id")).alias("contract_id")
         )
         .drop("start_date", "end_date", "_next", "_first")
-        .join(contract_prices(book.rate_card), on=["contract_id", "meter"], how="left")
+        .join(
+            contract_prices(book.rate_card),
+            on=["contract_id", "meter"],
+            how="left",
+            maintain_order="left",
+        )
         .with_columns(rating_status(), amount())
     )
 

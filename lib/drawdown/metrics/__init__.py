@@ -39,7 +39,7 @@ from drawdown.metrics.reset import reset_comparison, reset_tracker
 from drawdown.metrics.retention import retention
 from drawdown.metrics.scenarios import renewal_scenarios
 from drawdown.metrics.segments import segment_summary
-from drawdown.metrics.series import account_months, by_account_day, daily_spend
+from drawdown.metrics.series import account_months, daily_spend, sorted_daily_spend
 from drawdown.params import Params
 
 __all__ = [
@@ -82,10 +82,10 @@ def health_stage(
     ``forecast`` the exhaustion quantiles of account_health are left null.
     """
     as_of = resolve_as_of(book, params)
-    daily = daily_spend(rated, as_of).collect().lazy()
+    sorted_daily = sorted_daily_spend(rated, as_of)
+    daily = sorted_daily.lazy()
     health = account_health(book, rated, params, as_of, daily, forecast)
-    return _collect(
-        daily_spend=by_account_day(daily),
+    return {"daily_spend": sorted_daily} | _collect(
         account_health=health,
         ttfbe_cohorts=ttfbe_cohorts(health, params.health),
         account_months=account_months(book, daily, as_of),

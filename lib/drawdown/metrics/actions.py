@@ -137,8 +137,12 @@ def _spend_figures(daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
         daily.filter(pl.col("usage_date") <= as_of, amount > 0)
         .group_by("account_id")
         .agg(
-            exact_sum(amount.filter(quarter.current.holds())).alias("consumption_last_quarter"),
-            exact_sum(amount.filter(quarter.previous.holds())).alias("consumption_prior_quarter"),
+            exact_sum(pl.when(quarter.current.holds()).then(amount)).alias(
+                "consumption_last_quarter"
+            ),
+            exact_sum(pl.when(quarter.previous.holds()).then(amount)).alias(
+                "consumption_prior_quarter"
+            ),
             *warning_sums(as_of),
         )
     )

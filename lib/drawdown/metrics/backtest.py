@@ -78,9 +78,9 @@ def _outcomes(
         .join(terms, on="account_id")
         .group_by("account_id")
         .agg(
-            exact_sum(pl.col("amount").filter(pl.col("usage_date") > made)).alias("actual"),
+            exact_sum(pl.when(pl.col("usage_date") > made).then("amount")).alias("actual"),
             exact_sum(
-                pl.col("amount").filter(pl.col("usage_date").is_between(line_from, made))
+                pl.when(pl.col("usage_date").is_between(line_from, made)).then("amount")
             ).alias("_line_sum"),
             line_from.first().alias("_line_from"),
         )

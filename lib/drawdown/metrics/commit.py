@@ -65,7 +65,8 @@ def term_consumption(
     _trailing_year_amount: Σ c over [A − 364, A] (any contract: pay-as-you-go account value).
     _reached_date: the first day in [term_start, A] on which the running total ≥ commit_amount
     (null when never reached, and for commit_amount = 0).
-    Accounts without spend get 0 sums.
+    Accounts without spend get 0 sums. Each sum's rows are marked row by row before one plain
+    group_by (a filter inside the aggregation takes Polars' slow per-group path).
     """
     day, amount = pl.col("usage_date"), pl.col("amount")
     in_term = day >= pl.col("term_start")
@@ -77,26 +78,25 @@ def term_consumption(
         .over("account_id", order_by="usage_date")
     )
     earliest = pl.min_horizontal(pl.col("term_start"), pl.lit(as_of - timedelta(days=364)))
+    reached = (
+        in_term & (pl.col("commit_amount") > 0) & (pl.col("_running") >= pl.col("commit_amount"))
+    )
     sums = (
-        terms.join(daily, on="account_id")
+        terms.select("account_id", "term_start", "commit_amount")
+        .join(daily, on="account_id")
         .filter(day >= earliest)
-        .with_columns(running.alias("_running"))
+        .with_columns(
+            running.alias("_running"),
+            pl.when(day >= run_rate_window_start(as_of, window_days)).then(amount).alias("_window"),
+            pl.when(day >= as_of - timedelta(days=364)).then(amount).alias("_year"),
+        )
+        .with_columns(pl.when(reached).then(day).alias("_reached"))
         .group_by("account_id")
         .agg(
             pl.col("_running").max().alias("consumed_to_date"),
-            exact_sum(amount.filter(day >= run_rate_window_start(as_of, window_days))).alias(
-                "_run_window_amount"
-            ),
-            exact_sum(amount.filter(day >= as_of - timedelta(days=364))).alias(
-                "_trailing_year_amount"
-            ),
-            day.filter(
-                in_term
-                & (pl.col("commit_amount") > 0)
-                & (pl.col("_running") >= pl.col("commit_amount"))
-            )
-            .min()
-            .alias("_reached_date"),
+            exact_sum(pl.col("_window")).alias("_run_window_amount"),
+            exact_sum(pl.col("_year")).alias("_trailing_year_amount"),
+            pl.col("_reached").min().alias("_reached_date"),
         )
     )
     return terms.join(sums, on="account_id", how="left").with_columns(

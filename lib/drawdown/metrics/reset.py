@@ -383,14 +383,15 @@ def reset_comparison(
     Measures: share_healthy (share of accounts with a contract covering the date in band
     ``healthy``), median_ttfbe_days (live accounts), overage_amount (Σ over the overconsumption
     cases), median_cv_28d_top_accounts (the ``report.top_accounts`` largest by account_value).
-    At start_date, account health, meter months and cases are recomputed as of start_date
-    (``daily``, when given, is ``series.daily_spend(rated, A)``: see ``account_health``).
+    At start_date, account health (without the exhaustion quantiles: no measure reads them),
+    meter months and cases are recomputed as of start_date (``daily``, when given, is
+    ``series.daily_spend(rated, A)``: see ``account_health``).
     Columns ``SCHEMAS['reset_comparison']``; no rows without reset.start_date.
     """
     start = params.reset.start_date
     if start is None:
         return pl.LazyFrame(schema=SCHEMAS["reset_comparison"])
-    health_start = account_health(book, rated, params, start, daily)
+    health_start = account_health(book, rated, params, start, daily, forecast=False)
     months_start = meter_months(book, rated, start, params.overconsumption.lookback_months)
     cases_start = overage_cases(months_start, health_start, book, params, start)
     return compare_states(health_start, cases_start, health, cases, params)

@@ -21,8 +21,8 @@ def account_revenue(accounts: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) ->
         daily.filter(day >= prior_start)
         .group_by("account_id")
         .agg(
-            exact_sum(amount.filter(day >= current_start)).alias("rev_current"),
-            exact_sum(amount.filter(day <= prior_end)).alias("rev_prior"),
+            exact_sum(pl.when(day >= current_start).then(amount)).alias("rev_current"),
+            exact_sum(pl.when(day <= prior_end).then(amount)).alias("rev_prior"),
         )
     )
     return (

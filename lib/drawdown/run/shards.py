@@ -84,8 +84,9 @@ SHARD = "_shard"
 """The column holding a row's shard number while routing."""
 
 ACCOUNTS_PER_SHARD = 6_250
-"""``default_shards``: one shard per this many accounts (a shard of the 50,000-account bench book
-peaks near 2 GB)."""
+"""``default_shards``: one shard per this many accounts. A shard of the 50,000-account bench
+book (8 shards, about 5 M usage rows each) peaked at 1.2 GB in its worker (bench/README.md): a
+third of the 4 GB bound, leaving room for books with more usage rows per account."""
 
 PER_ACCOUNT = ("daily_spend", "account_health", "account_months", "meter_months")
 """Artifacts computed whole in each shard (each of its accounts' rows, concatenated in order)."""
@@ -380,7 +381,9 @@ def _seen(
     """One shard's account_health, over meters (and revenue; and the series) as of ``as_of``,
     computed as ``metrics.health_stage`` and ``overconsumption_stage`` compute them."""
     daily = daily_spend(rated, as_of).collect().lazy()
-    health = account_health(book, rated, params, as_of, daily)
+    # an earlier book, as ``metrics.seen_at`` computes it, reads no forecast: its exhaustion
+    # quantiles stay null
+    health = account_health(book, rated, params, as_of, daily, forecast=not prefix)
     shown = max(MONTHS_SHOWN, params.overconsumption.lookback_months)
     months = meter_months(book, rated, as_of, shown).collect().lazy()
     over = over_meters(months, book, params, as_of).collect().lazy()
@@ -441,27 +444,52 @@ def shard_actions(
 # -- combine -------------------------------------------------------------------------------------
 
 
+SERIES_ORDER = {
+    "daily_spend": ("account_id", "usage_date"),
+    "account_months": ("account_id", "month"),
+    "meter_months": ("account_id", "meter", "month"),
+    "account_actions": ("account_id",),
+}
+"""The per-account artifacts ``combine`` assembles from the shards, and the order of each (one
+row per key)."""
+
+
 @dataclass
 class Combined:
     """The whole book's artifacts (``tables``) and the history the pipeline writes beside them
     (``previous_month``: account_health, overage_cases, segment_summary; ``previous_week``:
-    account_health, overage_cases)."""
+    account_health, overage_cases).
+
+    ``series``: the ``SERIES_ORDER`` artifacts when ``combine`` spilled them, each a lazy merge
+    of the shards' sorted files (never held whole; ``write_run`` streams them into the artifact
+    files); otherwise they are in ``tables``.
+    """
 
     tables: dict[str, pl.DataFrame]
     history: dict[str, dict[str, pl.DataFrame]]
+    series: dict[str, pl.LazyFrame] = field(default_factory=dict)
+
+    def collected(self) -> dict[str, pl.DataFrame]:
+        """Every artifact in memory (the spilled series collected)."""
+        names = list(self.series)
+        collected = dict(zip(names, pl.collect_all(self.series.values()), strict=True))
+        return self.tables | collected
 
 
 def combine(
     parts: Callable[[str], pl.DataFrame],
     per_shard: Iterable[Callable[[str], pl.DataFrame]],
     params: Params,
+    spill: Path | None = None,
 ) -> Combined:
     """The whole-book stages from the shards' parts.
 
     ``parts(name)`` is one part concatenated over the shards (the one-row-per-account frames,
     cheap); ``per_shard`` yields, shard by shard, a reader of that shard's parts (for the
     per-account artifacts and account_actions, so that memory holds one shard's series at a time
-    besides the results).
+    besides the results). With ``spill`` (a folder, replaced), each shard's per-account
+    artifacts go to ``spill/<name>/<k>.parquet`` as they are made and ``Combined.series`` merges
+    them lazily: memory then never holds a whole-book series (``SERIES_ORDER``).
     """
     as_of = params.as_of
     assert as_of is not None
@@ -486,18 +514,34 @@ def combine(
     tables["forecast_backtest"] = backtest_scores(parts("backtest").lazy()).collect()
     for name in BY_ACCOUNT:
         tables[name] = parts(name).sort("account_id", maintain_order=True)
-    series: dict[str, list[pl.DataFrame]] = {name: [] for name in (*PER_ACCOUNT, "account_actions")}
-    for read in per_shard:
+    series: dict[str, list[pl.DataFrame]] = {name: [] for name in SERIES_ORDER}
+    spilled: dict[str, list[Path]] = {name: [] for name in SERIES_ORDER}
+    if spill is not None:
+        shutil.rmtree(spill, ignore_errors=True)
+        for name in SERIES_ORDER:
+            (spill / name).mkdir(parents=True)
+    for number, read in enumerate(per_shard):
         shard = {name: read(name) for name in PER_ACCOUNT}
-        for name, frame in shard.items():
-            series[name].append(frame)
-        series["account_actions"].append(shard_actions(shard, cases, params))
-    tables |= {
-        "daily_spend": by_account_day(pl.concat(series["daily_spend"]).lazy()).collect(),
-        "account_months": pl.concat(series["account_months"]).sort("account_id", "month"),
-        "meter_months": pl.concat(series["meter_months"]).sort("account_id", "meter", "month"),
-        "account_actions": pl.concat(series["account_actions"]).sort("account_id"),
-    }
+        shard["account_actions"] = shard_actions(shard, cases, params)
+        for name in SERIES_ORDER:
+            frame = shard[name]
+            if spill is None:
+                series[name].append(frame)
+                continue
+            path = spill / name / f"{number}.parquet"
+            frame.sort(*SERIES_ORDER[name], maintain_order=True).write_parquet(path)
+            spilled[name].append(path)
+        del shard
+    lazy_series = {}
+    if spill is None:
+        tables |= {
+            "daily_spend": by_account_day(pl.concat(series["daily_spend"]).lazy()).collect(),
+            "account_months": pl.concat(series["account_months"]).sort("account_id", "month"),
+            "meter_months": pl.concat(series["meter_months"]).sort("account_id", "meter", "month"),
+            "account_actions": pl.concat(series["account_actions"]).sort("account_id"),
+        }
+    else:
+        lazy_series = {name: merged(paths) for name, paths in spilled.items()}
     if params.reset.start_date is not None:
         start = params.reset.start_date
         health_start = parts("start:account_health").sort("account_id")
@@ -512,7 +556,21 @@ def combine(
         ).collect()
     tables |= changes_stage(tables, seen["week:"], week_ago)
     history = {"previous_month": seen["month:"], "previous_week": seen["week:"]}
-    return Combined({name: conform(name, frame) for name, frame in tables.items()}, history)
+    return Combined(
+        {name: conform(name, frame) for name, frame in tables.items()}, history, lazy_series
+    )
+
+
+def merged(paths: Sequence[Path]) -> pl.LazyFrame:
+    """The files at ``paths``, each sorted by account_id and holding accounts no other holds,
+    merged into one frame sorted by account_id (each account's rows in its file's order),
+    streaming (``merge_sorted``, pairwise)."""
+    scans = [pl.scan_parquet(path) for path in paths]
+    while len(scans) > 1:
+        pairs = zip(scans[::2], scans[1::2], strict=False)
+        odd = [scans[-1]] if len(scans) % 2 else []
+        scans = [left.merge_sorted(right, "account_id") for left, right in pairs] + odd
+    return scans[0]
 
 
 # -- data quality ----------------------------------------------------------------------------------
@@ -652,11 +710,12 @@ def compute_sharded(
     them) and the combined result with its history."""
     sharded = validate_sharded(source, params, shards, folder, workers)
     combined = compute_parts(sharded, workers)
-    return Artifacts(combined.tables, sharded.quality.to_json(), sharded.rejects), combined
+    return Artifacts(combined.collected(), sharded.quality.to_json(), sharded.rejects), combined
 
 
 def compute_parts(sharded: ShardedBook, workers: int | None = None) -> Combined:
-    """Each shard's parts (``map_shards``), then the whole-book ``combine``."""
+    """Each shard's parts (``map_shards``), then the whole-book ``combine``, its per-account
+    series spilled to ``<folder>/series`` (``Combined.series``)."""
     map_shards(_parts_worker, sharded.routed, sharded.params, workers)
     folder, numbers = sharded.routed.folder, range(sharded.routed.shards)
 
@@ -666,7 +725,8 @@ def compute_parts(sharded: ShardedBook, workers: int | None = None) -> Combined:
     def reader(shard: int) -> Callable[[str], pl.DataFrame]:
         return lambda name: pl.read_parquet(_part_path(folder, shard, name))
 
-    return combine(parts, (reader(shard) for shard in numbers), sharded.params)
+    readers = (reader(shard) for shard in numbers)
+    return combine(parts, readers, sharded.params, folder / "series")
 
 
 def map_shards(
@@ -753,9 +813,8 @@ def write_run(sharded: ShardedBook, combined: Combined, stage: Path) -> None:
     write_rejects(
         folder, {table: spreadsheet_cells(frame) for table, frame in sharded.rejects.items()}
     )
-    write_artifacts(
-        {name: frame for name, frame in combined.tables.items() if name != "changes"}, stage
-    )
+    frames = {name: frame for name, frame in combined.tables.items() if name != "changes"}
+    write_artifacts({**frames, **combined.series}, stage)
     for name, frames in combined.history.items():
         write_artifacts(frames, stage, name)
     for empty in ("work", "notebooks"):

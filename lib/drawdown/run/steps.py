@@ -8,7 +8,7 @@ opened in JupyterLab with its default parameters builds the snapshot from ``data
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from drawdown.artifacts import conform, write_json, write_rejects
+from drawdown.artifacts import write_artifact, write_json, write_rejects
 from drawdown.errors import ParamsError
 from drawdown.inputs.contract import TABLES, Book
 from drawdown.inputs.validate import ValidatedBook, load_book
@@ -188,7 +188,7 @@ def week_ago(as_of: date) -> date:
 
 
 def write_artifacts(
-    frames: dict[str, pl.DataFrame], run_dir: str | Path, subfolder: str = ""
+    frames: Mapping[str, pl.DataFrame | pl.LazyFrame], run_dir: str | Path, subfolder: str = ""
 ) -> list[Path]:
     """Write artifacts as ``<run_dir>/artifacts/[subfolder/]<name>.parquet``; return the paths."""
     folder = Path(run_dir) / ARTIFACTS / subfolder
@@ -196,7 +196,7 @@ def write_artifacts(
     paths = []
     for name, frame in frames.items():
         path = folder / f"{name}.parquet"
-        conform(name, frame).write_parquet(path, statistics=False)
+        write_artifact(name, frame, path)
         paths.append(path)
     return paths
 
