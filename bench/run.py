@@ -15,12 +15,14 @@ all two years of three meters, generated once into ``bench/books/<size>`` (git-i
 (b) ``cold run``: a full ``drawdown run`` with reports (executive review, usage clinic, ten account
     reviews, HTML + PDF; ``params/sample.yaml``) into a fresh runs folder (no cache).
 (c) ``+1 review``: the marginal cost of one more account review (HTML + PDF):
-    ((e) − (d)) / (``--batch`` − 10); both render every report afresh.
+    ((e) − (d)) / (``--batch`` − 10); both render every report afresh, and (e) executes the 90
+    reviews (d) does not have.
 (d) ``report-parameter re-run``: the same run again with only a report parameter changed
-    (``report.brand.vendor_name``): the metric cache is reused, and every report is executed and
-    rendered again, since each shows the vendor name. Median of ``--repeat``.
+    (``report.brand.vendor_name``): the metric cache, the exports and every executed report
+    notebook are reused (the brand is applied after execution), and every report is rendered
+    again, since each shows the vendor name. Median of ``--repeat``.
 (e) ``batch of reviews``: a run with ``--batch`` (100) account reviews, with another vendor name
-    (metrics reused, every report afresh).
+    (metrics reused; the ten reviews of (b) from their executed notebooks, the other 90 executed).
 (f) ``unchanged re-run``: the cold run's parameters again: metrics and every report are reused.
 
 ``--renderers`` (``make bench-render``) compares the renderers instead: the cold default run of S
@@ -284,7 +286,8 @@ def render_table(row: dict[str, Any]) -> str:
 
 
 def _brand(name: str) -> tuple[str, str]:
-    """The report parameter (d) changes: every report shows it, so none is reused."""
+    """The report parameter (d) changes: every report shows it, so every report is rendered
+    again (from its cached executed notebook)."""
     return ("--set", f"report.brand.vendor_name={name}")
 
 

@@ -129,16 +129,32 @@ def test_csm_book_item_measures_the_books_written():
 
 
 def test_csm_books_written_after_the_metrics_complete_item_one():
-    # the tracker is computed before the books (0 written); every CSM's book then -> done
+    # the tracker is computed before the books (not measurable yet: pending, never 0 / late);
+    # every CSM's book then -> done
     health = _health({"account_id": "a"}, {"account_id": "b", "csm_owner": "lee"})
     tracker = _tracker(date(2024, 1, 8), health)
-    assert _item(tracker, "csm_books")["measured"] == 0.0
+    assert (_item(tracker, "csm_books")["measured"], _item(tracker, "csm_books")["status"]) == (
+        None,
+        "pending",
+    )
     updated = with_csm_books(tracker, health.collect(), ["pat", "lee"], date(2024, 1, 8))
     assert (_item(updated, "csm_books")["measured"], _item(updated, "csm_books")["status"]) == (
         1.0,
         "done",
     )
     assert updated.drop("measured", "status").equals(tracker.drop("measured", "status"))
+
+
+def test_a_run_that_writes_no_book_measures_zero():
+    # a run without reports (formats empty) writes no book: item 1 is measured, 0 of 2 CSMs
+    health = _health({"account_id": "a"}, {"account_id": "b", "csm_owner": "lee"})
+    updated = with_csm_books(
+        _tracker(date(2024, 1, 8), health), health.collect(), [], date(2024, 1, 8)
+    )
+    assert (_item(updated, "csm_books")["measured"], _item(updated, "csm_books")["status"]) == (
+        0.0,
+        "late",
+    )
 
 
 def test_no_csm_book_without_csms_is_pending_not_late():

@@ -4,6 +4,7 @@ report-only parameters; entries are complete or absent."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -124,11 +125,15 @@ def test_report_key_ignores_the_run_folder_but_not_parameters_formats_or_rendere
     tmp_path: Path,
 ) -> None:
     reports = cache.ReportCache.of(tmp_path, "k1")
-    key = reports.key(_step(tmp_path, account_id="A1"), ["html"], "nbconvert")
-    assert key == reports.key(_step(tmp_path, "/runs/b", account_id="A1"), ["html"], "nbconvert")
-    assert key != reports.key(_step(tmp_path, account_id="A2"), ["html"], "nbconvert")
-    assert key != reports.key(_step(tmp_path, account_id="A1"), ["html", "pdf"], "nbconvert")
-    assert key != reports.key(_step(tmp_path, account_id="A1"), ["html"], "quarto")
+    key = reports.notebook_key(_step(tmp_path, account_id="A1"))
+    assert key == reports.notebook_key(_step(tmp_path, "/runs/b", account_id="A1"))
+    assert key != reports.notebook_key(_step(tmp_path, account_id="A2"))
+    look = {"vendor_name": "drawdown"}
+    html = reports.rendered_key(key, "html", "nbconvert", look)
+    assert html != reports.rendered_key(key, "pdf", "nbconvert", look)
+    assert html != reports.rendered_key(key, "html", "quarto", look)
+    assert html != reports.rendered_key(key, "html", "nbconvert", {"vendor_name": "Other"})
+    assert html == reports.rendered_key(key, "html", "nbconvert", dict(look))
 
 
 def test_report_key_follows_the_runs_changes(tmp_path: Path) -> None:
@@ -137,7 +142,7 @@ def test_report_key_follows_the_runs_changes(tmp_path: Path) -> None:
         (stage / "artifacts").mkdir(parents=True)
         (stage / "artifacts" / "changes.parquet").write_bytes(changes)
         reports = cache.ReportCache.of(tmp_path, "k1", stage)
-        return reports.key(_step(tmp_path, account_id="A1"), ["html"], "nbconvert")
+        return reports.notebook_key(_step(tmp_path, account_id="A1"))
 
     # the same metrics compared with another previous run: another clinic, another key
     first = key_with("a", b"against week 1")
@@ -157,7 +162,8 @@ def test_the_previous_run_is_not_a_metric_parameter() -> None:
 
 def test_no_report_is_cached_without_a_metric_entry(tmp_path: Path) -> None:
     reports = cache.ReportCache.of(tmp_path, None)
-    assert reports.key(_step(tmp_path), ["html"], "nbconvert") is None
+    assert reports.notebook_key(_step(tmp_path)) is None
+    assert reports.rendered_key(None, "html", "nbconvert", {}) is None
     assert reports.lookup(None, ["html"]) is None
 
 
@@ -167,7 +173,7 @@ def test_a_stored_report_is_found_with_every_format_it_was_stored_with(tmp_path:
     html.write_text("<p>r</p>")
     reports = cache.ReportCache.of(tmp_path / "runs", "k1")
     reports.store("r1", {"notebook": notebook, "html": html})
-    found = reports.lookup("r1", ["html"])
+    found = reports.lookup("r1", ["notebook", "html"])
     assert found is not None and found["html"].read_text() == "<p>r</p>"
     assert found["notebook"].read_text() == "{}"
     assert reports.lookup("r1", ["html", "pdf"]) is None
@@ -282,3 +288,46 @@ def test_input_files_changed_after_hashing_stop_the_run(book: Path) -> None:
     (book / "usage.csv").write_text("account_id,meter,usage_date,quantity\na,m,2026-01-01,22\n")
     with pytest.raises(InputError, match=r"usage.csv .* changed while drawdown read it"):
         inputs.check_unchanged()
+
+
+@pytest.fixture
+def package_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the drawdown package's sources that the cache keys hash instead of the real
+    one, so a test can edit "the code"."""
+    copy = tmp_path / "drawdown"
+    shutil.copytree(cache.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "PACKAGE_DIR", copy)
+    cache.package_sources.cache_clear()
+    yield copy
+    cache.package_sources.cache_clear()
+
+
+def _edit(path: Path) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    cache.package_sources.cache_clear()
+
+
+@pytest.mark.parametrize("module", ["reports/charts.py", "reports/tables.py", "params.py"])
+def test_the_report_key_changes_with_the_code_the_reports_run(
+    tmp_path: Path, package_copy: Path, module: str
+) -> None:
+    def key() -> str | None:
+        reports = cache.ReportCache.of(tmp_path, "k1")  # a fresh cache: nothing memoised
+        return reports.notebook_key(_step(tmp_path, account_id="A1"))
+
+    before = key()
+    _edit(package_copy / module)
+    assert key() != before
+
+
+def test_report_code_keeps_the_metric_key_and_metric_code_changes_it(
+    book: Path, notebook: Path, package_copy: Path
+) -> None:
+    before = _key(book, notebook)
+    _edit(package_copy / "reports" / "charts.py")
+    assert _key(book, notebook) == before  # a chart builder does not shape the artifacts
+    _edit(package_copy / "reports" / "inert.py")  # the snapshot's rejects are written with it
+    changed = _key(book, notebook)
+    assert changed != before
+    _edit(package_copy / "metrics" / "__init__.py")
+    assert _key(book, notebook) != changed

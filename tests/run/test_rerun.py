@@ -41,6 +41,16 @@ def test_a_rerun_reuses_what_did_not_change(small_book: Path, tmp_path: Path) ->
 
     assert _run(small_book, runs / "one_more", "--top", "2") == (same, True)
 
+    # a brand change renders every report again from its executed notebook: no kernel starts
     rebranded = ("--set", "report.brand.vendor_name=Zed Cloud")
-    assert _run(small_book, runs / "rebranded", "--top", "1", *rebranded) == (set(), True)
-    assert "Zed Cloud" in (runs / "rebranded" / "reports" / "executive_review.html").read_text()
+    rebranded += ("--set", "report.brand.primary_color='#a0522d'")
+    assert _run(small_book, runs / "rebranded", "--top", "1", *rebranded) == (same, False)
+    page = (runs / "rebranded" / "reports" / "executive_review.html").read_text()
+    notebook = (runs / "rebranded" / "notebooks" / "reports" / "executive_review.ipynb").read_text()
+    for text in (page, notebook):
+        assert "Zed Cloud" in text and "#a0522d" in text
+        assert "DrawdownBrandMark" not in text and "#010203" not in text
+    assert "exports reused from the cache" in (runs / "rebranded" / "run.log").read_text()
+    assert (runs / "rebranded" / "exports" / "accounts.xlsx").read_bytes() == (
+        runs / "cold" / "exports" / "accounts.xlsx"
+    ).read_bytes()

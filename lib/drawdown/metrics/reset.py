@@ -117,13 +117,18 @@ def _new_accounts(health: pl.LazyFrame, start: date) -> pl.LazyFrame:
     return health.filter(pl.col("first_contract_start") >= start)
 
 
-def csm_book_share(health: pl.LazyFrame, written: Collection[str]) -> pl.LazyFrame:
+def csm_book_share(health: pl.LazyFrame, written: Collection[str] | None) -> pl.LazyFrame:
     """Item 1: share of CSMs with an active account (a non-blank csm_owner in ``health``) whose
     CSM book was written in this run (``written``: the CSM names of the book files written).
 
-    Null when no active account names a CSM (the measure cannot exist: ``pending``).
+    Null when no active account names a CSM (the measure cannot exist), and when the books are
+    not written yet (``written`` None: the metrics are computed before the run writes them, and
+    ``compute_all`` writes none): ``pending``, never 0 / ``late``. The run measures the item
+    once its books step is over (``with_csm_books``; none written without reports: 0).
     """
     csms = health.filter(_has_name("csm_owner")).select(pl.col("csm_owner").unique())
+    if written is None:
+        return csms.select(pl.lit(None, pl.Float64).alias("measured"))
     return csms.select(
         pl.when(pl.len() > 0)
         .then(pl.col("csm_owner").is_in(pl.Series(list(written), dtype=pl.String).implode()).mean())
@@ -271,14 +276,15 @@ def reset_tracker(
     cases: pl.LazyFrame,
     params: Params,
     as_of: date,
-    csm_books: Collection[str] = (),
+    csm_books: Collection[str] | None = None,
 ) -> pl.LazyFrame:
     """The eight reset items of docs/metrics.md#the-60-day-reset-tracker in week order with due_date, measured, target, status.
 
     ``health`` is the account-health frame at A. Targets: 1.0 for shares, ttfbe_target_days
     (at most) for the onboarding item, reset.two_workflow_share, 3 value reviews,
-    reset.comp_target. ``csm_books``: the CSMs whose book was written in this run (item 1; the
-    run writes the books after the metrics and re-measures the item with ``with_csm_books``).
+    reset.comp_target. ``csm_books``: the CSMs whose book was written in this run (item 1); None
+    (the default) before the books exist: item 1 is ``pending`` until the run measures it on the
+    books it wrote (``with_csm_books``).
     Columns ``SCHEMAS['reset_tracker']``; no rows without reset.start_date.
     """
     start = params.reset.start_date

@@ -75,15 +75,19 @@ def pct(value: float | None, *, signed: bool = False) -> str:
 def header(title: str, brand: Brand, as_of: date, subtitle: str | None = None) -> Md:
     """The report's title block: the vendor's logo (inlined when a local file) and name, the title
     and the as-of date."""
-    logo = _logo(brand.logo)
     lines = [
-        f"{logo}**{escape(brand.vendor_name)}** · as of {as_of:%d %B %Y}",
+        f"{brand_line(brand)} · as of {as_of:%d %B %Y}",
         "",
         f"# {escape(title)}",
     ]
     if subtitle:
         lines += ["", f"*{escape(subtitle)}*"]
     return Md("\n".join(lines))
+
+
+def brand_line(brand: Brand) -> str:
+    """The vendor's logo (inlined when a local file) and name, in bold, as Markdown."""
+    return f"{_logo(brand.logo)}**{escape(brand.vendor_name)}**"
 
 
 def section(title: str, text: str | None = None) -> Md:

@@ -110,9 +110,9 @@ def render_reports(notebooks: Sequence[Path], out_dir: Path, formats: Sequence[s
 class ReportRenderer:
     """Renders reports while the other notebooks still execute.
 
-    ``add`` hands a finished notebook to one background thread, which writes its HTML
-    (nbconvert, in-process) and prints its PDF in a headless Chromium session kept open for all
-    of them. ``reuse`` takes files rendered earlier (the report cache) instead. ``finish``
+    ``add`` hands a finished notebook to a background thread, which writes its HTML (nbconvert,
+    in-process), and a second one prints its PDF in a headless Chromium session kept open for all
+    of them (the next page's HTML is written while one prints). ``reuse`` takes files rendered earlier (the report cache) instead. ``finish``
     renders what was neither added nor reused, waits, and publishes every file into ``out_dir``;
     leaving the ``with`` block without ``finish`` (a failed run) publishes nothing. With Quarto,
     rendering starts in ``finish``: the reports are shared out between ``QUARTO_FOLDERS`` working
@@ -129,6 +129,7 @@ class ReportRenderer:
             )
             self.formats.remove("pdf")
         self._worker = ThreadPoolExecutor(max_workers=QUARTO_FOLDERS if quarto_path() else 1)
+        self._printer = ThreadPoolExecutor(max_workers=1)
         self._work = tempfile.TemporaryDirectory(prefix="render-")
         self._made: dict[Path, Future[dict[str, Path]]] = {}
         self._browser: _Browser | None = None
@@ -141,6 +142,7 @@ class ReportRenderer:
     def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
         interrupted = kind is not None and issubclass(kind, KeyboardInterrupt)
         self._worker.shutdown(wait=not interrupted, cancel_futures=True)
+        self._printer.shutdown(wait=not interrupted, cancel_futures=True)
         if self._browser is not None:
             self._browser.close()
         self._work.cleanup()
@@ -175,7 +177,10 @@ class ReportRenderer:
         ]
 
     def _submit(self, notebook: Path) -> None:
-        self._made[notebook] = self._worker.submit(self._render, notebook)
+        """The page's HTML on the worker thread, then its PDF on the printer thread: the next
+        page's HTML is written (in this process) while Chromium prints this one."""
+        html = self._worker.submit(_html_page, notebook, Path(self._work.name))
+        self._made[notebook] = self._printer.submit(self._render, html)
 
     def _submit_quarto(self, notebooks: list[Path]) -> None:
         for index, group in enumerate(share_out(notebooks, QUARTO_FOLDERS)):
@@ -196,8 +201,8 @@ class ReportRenderer:
         for notebook, future in made.items():
             future.set_result(files[notebook])
 
-    def _render(self, notebook: Path) -> dict[str, Path]:
-        html = _html_page(notebook, Path(self._work.name))
+    def _render(self, page: Future[Path]) -> dict[str, Path]:
+        html = page.result()
         return {"html": html} | ({"pdf": self._print(html)} if "pdf" in self.formats else {})
 
     def _print(self, html: Path) -> Path:

@@ -6,16 +6,22 @@ A metric entry lives in ``<runs>/.drawdown-cache/<key>/`` (``<runs>`` is the run
 and holds that run's ``work/``, ``artifacts/`` and ``notebooks/*.ipynb`` plus ``entry.json``. The
 key is the sha256 of: every input table file's name and content hash (hashed once per run,
 ``manifest.input_files``), the parameters the metrics read (all of
-them except the report-only ones in ``REPORT_ONLY``), the drawdown code and compute notebooks, and
-the versions of the libraries that shape the numbers. Any change to one of them is a miss. A
+them except the report-only ones in ``REPORT_ONLY``), the drawdown code that computes them (the
+package's sources but the report builders, ``REPORT_CODE``) and the compute notebooks, and the
+versions of the libraries that shape the numbers. Any change to one of them is a miss. A
 database source is never cached: its content has no hash.
 
-Under it, ``reports/<report key>/`` holds one report: its executed notebook and its rendered
-files (:class:`ReportCache`). The report key adds the report notebook's parameters (all but the
-run folder), the report notebooks and their rendering files in ``reports/``, the formats, the
-renderer and the run's ``changes`` artifact (computed outside the cache: it depends on the
-previous run). Changing the brand re-renders every report; asking for one more account review renders
-only that one.
+Under it, ``reports/<key>/`` holds one report's executed notebook, one of its rendered files, or
+the run's exports (:class:`ReportCache`). A report notebook executes with a neutral brand that is
+applied afterwards (``drawdown.reports.brand``): its executed notebook is kept without the brand,
+each rendered file (one entry per format) with it. The notebook key adds the report notebook's
+parameters (all but the run folder, with the neutral brand), the whole package's sources (the
+chart, table and narrative builders the report notebooks call), the report notebooks and their
+rendering files in ``reports/``, and the run's ``changes`` artifact (computed outside the cache:
+it depends on the previous run); a rendered file's key adds its format, the renderer and the
+brand. Changing the brand renders every report again from its cached executed notebook (no
+kernel starts); asking for one more account review executes and renders only that one. The
+exports are keyed by ``scope.segment``, the code and the changes (no brand: none shows it).
 
 Entries are written to a temporary folder and renamed into place, so a half-written entry is
 never read; the ``KEEP`` most recent metric entries are kept, and under each the ``KEEP_REPORTS``
@@ -40,7 +46,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +77,12 @@ REPORT_ONLY = {
 OUTSIDE_METRICS = ("compare_to",)
 """Parameters of the steps that run after the cached metrics (the changes since the previous
 run): changing them keeps the cached metrics too."""
+REPORT_CODE = "reports"
+"""The package folder of the report builders: its sources join the report key, not the metric
+key (a changed chart builder re-renders the reports and keeps the metrics) — but for
+``REPORT_CODE_IN_METRICS``."""
+REPORT_CODE_IN_METRICS = ("inert.py",)
+"""Report modules the cached metric entry is written with (the snapshot's rejects/ CSVs)."""
 KEEP = 4
 KEEP_REPORTS = 500
 REPORTS = "reports"
@@ -115,8 +127,24 @@ def metric_params(params: Params) -> dict[str, Any]:
 
 
 def code_hash(notebooks: Sequence[Path]) -> str:
-    """sha256 over the drawdown package's Python files and the compute ``notebooks``."""
-    return _files_hash([*sorted(PACKAGE_DIR.rglob("*.py")), *notebooks])
+    """sha256 over the drawdown package's Python files that compute the metrics (all but the
+    report builders, ``REPORT_CODE``) and the compute ``notebooks``."""
+    return _files_hash([*package_sources(metrics_only=True), *notebooks])
+
+
+@cache
+def package_sources(metrics_only: bool = False) -> tuple[Path, ...]:
+    """The drawdown package's Python files, sorted (found once per process); with
+    ``metrics_only``, without the report builders (``REPORT_CODE``) but for
+    ``REPORT_CODE_IN_METRICS``."""
+    paths = sorted(PACKAGE_DIR.rglob("*.py"))
+    if not metrics_only:
+        return tuple(paths)
+    return tuple(path for path in paths if not _report_code(path.relative_to(PACKAGE_DIR)))
+
+
+def _report_code(relative: Path) -> bool:
+    return relative.parts[0] == REPORT_CODE and relative.name not in REPORT_CODE_IN_METRICS
 
 
 def _files_hash(paths: Sequence[Path]) -> str:
@@ -264,10 +292,11 @@ class ReportCache:
         in ``stage`` (whose uncached artifacts join the key)."""
         return cls(None if key is None else runs / CACHE_FOLDER / key / REPORTS, stage)
 
-    def key(self, step: Step, formats: Sequence[str], renderer: str) -> str | None:
-        """What shapes ``step``'s report beyond the metrics: its parameters (the run folder
-        aside), the report notebooks and rendering files, the formats, the renderer and the
-        changes since the previous run."""
+    def notebook_key(self, step: Step) -> str | None:
+        """What shapes ``step``'s executed notebook beyond the metrics: its parameters (the run
+        folder aside; a report notebook runs with the neutral brand, ``reports.brand``), the
+        package's code, the report notebooks and rendering files and the changes since the
+        previous run. Not the formats nor the renderer: one executed notebook serves them all."""
         if self.folder is None:
             return None
         parameters = {name: value for name, value in step.parameters.items() if name != "run_dir"}
@@ -276,8 +305,31 @@ class ReportCache:
                 "template": step.template.name,
                 "parameters": parameters,
                 "reports": self._reports_hash,
-                "formats": list(formats),
-                "renderer": renderer,
+                "code": self._code_hash,
+                "run_artifacts": self._run_artifacts_hash,
+            }
+        )
+
+    def rendered_key(
+        self, notebook_key: str | None, fmt: str, renderer: str, brand: dict[str, Any]
+    ) -> str | None:
+        """One rendered file of the notebook of ``notebook_key``: its format, the renderer and
+        the brand applied to it (``report.brand``)."""
+        if notebook_key is None:
+            return None
+        return _digest(
+            {"notebook": notebook_key, "format": fmt, "renderer": renderer, "brand": brand}
+        )
+
+    def exports_key(self, segment: str | None) -> str | None:
+        """What shapes the run's exports beyond the metrics: ``scope.segment``, the package's
+        code and the changes since the previous run (not the brand: no export shows it)."""
+        if self.folder is None:
+            return None
+        return _digest(
+            {
+                "exports": segment,
+                "code": self._code_hash,
                 "run_artifacts": self._run_artifacts_hash,
             }
         )
@@ -291,17 +343,25 @@ class ReportCache:
         return _files_hash([folder / f"{name}.parquet" for name in RUN_ARTIFACTS])
 
     @cached_property
+    def _code_hash(self) -> str:
+        """The package's sources, every module a report notebook may call (the report builders
+        and what they import), hashed once per run."""
+        return _files_hash(package_sources())
+
+    @cached_property
     def _reports_hash(self) -> str:
         """The report notebooks and rendering files, hashed once per run (not once per report)."""
         return _files_hash(sorted(path for path in REPORTS_DIR.rglob("*") if path.is_file()))
 
-    def lookup(self, key: str | None, formats: Sequence[str]) -> dict[str, Path] | None:
-        """The cached report's files (``notebook`` and each format), or None; a hit counts as a
-        use, for pruning."""
+    def lookup(self, key: str | None, kinds: Sequence[str]) -> dict[str, Path] | None:
+        """The cached files of ``key`` by kind (``notebook``, ``html``, ``pdf``, or an export's
+        file name), or None when
+        one of ``kinds`` is missing or the entry fails its check; a hit counts as a use, for
+        pruning."""
         if self.folder is None or key is None:
             return None
         entry = self.folder / key
-        files = {"notebook": entry / NOTEBOOK} | {fmt: entry / f"report.{fmt}" for fmt in formats}
+        files = {kind: entry / _file_name(kind) for kind in kinds}
         if not all(path.is_file() for path in files.values()):
             return None
         try:
@@ -316,16 +376,24 @@ class ReportCache:
         return files
 
     def store(self, key: str | None, files: dict[str, Path]) -> None:
-        """Keep a report's files (``notebook`` and each format) under ``key``."""
+        """Keep files by kind (``notebook``, ``html``, ``pdf``, an export's file name) under
+        ``key``."""
         if self.folder is None or key is None or _root(self.folder.parents[2]) is None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.folder))
         for kind, path in files.items():
-            shutil.copyfile(path, scratch / (NOTEBOOK if kind == "notebook" else f"report.{kind}"))
+            shutil.copyfile(path, scratch / _file_name(kind))
         (scratch / ENTRY).write_text(json.dumps({"files": _checksums(scratch)}), encoding="utf-8")
         _place(scratch, self.folder / key)
         _prune(self.folder, KEEP_REPORTS)
+
+
+def _file_name(kind: str) -> str:
+    """A kind's file in an entry: the executed notebook, a report format, or a named export."""
+    if "." in kind:
+        return kind
+    return NOTEBOOK if kind == "notebook" else f"report.{kind}"
 
 
 def _place(scratch: Path, final: Path) -> None:
@@ -341,8 +409,17 @@ def _prune(cache: Path, keep: int = KEEP) -> None:
     """Remove all but the ``keep`` most recently stored (or used) entries."""
     entries = sorted(
         (path for path in cache.iterdir() if path.is_dir() and not path.name.startswith(".")),
-        key=lambda path: path.stat().st_mtime,
+        key=_mtime,
         reverse=True,
     )
     for stale in entries[keep:]:
         shutil.rmtree(stale, ignore_errors=True)
+
+
+def _mtime(path: Path) -> float:
+    """When an entry was stored or used; 0 for one a concurrent prune just removed (the exports
+    and the reports are stored from two threads)."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0

@@ -18,20 +18,24 @@ The changes are never cached: they depend on the run ``latest`` pointed at befor
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import shutil
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import nbformat
 import polars as pl
 
 from drawdown.errors import DrawdownError, InputError, StepFailed, Terminated
 from drawdown.params import Params, quote
+from drawdown.reports import brand
 from drawdown.reports.narrative import logo_image
 from drawdown.reports.render import ReportRenderer, renderer_name
 from drawdown.resources import COMPUTE_NOTEBOOKS, REPORTS_DIR
@@ -227,14 +231,53 @@ def _report(
     previous: steps.PreviousRun,
     inputs: dict[str, str],
 ) -> list[Path]:
-    """Exports, report notebooks, rendering and the manifest; returns the rendered reports."""
+    """Exports, report notebooks, rendering and the manifest; returns the rendered reports.
+
+    The exports are written on a thread of their own while the report notebooks execute (in
+    the kernels) and render: the workbook is seconds of CPU at 5,000 accounts that no report
+    waits for."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="exports") as background:
+
+        def start_exports() -> Future[None]:
+            return background.submit(_timed_exports, stage, params, reports_cache, progress)
+
+        reports, exported = _reports(
+            stage, params, request, pool, progress, reports_cache, start_exports
+        )
+        exported.result()  # a failed run waits for the thread too, on leaving the block
+    outputs = _outputs(stage, reports)
+    _write_manifest(
+        stage, params, "succeeded", started, progress.timings, outputs, inputs, previous
+    )
+    log.info("run published to %s", run_dir)
+    return reports
+
+
+def _timed_exports(
+    stage: Path, params: Params, reports_cache: cache.ReportCache, progress: RunProgress
+) -> None:
     with progress.step("exports"):
-        steps.export(stage, params)
+        _exports(stage, params, reports_cache)
+
+
+def _reports(
+    stage: Path,
+    params: Params,
+    request: RunRequest,
+    pool: KernelPool,
+    progress: RunProgress,
+    reports_cache: cache.ReportCache,
+    start_exports: Callable[[], Future[None]],
+) -> tuple[list[Path], Future[None]]:
+    """The CSM books, the report notebooks and their rendering; returns the rendered reports
+    and the exports (started once the CSM books are written: the executive review waits for
+    them, and two Python threads at once would slow them down)."""
     formats = tuple(params.report.formats if request.formats is None else request.formats)
     reports: list[Path] = []
     if formats:
         with progress.step("csm_books"):
             books = steps.csm_books_step(stage, params)
+        exported = start_exports()
         accounts = select_accounts(
             stage,
             request.accounts or tuple(params.report.accounts),
@@ -246,53 +289,110 @@ def _report(
             (step.name for step in report), accounts=len(accounts) * len(ACCOUNT_REPORTS)
         )
         with ReportRenderer(stage / "reports", formats) as renderer:
-            keys = {
-                step.name: reports_cache.key(step, renderer.formats, renderer_name())
-                for step in report
-            }
-            fresh = [
-                step
-                for step in report
-                if not _reuse_report(step, keys[step.name], reports_cache, renderer, progress)
-            ]
+            cached = _Reports(report, reports_cache, renderer, params)
+            fresh = [step for step in report if not cached.reuse(step, progress)]
 
             def done(step: Step, seconds: float) -> None:
                 progress.done(step, seconds)
-                renderer.add(step.output)
+                cached.executed(step)
 
-            execute_all(fresh, pool, on_done=done)
+            execute_all([cached.neutral[step.name] for step in fresh], pool, on_done=done)
             with progress.step("render"):
                 reports = steps.render(renderer, [step.output for step in report])
-            for step in fresh:
-                rendered = {
-                    fmt: stage / "reports" / f"{step.output.stem}.{fmt}" for fmt in renderer.formats
-                }
-                reports_cache.store(keys[step.name], {"notebook": step.output} | rendered)
+            cached.store_rendered(report, stage / "reports")
         reports += books
-    outputs = _outputs(stage, reports)
-    _write_manifest(
-        stage, params, "succeeded", started, progress.timings, outputs, inputs, previous
-    )
-    log.info("run published to %s", run_dir)
-    return reports
+    else:
+        steps.measure_csm_books(stage, [], params.as_of)  # no reports: no CSM book written
+        exported = start_exports()
+    return reports, exported
 
 
-def _reuse_report(
-    step: Step,
-    key: str | None,
-    reports_cache: cache.ReportCache,
-    renderer: ReportRenderer,
-    progress: RunProgress,
-) -> bool:
-    """Take ``step``'s executed notebook and rendered files from the cache; False on a miss."""
-    files = reports_cache.lookup(key, renderer.formats)
-    if files is None:
-        return False
-    step.output.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(files.pop("notebook"), step.output)
-    renderer.reuse(step.output, files)
-    progress.reused(step)
-    return True
+def _exports(stage: Path, params: Params, reports_cache: cache.ReportCache) -> None:
+    """The exports, from the cache when its metrics, scope and changes are those of a run that
+    wrote them (a report-parameter change does not write them again)."""
+    key = reports_cache.exports_key(params.scope.segment)
+    found = reports_cache.lookup(key, steps.EXPORTS)
+    folder = stage / "exports"
+    if found is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, path in found.items():
+            shutil.copyfile(path, folder / name)
+        log.info("exports reused from the cache")
+        return
+    written = steps.export(stage, params)
+    if sorted(path.name for path in written) == sorted(steps.EXPORTS):
+        reports_cache.store(key, {path.name: path for path in written})
+
+
+class _Reports:
+    """The report cache of one run's reports (``cache.ReportCache``): each report notebook
+    executes with the neutral brand (``reports.brand``), its executed notebook is kept as such,
+    and the run's brand is applied before it is published and rendered; rendered files are kept
+    per format with the brand."""
+
+    def __init__(
+        self,
+        report: Sequence[Step],
+        reports_cache: cache.ReportCache,
+        renderer: ReportRenderer,
+        params: Params,
+    ) -> None:
+        self.cache, self.renderer = reports_cache, renderer
+        self.neutral = {
+            step.name: dataclasses.replace(step, parameters=brand.unbranded(step.parameters))
+            for step in report
+        }
+        self.steps = {step.name: step for step in report}
+        self.notebook_keys = {
+            name: reports_cache.notebook_key(step) for name, step in self.neutral.items()
+        }
+        look = params.report.brand.model_dump(mode="json")
+        self.rendered_keys = {
+            name: {
+                fmt: reports_cache.rendered_key(key, fmt, renderer_name(), look)
+                for fmt in renderer.formats
+            }
+            for name, key in self.notebook_keys.items()
+        }
+        self.reused: set[str] = set()
+
+    def reuse(self, step: Step, progress: RunProgress) -> bool:
+        """Take ``step``'s executed notebook from the cache (branded), and its rendered files
+        when every format is cached too; False when it must execute."""
+        found = self.cache.lookup(self.notebook_keys[step.name], ["notebook"])
+        if found is None:
+            return False
+        self._publish(step, found["notebook"])
+        rendered = {
+            fmt: self.cache.lookup(key, [fmt]) for fmt, key in self.rendered_keys[step.name].items()
+        }
+        if all(files is not None for files in rendered.values()):
+            self.renderer.reuse(step.output, {fmt: files[fmt] for fmt, files in rendered.items()})
+            self.reused.add(step.name)
+        else:
+            self.renderer.add(step.output)
+        progress.reused(step)
+        return True
+
+    def executed(self, neutral: Step) -> None:
+        """A report notebook executed with the neutral brand: kept in the cache, branded, and
+        handed to the renderer."""
+        self.cache.store(self.notebook_keys[neutral.name], {"notebook": neutral.output})
+        self._publish(self.steps[neutral.name], neutral.output)
+        self.renderer.add(neutral.output)
+
+    def _publish(self, step: Step, neutral: Path) -> None:
+        book = nbformat.read(neutral, as_version=4)
+        step.output.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(brand.apply_brand(book, step.parameters), step.output)
+
+    def store_rendered(self, report: Sequence[Step], folder: Path) -> None:
+        """Keep each rendered file that did not come from the cache."""
+        for step in report:
+            if step.name in self.reused:
+                continue
+            for fmt, key in self.rendered_keys[step.name].items():
+                self.cache.store(key, {fmt: folder / f"{step.output.stem}.{fmt}"})
 
 
 def compute_steps(stage: Path, params: Params) -> list[Step]:

@@ -68,6 +68,8 @@ ARTIFACTS = Path("artifacts")
 PREVIOUS_MONTH = ARTIFACTS / "previous_month"
 PREVIOUS_WEEK = ARTIFACTS / "previous_week"
 CHANGES_READS = ("account_health", "overage_cases")
+EXPORTS = ("overconsumption_cases.csv", "alert_digest.md", WORKBOOK)
+"""The files ``export`` writes into ``<run>/exports/``."""
 
 
 def validate_source(params: Params) -> ValidatedBook:
@@ -307,24 +309,32 @@ def export(run_dir: Path, params: Params) -> list[Path]:
 
 def csm_books_step(run_dir: Path, params: Params) -> list[Path]:
     """The CSM books (``reports/csm/<csm>.html``, ``drawdown.reports.books``), then reset item 1
-    measured on the books written (``metrics.reset.with_csm_books``) into a fresh
-    ``reset_tracker.parquet`` (never through a link into the cache)."""
+    measured on the books written (``measure_csm_books``)."""
     from drawdown.reports.books import write_csm_books
     from drawdown.reports.data import NO_CSM, load_tables
 
     run = load_tables(run_dir, ("account_health", "account_actions", "overage_cases"), params.as_of)
     written = write_csm_books(run, run_dir, params.report.brand, params.currency)
-    tracker_path = Path(run_dir) / ARTIFACTS / "reset_tracker.parquet"
-    if tracker_path.exists():
-        tracker = with_csm_books(
-            pl.read_parquet(tracker_path),
-            pl.read_parquet(Path(run_dir) / ARTIFACTS / "account_health.parquet"),
-            [csm for csm in written if csm != NO_CSM],
-            run.as_of,
-        )
-        tracker_path.unlink()
-        write_artifacts({"reset_tracker": tracker}, run_dir)
+    measure_csm_books(run_dir, [csm for csm in written if csm != NO_CSM], run.as_of)
     return list(written.values())
+
+
+def measure_csm_books(run_dir: Path, written: Sequence[str], as_of: date) -> None:
+    """Reset item 1 (pending in the cached metrics: no book exists then) measured on the CSM
+    books this run wrote (``written``: their CSMs; none in a run without reports) with
+    ``metrics.reset.with_csm_books``, into a fresh ``reset_tracker.parquet`` (never through a
+    link into the cache)."""
+    tracker_path = Path(run_dir) / ARTIFACTS / "reset_tracker.parquet"
+    if not tracker_path.exists():
+        return
+    tracker = with_csm_books(
+        pl.read_parquet(tracker_path),
+        pl.read_parquet(Path(run_dir) / ARTIFACTS / "account_health.parquet"),
+        written,
+        as_of,
+    )
+    tracker_path.unlink()
+    write_artifacts({"reset_tracker": tracker}, run_dir)
 
 
 def render(renderer: ReportRenderer, notebooks: Sequence[Path]) -> list[Path]:
