@@ -9,6 +9,12 @@
 #   MUTATION_TESTS_REV=main scripts/mutation.sh       judge with the tests of another revision
 #                                                     (a score "before"), in its own folder
 #   MUTATION_GOLDEN=0                                 leave tests/test_golden.py out
+#   MUTATION_MODULES="forecast actions"              every function of these modules of
+#                                                     metrics/, one module after the other (the
+#                                                     results of each are kept as it finishes)
+#   MUTATION_RERUN=0                                  with patterns: only the mutants not checked
+#                                                     yet (a run that was stopped goes on)
+#   MUTATION_CHILDREN=N                               mutmut's --max-children (default: the cores)
 #
 # mutmut copies the code into a `mutants/` folder of the directory it runs in and imports the
 # package from `mutants/src`. drawdown lives in lib/, so this script lays out a staging copy in
@@ -34,6 +40,11 @@ RULES=(
 )
 if [ $# -gt 0 ]; then
   patterns=("$@")
+elif [ -n "${MUTATION_MODULES:-}" ]; then
+  for module in $MUTATION_MODULES; do
+    MUTATION_MODULES='' "$0" "drawdown.metrics.${module}.*"
+  done
+  exit 0
 elif [ "${MUTATION_SCOPE:-rules}" = all ]; then
   patterns=()
 else
@@ -74,7 +85,10 @@ only_mutate = ["src/drawdown/metrics/*"]
 also_copy = ["params", "docs"]
 # The unit edges of the metrics and the golden books: the tests that judge a metric's numbers.
 pytest_add_cli_args_test_selection = [$selection]
-pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:xdist"]
+# The row-order property compares the code with itself (a mutant changes both sides alike) and
+# takes more time than all the other tests of a function together: left out of the mutation run.
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:xdist", "--deselect",
+  "tests/metrics/test_commit.py::test_ratios_are_invariant_to_row_order_and_split_days"]
 # Polars' thread pool does not survive a fork: a worker forked from a process that has run a
 # query hangs. Workers fork from a server that has only imported the modules.
 process_isolation = "forkserver"
@@ -93,7 +107,25 @@ printf '%s\n' polars pytest hypothesis drawdown.params drawdown.inputs.contract 
   drawdown.inputs.rating drawdown.metrics > "$stage/preload.txt"
 
 cd "$stage"
-"$root/.venv/bin/mutmut" run ${patterns[@]+"${patterns[@]}"} || true
+children=()
+[ -n "${MUTATION_CHILDREN:-}" ] && children=(--max-children "$MUTATION_CHILDREN")
+names=(${patterns[@]+"${patterns[@]}"})
+if [ ${#names[@]} -gt 0 ] && [ "${MUTATION_RERUN:-1}" = 0 ] && [ -d mutants ]; then
+  # only the mutants matching the patterns that have no result yet
+  mapfile -t names < <("$root/.venv/bin/mutmut" results --all true 2>/dev/null \
+    | "$root/.venv/bin/python" -c '
+import fnmatch, re, sys
+patterns = sys.argv[1:]
+for line in sys.stdin:
+    m = re.match(r"\s*(\S+): not checked$", line)
+    if m and any(fnmatch.fnmatch(m.group(1), p) for p in patterns):
+        print(m.group(1))
+' "${patterns[@]}")
+  echo "${#names[@]} mutants not checked yet in ${patterns[*]}"
+fi
+if [ ${#patterns[@]} -eq 0 ] || [ ${#names[@]} -gt 0 ]; then
+  "$root/.venv/bin/mutmut" run ${children[@]+"${children[@]}"} ${names[@]+"${names[@]}"} || true
+fi
 "$root/.venv/bin/mutmut" results --all true > results.txt 2>&1 || true
 "$root/.venv/bin/python" - ${patterns[@]+"${patterns[@]}"} <<'PY'
 """Counts of the mutants in scope, the score and the survivors (results.txt, survivors.txt)."""

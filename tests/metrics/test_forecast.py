@@ -47,7 +47,7 @@ def _alternating_weeks(account: str) -> pl.DataFrame:
     return frame.with_columns(pl.when(week % 2 == 0).then(8.0).otherwise(12.0).alias("quantity"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def book() -> Book:
     return make_book(
         [
@@ -66,7 +66,7 @@ def book() -> Book:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def frames(book: Book) -> dict[str, pl.DataFrame]:
     rated = rate_usage(book)
     daily = daily_spend(rated, AS_OF)
