@@ -14,6 +14,8 @@
 #                                                     results of each are kept as it finishes)
 #   MUTATION_RERUN=0                                  with patterns: only the mutants not checked
 #                                                     yet (a run that was stopped goes on)
+#   MUTATION_SAMPLE=K                                 with patterns: only mutants numbered 1 mod K
+#                                                     (a systematic sample, when time is short)
 #   MUTATION_CHILDREN=N                               mutmut's --max-children (default: the cores)
 #
 # mutmut copies the code into a `mutants/` folder of the directory it runs in and imports the
@@ -110,18 +112,27 @@ cd "$stage"
 children=()
 [ -n "${MUTATION_CHILDREN:-}" ] && children=(--max-children "$MUTATION_CHILDREN")
 names=(${patterns[@]+"${patterns[@]}"})
-if [ ${#names[@]} -gt 0 ] && [ "${MUTATION_RERUN:-1}" = 0 ] && [ -d mutants ]; then
-  # only the mutants matching the patterns that have no result yet
+if [ ${#names[@]} -gt 0 ] && { [ "${MUTATION_RERUN:-1}" = 0 ] || [ -n "${MUTATION_SAMPLE:-}" ]; } \
+  && [ -d mutants ]; then
+  # the mutants matching the patterns: with MUTATION_RERUN=0 those without a result yet, with
+  # MUTATION_SAMPLE=K those numbered 1 mod K
   mapfile -t names < <("$root/.venv/bin/mutmut" results --all true 2>/dev/null \
-    | "$root/.venv/bin/python" -c '
-import fnmatch, re, sys
-patterns = sys.argv[1:]
+    | MUTATION_RERUN=${MUTATION_RERUN:-1} MUTATION_SAMPLE=${MUTATION_SAMPLE:-1} \
+      "$root/.venv/bin/python" -c '
+import fnmatch, os, re, sys
+patterns, sample = sys.argv[1:], int(os.environ["MUTATION_SAMPLE"])
+pending_only = os.environ["MUTATION_RERUN"] == "0"
 for line in sys.stdin:
-    m = re.match(r"\s*(\S+): not checked$", line)
-    if m and any(fnmatch.fnmatch(m.group(1), p) for p in patterns):
-        print(m.group(1))
+    m = re.match(r"\s*(\S+): (.+)$", line)
+    if not m or not any(fnmatch.fnmatch(m.group(1), p) for p in patterns):
+        continue
+    if pending_only and m.group(2).strip() != "not checked":
+        continue
+    if sample > 1 and int(m.group(1).rsplit("_", 1)[1]) % sample != 1:
+        continue
+    print(m.group(1))
 ' "${patterns[@]}")
-  echo "${#names[@]} mutants not checked yet in ${patterns[*]}"
+  echo "${#names[@]} mutants to run in ${patterns[*]}"
 fi
 if [ ${#patterns[@]} -eq 0 ] || [ ${#names[@]} -gt 0 ]; then
   "$root/.venv/bin/mutmut" run ${children[@]+"${children[@]}"} ${names[@]+"${names[@]}"} || true
