@@ -306,3 +306,43 @@ def test_backtest_scores_on_the_interval_ends(index: int, expected: tuple) -> No
     assert got == expected[:3]
     scores = (row["coverage_p10_p90"], row["mdape_p50"], row["mdape_run_rate"])
     assert scores == pytest.approx(expected[3:], rel=1e-12)
+
+
+# The contract ended on Nov 10, before A: no contract covers A, so nothing is added to the limit
+# to date for the days left (100 stays 100, not 100 + a daily limit x 15 days). 12 a day from
+# Nov 1: 96 by Nov 8, 108 by Nov 9 -> crossed on Nov 9, before A.
+def test_limit_crossing_without_a_contract_covering_a():
+    the_book = Book.from_frames(
+        accounts=pl.DataFrame({"account_id": ["d"], "account_name": ["d"], "segment": ["mid"]}),
+        contracts=pl.DataFrame([contract("D", TERM[0], date(2026, 11, 10), 0.0, account="d")]),
+        rate_card=pl.DataFrame(
+            {
+                "contract_id": ["D"],
+                "meter": ["m"],
+                "unit_price": [1.0],
+                "included_quantity": [300.0],
+            }
+        ),
+        usage=usage("d", WINDOW_START, date(2026, 11, 10), 12.0),
+    )
+    rated = rate_usage(the_book)
+    months = pl.LazyFrame(
+        {
+            "account_id": ["d"],
+            "meter": ["m"],
+            "month": [date(2026, 11, 1)],
+            "limit": [100.0],
+            "usage": [120.0],
+        }
+    )
+    daily = daily_spend(rated, AS_OF)
+    row = (
+        limit_crossing(months, rated, the_book.contracts, the_book.rate_card, daily, AS_OF)
+        .collect()
+        .row(0, named=True)
+    )
+    assert (row["limit"], row["usage_to_date"], row["crossing_date"]) == (
+        100.0,
+        120.0,
+        date(2026, 11, 9),
+    )
