@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 from _books import contract, make_book, usage
+from drawdown.artifacts import SCHEMAS
 from drawdown.inputs.contract import Book
 from drawdown.inputs.rating import rate_usage
 from drawdown.metrics.accounts import account_health
@@ -346,3 +347,14 @@ def test_limit_crossing_without_a_contract_covering_a():
         120.0,
         date(2026, 11, 9),
     )
+
+
+def test_backtest_scores_have_the_artifacts_schema() -> None:
+    made = pl.LazyFrame(
+        schema={
+            "as_of_made": pl.Date,
+            "account_id": pl.String,
+            **dict.fromkeys(("p10", "p50", "p90", "line", "actual"), pl.Float64),
+        }
+    )
+    assert dict(backtest_scores(made).collect_schema()) == SCHEMAS["forecast_backtest"]
