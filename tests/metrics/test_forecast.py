@@ -241,6 +241,7 @@ def _backtest_rows() -> dict[tuple[str, date], dict]:
         [
             contract("E", *TERM, 5000.0, account="e"),
             contract("T", date(2026, 10, 5), TERM[1], 5000.0, account="t"),
+            contract("Z", *TERM, 5000.0, account="z"),
         ]
     )
     made = backtest_outcomes(contracts.lazy(), daily.lazy(), AS_OF, 28).collect()
@@ -259,6 +260,11 @@ def _backtest_rows() -> dict[tuple[str, date], dict]:
 def test_backtest_windows_on_their_first_and_last_day(account, made, line, actual) -> None:
     row = _backtest_rows()[(account, made)]
     assert (row["line"], row["actual"]) == (pytest.approx(line, rel=1e-12), actual)
+
+
+# z has a contract and never spends: nothing forecast, nothing spent, not counted at any date
+def test_backtest_leaves_out_an_account_without_forecast_or_spend() -> None:
+    assert [key for key in _backtest_rows() if key[0] == "z"] == []
 
 
 def test_backtest_counts_only_dates_a_contract_covers() -> None:
