@@ -562,3 +562,20 @@ def test_money_as_the_reports_write_it(amount, currency, decimals, text) -> None
 @pytest.mark.parametrize(("value", "text"), [(0.256, "26%"), (0.254, "25%"), (1.0, "100%")])
 def test_percent_rounds_to_a_whole_number(value: float, text: str) -> None:
     assert pl.select(_pct(pl.lit(value))).item() == text
+
+
+# spend below 1 a day still counts: 0.5 on Aug 1 (last quarter) and 0.25 on May 1 (prior):
+# change 0.5 / 0.25 − 1 = 1.0
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        ("consumption_last_quarter", 0.5),
+        ("consumption_prior_quarter", 0.25),
+        ("consumption_change", 1.0),
+    ],
+)
+def test_quarters_count_spend_below_one(column: str, expected: float) -> None:
+    daily = _daily(
+        [(date(2026, 5, 1), date(2026, 5, 1), 0.25), (date(2026, 8, 1), date(2026, 8, 1), 0.5)]
+    )
+    assert _actions(daily=daily)[column] == expected
