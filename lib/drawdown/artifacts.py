@@ -288,8 +288,3 @@ def write_rejects(folder: Path, rejects: dict[str, pl.DataFrame]) -> None:
         (folder / "rejects").mkdir(exist_ok=True)
         for table, rejected in rejects.items():
             rejected.write_csv(folder / "rejects" / f"{table}.csv")
-
-
-def read_artifact(folder: Path | str, name: str) -> pl.DataFrame:
-    """Read one artifact written by ``Artifacts.write``."""
-    return pl.read_parquet(Path(folder) / f"{name}.parquet")

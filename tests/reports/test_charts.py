@@ -69,8 +69,6 @@ def _every_chart(run: report_data.RunData) -> list[alt.TopLevelMixin]:
         charts.burnup_chart(report_data.burnup(account), commit=60000.0, band="over"),
         charts.meter_months_chart(report_data.meter_marks(account, lookback_months=3)),
         charts.daily_usage_chart(lines),
-        charts.ttfbe_chart(report_data.ttfbe_trend(run["ttfbe_cohorts"]), target_days=30),
-        charts.retention_chart(report_data.segment_rows(summary)),
         charts.funnel_chart(report_data.adoption_funnel(health)),
         charts.monthly_spend_chart(report_data.spend_predictability(account.months, run.as_of)),
         charts.cost_per_outcome_chart(account.months),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import polars as pl
 import pytest
 from great_tables import GT
@@ -25,12 +27,6 @@ def test_cases_table_escapes_names_and_formats_money(run: report_data.RunData) -
     assert cases.equals(before)
 
 
-def test_accounts_table_colours_bands_and_draws_sparklines(run: report_data.RunData) -> None:
-    accounts = report_data.with_spend_trend(run["account_health"], run["account_months"], run.as_of)
-    html = tables.accounts_table(accounts, title="All").as_raw_html()
-    assert "#2E8B57" in html.upper() and "<svg" in html and "83%" in html
-
-
 def test_empty_table_says_so(run: report_data.RunData) -> None:
     html = tables.burn_table(
         report_data.burn_actions(run["account_health"].head(0), run["account_actions"], "too_fast"),
@@ -40,16 +36,9 @@ def test_empty_table_says_so(run: report_data.RunData) -> None:
 
 
 def test_table_theme_returns_a_new_table(run: report_data.RunData) -> None:
-    table = tables.headline_table(report_data.headline_figures(run))
+    table = tables.segment_table(report_data.segment_rows(run["segment_summary"]))
     themed = table.pipe(tables.table_theme)
     assert isinstance(themed, GT) and themed is not table
-
-
-def test_reset_table_shows_shares_as_percent_and_counts_as_numbers(
-    run: report_data.RunData,
-) -> None:
-    html = tables.reset_table(run["reset_tracker"]).as_raw_html()
-    assert "60%" in html and ">3<" in html and "✗ late" in html and "Week 5-8" in html
 
 
 def test_options_table_shows_what_each_option_costs_over_the_cheapest(
@@ -58,17 +47,6 @@ def test_options_table_shows_what_each_option_costs_over_the_cheapest(
     # A3: right-size to 7300 (cheapest) against renewing at 30000: 22700 more
     options = report_data.renewal_options(run.get("renewal_scenarios"), "A3")
     assert "$22,700" in tables.options_table(options).as_raw_html()
-
-
-def test_funnel_table_shows_counts_and_shares(run: report_data.RunData) -> None:
-    html = tables.funnel_table(report_data.adoption_funnel(run["account_health"])).as_raw_html()
-    assert "4 (80%)" in html
-
-
-def test_meters_table_marks_sustained(run: report_data.RunData) -> None:
-    meters = report_data.meter_marks(report_data.account_data(run, "A2"), lookback_months=3)
-    assert "sustained" in tables.meters_table(meters).as_raw_html()
-    assert "sustained" in meters["mark"].to_list()
 
 
 def _copies(frame: pl.DataFrame, n: int) -> pl.DataFrame:
@@ -81,9 +59,8 @@ def _copies(frame: pl.DataFrame, n: int) -> pl.DataFrame:
 @pytest.mark.parametrize(
     ("table", "view", "where"),
     [
-        ("accounts_table", "account_health", "exports/accounts.xlsx (sheet Accounts)"),
         ("burn_table", "too_fast", "exports/accounts.xlsx (sheet Accounts)"),
-        ("warnings_table", "warnings", "exports/accounts.xlsx (sheet Accounts)"),
+        ("warned_accounts_table", "warnings", "exports/accounts.xlsx (sheet Accounts)"),
         ("cases_table", "overage_cases", "exports/accounts.xlsx (sheet Cases)"),
     ],
 )
@@ -92,14 +69,13 @@ def test_a_list_of_40_shows_25_and_says_where_the_rest_are(
 ) -> None:
     health = run["account_health"]
     frames = {
-        "account_health": health,
         "too_fast": report_data.burn_actions(health, run["account_actions"], "too_fast"),
-        "warnings": report_data.early_warning_list(health),
+        "warnings": report_data.warned_accounts(health, run["account_actions"]),
         "overage_cases": run["overage_cases"],
     }
     rows = _copies(frames[view], 40)
     before = rows.clone()
-    options = {"title": "x"} if table in ("accounts_table", "burn_table") else {}
+    options = {"title": "x"} if table == "burn_table" else {}
     html = getattr(tables, table)(rows, rows=25, **options).as_raw_html()
     # 40 rows, cap 25: Account 0 .. Account 24 shown, Account 25 .. Account 39 not
     assert "Account 24<" in html and "Account 25<" not in html
@@ -108,8 +84,9 @@ def test_a_list_of_40_shows_25_and_says_where_the_rest_are(
 
 
 def test_a_list_under_the_cap_has_no_note(run: report_data.RunData) -> None:
-    html = tables.accounts_table(run["account_health"], title="All", rows=5).as_raw_html()
-    assert "largest of" not in html and "Newco" in html
+    warned = report_data.warned_accounts(run["account_health"], run["account_actions"])
+    html = tables.warned_accounts_table(warned, rows=warned.height).as_raw_html()
+    assert "largest of" not in html and escape(warned["account_name"][0]) in html
 
 
 def test_cases_table_marks_unowned_steps_of_the_shown_cases_only(run: report_data.RunData) -> None:

@@ -364,63 +364,8 @@ def daily_usage_chart(
         .properties(width=(WIDTH - 60) // columns, height=90)
         .facet(facet=alt.Facet("account_name:N", title=None, sort=None), columns=columns)
         .resolve_scale(y="independent")
-        .properties(title="Daily usage of the top accounts (last 90 days)")
+        .properties(title="Last 90 days, one panel per account, each on its own scale")
     )
-
-
-def ttfbe_chart(trend: pl.DataFrame, *, target_days: int) -> alt.LayerChart:
-    """Median time to first billable event by cohort month, with the target as a rule."""
-    line = (
-        alt.Chart(trend)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X(
-                "yearmonth(cohort_month):T",
-                title=glossary.label("cohort_month"),
-                axis=month_axis(months=_months(trend["cohort_month"])),
-            ),
-            y=alt.Y("median_ttfbe_days:Q", title="Median days to first billable event"),
-            tooltip=["cohort_month", "median_ttfbe_days", "live_accounts"],
-        )
-    )
-    target = (
-        alt.Chart(pl.DataFrame({"target": [target_days]}))
-        .mark_rule(color="#2e8b57", strokeDash=[4, 4])
-        .encode(y="target:Q")
-    )
-    return alt.layer(
-        line, target, title=f"Time to first billable event by cohort (target {target_days} days)"
-    ).properties(width=WIDTH, height=200)
-
-
-def retention_chart(segments: pl.DataFrame) -> alt.LayerChart:
-    """GRR and NRR per segment as grouped bars, with 100 % as a rule."""
-    data = segments.select("segment", "grr", "nrr").unpivot(
-        index="segment", variable_name="measure", value_name="value"
-    )
-    data = data.with_columns(pl.col("measure").str.to_uppercase())
-    bars = (
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            y=alt.Y("segment:N", title=None),
-            yOffset="measure:N",
-            x=alt.X("value:Q", title=None, axis=percent_axis()),
-            color=alt.Color("measure:N", title=None),
-            tooltip=["segment", "measure", alt.Tooltip("value:Q", format=".0%")],
-        )
-    )
-    labels = bars.mark_text(align="left", dx=3, fontSize=10).encode(
-        text=alt.Text("value:Q", format=".0%"), color=alt.value("#333")
-    )
-    rule = (
-        alt.Chart(pl.DataFrame({"x": [1.0]}))
-        .mark_rule(color="#333", strokeDash=[2, 2])
-        .encode(x="x:Q")
-    )
-    return alt.layer(
-        bars, labels, rule, title="Retention per segment (last 90 days vs a year earlier)"
-    ).properties(width=WIDTH - 120, height=alt.Step(14))
 
 
 def funnel_chart(funnel: pl.DataFrame) -> alt.Chart:

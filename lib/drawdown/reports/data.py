@@ -186,9 +186,11 @@ def headline_figures(run: RunData) -> pl.DataFrame:
     ).with_columns((pl.col("current") - pl.col("previous")).alias("change"))
 
 
-def segment_rows(summary: pl.DataFrame) -> pl.DataFrame:
-    """segment_summary without the ``All`` row, by segment name."""
-    return summary.filter(pl.col("segment") != "All").sort("segment")
+def segment_rows(summary: pl.DataFrame, *, total: bool = False) -> pl.DataFrame:
+    """segment_summary's segments by name; with ``total``, the ``All`` row last (the whole book,
+    for comparison), otherwise without it."""
+    segments = summary.filter(pl.col("segment") != "All").sort("segment")
+    return pl.concat([segments, summary.filter(pl.col("segment") == "All")]) if total else segments
 
 
 def band_mix(summary: pl.DataFrame) -> pl.DataFrame:
@@ -277,33 +279,9 @@ def briefing_groups(
     )
 
 
-def with_spend_trend(
-    accounts: pl.DataFrame, months: pl.DataFrame, as_of: date, n: int = 6
-) -> pl.DataFrame:
-    """``accounts`` with ``spend_trend``: the list of its last ``n`` complete monthly amounts
-    (oldest first; A's month, incomplete, is left out)."""
-    trend = (
-        complete_months(months, as_of)
-        .sort("month")
-        .group_by("account_id")
-        .agg(pl.col("amount").tail(n).alias("spend_trend"))
-    )
-    return accounts.join(trend, on="account_id", how="left", maintain_order="left")
-
-
 def unowned_cases(cases: pl.DataFrame) -> pl.DataFrame:
     """Cases with at least one step (first conversation, expansion) that names no owner."""
     return cases.filter(pl.col("missing_owners").list.len() > 0)
-
-
-def early_warning_list(health: pl.DataFrame) -> pl.DataFrame:
-    """One row per (account, early warning), most valuable accounts first."""
-    return (
-        health.filter(pl.col("early_warnings").list.len() > 0)
-        .explode("early_warnings")
-        .rename({"early_warnings": "warning"})
-        .sort(["account_value", "account_id", "warning"], descending=[True, False, False])
-    )
 
 
 def top_accounts(health: pl.DataFrame, n: int) -> pl.DataFrame:
@@ -327,25 +305,6 @@ def daily_lines(
     )
     return grid.join(shown, on=["account_id", "usage_date"], how="left").with_columns(
         pl.col("amount").fill_null(0.0)
-    )
-
-
-def ttfbe_trend(cohorts: pl.DataFrame) -> pl.DataFrame:
-    """Median ttfbe_days by cohort month over all segments, weighted by live accounts.
-
-    Columns: cohort_month, live_accounts, median_ttfbe_days; months without live accounts dropped.
-    """
-    return (
-        cohorts.filter(pl.col("live_accounts") > 0)
-        .group_by("cohort_month")
-        .agg(
-            pl.col("live_accounts").sum(),
-            (
-                (pl.col("median_ttfbe_days") * pl.col("live_accounts")).sum()
-                / pl.col("live_accounts").sum()
-            ).alias("median_ttfbe_days"),
-        )
-        .sort("cohort_month")
     )
 
 
@@ -1069,7 +1028,7 @@ def warning_counts(health: pl.DataFrame) -> dict[str, int]:
 def ttfbe_cohort_table(
     cohorts: pl.DataFrame, as_of: date, target_days: int, min_group: int, months: int = 6
 ) -> pl.DataFrame:
-    """The last ``months`` cohort months over all segments (``ttfbe_trend`` plus accounts), each
+    """The last ``months`` cohort months over all segments (median ttfbe_days weighted by live accounts), each
     with n and whether it may be claimed on: ``mature`` (the month is complete and every
     account of it had ``target_days`` to go live by as_of) and at least ``min_group`` live
     accounts. Columns: cohort_month, accounts, live_accounts, median_ttfbe_days, mature,

@@ -29,6 +29,7 @@ from drawdown.reports.data import (
 )
 
 MISSING = "—"
+ALL_SEGMENTS = "All segments"
 ACCOUNT_LABELS = {"account_name": "Account", "segment": "Segment", "csm_owner": "CSM"}
 STATUS_SYMBOLS = {
     "done": "✓ done",
@@ -69,86 +70,6 @@ def table_theme(table: GT, brand: Brand | None = None) -> GT:
         )
         .sub_missing(missing_text=MISSING)
     )
-
-
-def headline_table(figures: pl.DataFrame, *, currency: str = "USD") -> GT:
-    """Headline figures now against a month earlier (``report_data.headline_figures``): the
-    state of the book at two dates, not the sums of two periods."""
-    money = ["commit_total", "consumed_to_date_total", "overage_amount"]
-    shares = ["share_healthy", "share_under", "share_over", "grr", "nrr"]
-    table = (
-        GT(figures, rowname_col="label")
-        .cols_hide("measure")
-        .cols_label(current="Now", previous="A month earlier", change="Change")
-    )
-    for measures, fmt in (
-        (money, "money"),
-        (shares, "share"),
-        (["accounts", "cases_conversation"], "count"),
-    ):
-        rows = [i for i, measure in enumerate(figures["measure"]) if measure in measures]
-        table = _fmt(table, ["current", "previous"], fmt, currency, rows)
-        if fmt == "share":
-            table = table.fmt_number(
-                "change", rows=rows, scale_by=100, decimals=0, force_sign=True, pattern="{x} pts"
-            )
-        else:
-            table = _fmt(table, ["change"], fmt, currency, rows)
-    return table.tab_header("Headline figures", "The book now against a month earlier")
-
-
-def accounts_table(
-    accounts: pl.DataFrame, *, title: str, currency: str = "USD", rows: int = LIST_ROWS
-) -> GT:
-    """The first ``rows`` accounts with band, utilization, projection, pacing and value; a
-    ``spend_trend`` list column (nanoplot), a ``reason`` and an ``action`` column (the next
-    action, ``report_data.with_actions``) are shown when present."""
-    columns = [
-        "account_name",
-        "segment",
-        "csm_owner",
-        "band",
-        "utilization",
-        "projected_utilization",
-        "pacing_index",
-        "account_value",
-    ]
-    optional = [
-        column for column in ("spend_trend", "reason", "action") if column in accounts.columns
-    ]
-    data = _band_labels(accounts.head(rows).select(*columns, *optional))
-    table = (
-        GT(data)
-        .tab_header(title)
-        .cols_label(
-            **{
-                column: label
-                for column, label in {
-                    "account_name": "Account",
-                    "segment": "Segment",
-                    "csm_owner": "CSM",
-                    "band": "Band",
-                    "utilization": "Used",
-                    "projected_utilization": "Projected",
-                    "pacing_index": "Pacing",
-                    "account_value": "Annual value",
-                    "spend_trend": "Spend, last 6 months",
-                    "reason": "Why",
-                    "action": "Next action",
-                }.items()
-                if column in data.columns
-            }
-        )
-        .fmt_percent(["utilization", "projected_utilization"], decimals=0)
-        .fmt_number("pacing_index", decimals=2)
-        .fmt_currency("account_value", currency=currency, decimals=0)
-    )
-    if "spend_trend" in optional:
-        table = table.fmt_nanoplot("spend_trend", plot_type="bar")
-    table = _capped(
-        _color_bands(table, data), data.height, accounts.height, "annual value", ACCOUNTS_FILE
-    )
-    return _empty_note(table, data.height)
 
 
 def cases_table(
@@ -244,9 +165,10 @@ def burn_table(
 
 
 def segment_table(segments: pl.DataFrame, *, currency: str = "USD") -> GT:
-    """Per segment: accounts, commit, consumed, healthy/over shares, TTFBE, GRR and NRR."""
+    """Per segment: accounts, commit, consumed, healthy/over shares, TTFBE, GRR and NRR; the
+    ``All`` row, when present, reads "All segments" in bold."""
     data = segments.select(
-        "segment",
+        pl.col("segment").replace("All", ALL_SEGMENTS),
         "accounts",
         "commit_total",
         "consumed_to_date_total",
@@ -280,75 +202,10 @@ def segment_table(segments: pl.DataFrame, *, currency: str = "USD") -> GT:
         )
         .fmt_percent(["share_healthy", "share_over", "grr", "nrr"], decimals=0)
         .fmt_number("median_ttfbe_days", decimals=0)
-    )
-
-
-def warnings_table(warnings: pl.DataFrame, *, currency: str = "USD", rows: int = LIST_ROWS) -> GT:
-    """The first ``rows`` early warnings, one row per (account, warning)
-    (``report_data.early_warning_list``)."""
-    data = warnings.head(rows).select(
-        "account_name",
-        "segment",
-        "csm_owner",
-        pl.col("warning").str.replace_all("_", " "),
-        "band",
-        "account_value",
-    )
-    data = _band_labels(data)
-    table = (
-        GT(data)
-        .tab_header("Early warnings")
-        .cols_label(
-            account_name="Account",
-            segment="Segment",
-            csm_owner="CSM",
-            warning="Warning",
-            band="Band",
-            account_value="Annual value",
+        .tab_style(
+            style.text(weight="bold"), loc.body(rows=_rows_equal(data["segment"], ALL_SEGMENTS))
         )
-        .fmt_currency("account_value", currency=currency, decimals=0)
     )
-    table = _capped(
-        _color_bands(table, data), data.height, warnings.height, "annual value", ACCOUNTS_FILE
-    )
-    return _empty_note(table, data.height, "No early warnings.")
-
-
-def reset_table(tracker: pl.DataFrame) -> GT:
-    """The 60-day reset as a week-by-week checklist with status (shares as percentages)."""
-    data = tracker.select(
-        pl.format("Week {}", pl.col("week")).alias("week"),
-        "item",
-        "due_date",
-        "measured_as",
-        _share_or_count("measured"),
-        _share_or_count("target"),
-        pl.col("status")
-        .replace_strict(STATUS_SYMBOLS, default=pl.col("status"))
-        .alias("status_label"),
-        "status",
-    )
-    table = (
-        GT(data, groupname_col="week")
-        .tab_header("60-day reset tracker", "Week by week: measured against target")
-        .cols_label(
-            item="Item",
-            due_date="Due",
-            measured_as="Measured as",
-            measured="Measured",
-            target="Target",
-            status_label="Status",
-        )
-        .fmt_date("due_date", date_style="day_m_year")
-        .cols_hide("status")
-        .cols_align("right", ["measured", "target"])
-    )
-    for status, color in STATUS_COLORS.items():
-        if rows := _rows_equal(data["status"], status):
-            table = table.tab_style(
-                style.text(color=color, weight="bold"), loc.body(columns="status_label", rows=rows)
-            )
-    return table
 
 
 def reset_comparison_table(
@@ -417,34 +274,6 @@ def quarter_table(quarter: pl.DataFrame, comparison: Comparison, *, currency: st
     return _fmt(table, ["previous", "current"], "count", currency, count_rows)
 
 
-def meters_table(meters: pl.DataFrame, *, currency: str = "USD") -> GT:
-    """Meters against their limits month by month, with the month's mark (``meter_marks``)."""
-    data = meters.select(
-        "meter",
-        pl.col("month").dt.strftime("%b %Y"),
-        "limit",
-        "usage",
-        "pct_over",
-        "overage_amount",
-        "mark",
-    )
-    return (
-        GT(data, groupname_col="meter")
-        .tab_header("Meters against their limits")
-        .cols_label(
-            month="Month",
-            limit="Limit",
-            usage="Usage",
-            pct_over="Against limit",
-            overage_amount="Value past the line",
-            mark="Mark",
-        )
-        .fmt_number(["limit", "usage"], decimals=0)
-        .fmt_percent("pct_over", decimals=0, force_sign=True)
-        .fmt_currency("overage_amount", currency=currency, decimals=0)
-    )
-
-
 def options_table(options: pl.DataFrame, *, currency: str = "USD") -> GT:
     """The renewal options over the next term (``report_data.renewal_options``): the commit,
     the cost and what each costs more than the cheapest."""
@@ -473,21 +302,6 @@ def changes_table(changed: pl.DataFrame, *, title: str, empty: str, rows: int = 
     )
     table = _capped(table, data.height, changed.height, "annual value", CHANGES_FILE)
     return _empty_note(table, data.height, empty)
-
-
-def funnel_table(funnel: pl.DataFrame) -> GT:
-    """The adoption funnel by segment: accounts and share of contract starts at each step."""
-    wide = funnel.with_columns(
-        pl.coalesce(
-            pl.format(
-                "{} ({}%)", pl.col("accounts"), (pl.col("share") * 100).round(0).cast(pl.Int64)
-            ),
-            pl.col("accounts").cast(pl.String),
-        ).alias("cell")
-    ).pivot(on="step", index="segment", values="cell", sort_columns=False)
-    return GT(wide, rowname_col="segment").tab_header(
-        "Adoption funnel", "Accounts reaching each step (share of contract starts)"
-    )
 
 
 def _share_or_count(column: str) -> pl.Expr:
@@ -576,12 +390,9 @@ def warned_accounts_table(
         .sub_missing(missing_text=MISSING)
     )
     table = _color_bands(table, data)
-    if data.height < accounts.height:
-        table = table.tab_source_note(
-            f"Showing the {data.height} largest of {accounts.height:,} by annual value; every "
-            f"account and its warnings are in the run folder's {WORKBOOK}."
-        )
-    return table
+    return _capped(
+        table, data.height, accounts.height, "annual value", f"{WORKBOOK} (sheet Accounts)"
+    )
 
 
 def story_table(rows: pl.DataFrame) -> GT:
@@ -622,11 +433,7 @@ def briefing_table(
         .tab_style(style.text(weight="bold"), loc.body(columns="action"))
     )
     table = _color_bands(table, data)
-    if data.height < accounts.height:
-        table = table.tab_source_note(
-            f"Showing the {data.height} largest of {accounts.height:,} by {by}; all of them, "
-            f"with every measure, are in the run folder's {WORKBOOK}."
-        )
+    table = _capped(table, data.height, accounts.height, by, f"{WORKBOOK} (sheet Accounts)")
     return _empty_note(table, data.height)
 
 

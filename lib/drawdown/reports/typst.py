@@ -32,6 +32,9 @@ PAD_EM = 1.0
 """A cell's padding, both sides, in em."""
 SPARK_EM = 6.2
 """A sparkline column: the 1.7 em high nanoplot (400 × 130) and its padding."""
+SHORT_TABLE_ROWS = 12
+"""A table with at most this many body rows is printed on one page, never split (the
+fallback's print CSS keeps the same number)."""
 
 _VOID = {"br", "hr", "img", "meta", "link", "input", "col", "path", "line", "rect", "circle"}
 _ALIGN = {"gt_left": "left", "gt_right": "right", "gt_center": "center"}
@@ -171,7 +174,7 @@ class _Table:
         align = self._aligns()
         rule = f'rgb("{self.brand}")'
         lines = [
-            "#block(width: 100%, above: 0.9em, below: 1.1em)[",
+            f"#block(width: 100%, breakable: {_breakable(len(self.body))}, above: 0.9em, below: 1.1em)[",
             f"#set text(size: {size})",
             "#table(",
             f"  columns: ({', '.join(widths)}),",
@@ -339,6 +342,11 @@ def _inline(node: Node) -> str:
 def sparkline(svg: Node) -> str:
     """An inline ``<svg>`` (a great_tables nanoplot) as an image 1.7 em high."""
     return f'#box(image.decode({_literal(_serialise(svg))}, format: "svg", height: 1.7em))'
+
+
+def _breakable(rows: int) -> str:
+    """A table of at most ``SHORT_TABLE_ROWS`` body rows is never split across pages."""
+    return "true" if rows > SHORT_TABLE_ROWS else "false"
 
 
 def svg_chart(svg: str) -> str:
