@@ -16,6 +16,8 @@
 #                                                     yet (a run that was stopped goes on)
 #   MUTATION_SAMPLE=K                                 with patterns: only mutants numbered 1 mod K
 #                                                     (a systematic sample, when time is short)
+#   MUTATION_TIMEOUT_MULTIPLIER=M                     wall-time limit per mutant: (its tests' time
+#                                                     + 1 s) x M (default 60; mutmut's own is 15)
 #   MUTATION_CHILDREN=N                               mutmut's --max-children (default: the cores)
 #
 # mutmut copies the code into a `mutants/` folder of the directory it runs in and imports the
@@ -58,12 +60,18 @@ rev=${MUTATION_TESTS_REV:-}
 stage=build/mutation${rev:+-$rev}
 mkdir -p "$stage"
 
-if [ -d "$stage/src/drawdown" ] && ! diff -rq --exclude=__pycache__ lib/drawdown "$stage/src/drawdown" >/dev/null; then
-  echo "lib/drawdown changed since the last mutation run: starting afresh"
+# A change to the mutated code (metrics/) starts afresh; any other change of the package is
+# copied in and mutmut keeps its results.
+if [ -d "$stage/src/drawdown" ] \
+  && ! diff -rq --exclude=__pycache__ lib/drawdown/metrics "$stage/src/drawdown/metrics" >/dev/null; then
+  echo "lib/drawdown/metrics changed since the last mutation run: starting afresh"
   rm -rf "$stage/src" "$stage/mutants"
 fi
 mkdir -p "$stage/src"
-[ -d "$stage/src/drawdown" ] || cp -a lib/drawdown "$stage/src/drawdown"
+if ! diff -rq --exclude=__pycache__ lib/drawdown "$stage/src/drawdown" >/dev/null 2>&1; then
+  rm -rf "$stage/src/drawdown"
+  cp -a lib/drawdown "$stage/src/drawdown"
+fi
 rm -rf "$stage/tests" "$stage/params" "$stage/docs"
 cp -a params docs "$stage/"
 if [ -n "$rev" ]; then
@@ -94,6 +102,10 @@ pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:xdist", "--deselect",
 # Polars' thread pool does not survive a fork: a worker forked from a process that has run a
 # query hangs. Workers fork from a server that has only imported the modules.
 process_isolation = "forkserver"
+# A mutant is stopped after (its tests' time + 1 s) x this many seconds of wall time. mutmut's 15
+# called mutants "timeout" (and counted them as killed) that were only starved of CPU on two cores
+# shared under nice -n 19; a real endless loop still ends.
+timeout_multiplier = ${MUTATION_TIMEOUT_MULTIPLIER:-60}
 forkserver_warmup = "import"
 preload_modules_file = "preload.txt"
 
