@@ -4,7 +4,7 @@ SHELL := /bin/bash
 BIN := .venv/bin
 SAMPLE := data/sample
 
-.PHONY: help setup system-deps quarto sample validate report test lint format bench bench-render mutation
+.PHONY: help setup system-deps quarto sample validate report test test-scale lint format bench bench-render mutation
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ report: validate system-deps ## sample book -> validate -> full run with reports
 
 test: setup system-deps ## run the test suite
 	@$(BIN)/pytest -n 2 --dist loadfile -q
+
+test-scale: setup system-deps ## sharded and Spark runs byte-identical to the whole book on 5,000 accounts (minutes; not in CI)
+	@$(BIN)/pytest -m scale -q
 
 lint: setup ## ruff check and format check
 	@$(BIN)/ruff check lib tests bench

@@ -21,7 +21,7 @@ from drawdown.params import Params
 
 GOLDEN = {
     "account_actions": "2a19489760c98e69",
-    "account_budgets": "a642618b6cac224d",
+    "account_budgets": "f4d4df95c6703a2f",
     "account_health": "70bf1265c615a9fe",
     "account_months": "e8d910d81020fa59",
     "changes": "c8bf84fc5244f2d3",
@@ -44,7 +44,8 @@ other columns still have the digest 3309e986d7cb56b5). The forecasts added consu
 forecast_backtest, limit_crossing, renewal_scenarios and four exhaustion columns to account_health
 (its other columns still have the digest 0cee3cf77242a7a1). The CSM books added account_health's
 two_workflows_date (its other columns still have the digest 55985f4ca10ec00e) and reset_tracker's
-``pending`` status and csm_books item; the prep sheet added account_budgets."""
+``pending`` status and csm_books item; the prep sheet added account_budgets, whose month_to_date
+became an exact sum later (it was a float sum, whose last bit followed the order of the days)."""
 
 
 def _digest(frame) -> str:

@@ -269,10 +269,21 @@ class Artifacts:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for name, frame in self.tables.items():
-            conform(name, frame).write_parquet(folder / f"{name}.parquet", statistics=False)
+            write_artifact(conform(name, frame), folder / f"{name}.parquet")
         write_json(folder / "data_quality.json", self.data_quality)
         write_rejects(folder, self.rejects)
         return folder
+
+
+ROW_GROUP_ROWS = 262_144
+"""Rows per Parquet row group of an artifact file (Polars' default size, made explicit)."""
+
+
+def write_artifact(frame: pl.DataFrame, path: Path) -> None:
+    """``frame`` as a Parquet file whose bytes depend on its rows only: one chunk, cut into row
+    groups of ``ROW_GROUP_ROWS`` (row groups otherwise follow the frame's chunks, which differ
+    between a whole-book, a sharded and a Spark run of the same book), no statistics."""
+    frame.rechunk().write_parquet(path, statistics=False, row_group_size=ROW_GROUP_ROWS)
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:

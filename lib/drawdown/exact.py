@@ -2,8 +2,11 @@
 
 Polars sums floats in whatever order its (parallel, hash-partitioned) engine meets the rows, so a
 plain ``sum`` can differ in the last bit between runs; artifacts must be byte-identical. These
-helpers sum in 128-bit fixed point (18 decimals: exact for |x| < 1e20, 5e-19 absolute per value),
-where addition is associative, and return Float64.
+helpers sum in 128-bit fixed point (18 decimals, |x| < 1e20), where addition is associative, and
+return Float64. Each value enters the fixed point as x · 10¹⁸ rounded in binary (Polars' cast, and
+DuckDB's): deterministic, but kept to about 16 significant digits, not to 1e-18 (3189.0 comes back
+as 3188.9999999999995), so a split that is exact in binary floating point (q = n + n + r) can sum
+to one unit in the last place away from q (docs/scale.md#warehouse-pushdown).
 """
 
 from __future__ import annotations

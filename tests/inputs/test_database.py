@@ -17,7 +17,6 @@ from drawdown.cli import app
 from drawdown.errors import InputError, ParamsError
 from drawdown.inputs.contract import Book
 from drawdown.inputs.database import (
-    EVENTS_COLUMN,
     connection_uri,
     hide_password,
     quote_name,
@@ -30,7 +29,9 @@ from drawdown.inputs.database import (
     write_book,
 )
 from drawdown.inputs.files import read_source
+from drawdown.inputs.raw import EVENTS_COLUMN
 from drawdown.inputs.validate import load_book
+from drawdown.inputs.warehouse import daily_usage_sql
 from drawdown.metrics import compute_artifacts
 from drawdown.params import Params, load_params
 from postgres_server import PASSWORD, Server, postgres_server
@@ -143,20 +144,29 @@ def test_table_names_refuse_an_unknown_table():
 # -- the usage query -------------------------------------------------------------------------------
 
 
-def test_usage_query_sums_per_account_meter_and_day_in_the_database():
-    query = usage_query("usage", USAGE_DATE, "UTC")
-    assert "SUM(quantity)" in query
-    assert "GROUP BY account_id, meter, usage_date" in query
+@pytest.mark.parametrize(
+    ("schema", "day"),
+    [
+        (USAGE_DATE, "usage_date"),
+        (_usage_ts("UTC"), "timestamptz"),
+        (_usage_ts(None), "timestamp"),
+    ],
+)
+def test_usage_query_is_the_one_daily_definition_in_postgres(schema, day):
+    # docs/scale.md#warehouse-pushdown: the query DuckDB, Spark SQL and the warehouses receive
+    assert usage_query("usage", schema, "Europe/Berlin") == daily_usage_sql(
+        "usage", day, "Europe/Berlin", "postgres"
+    )
 
 
 def test_usage_query_converts_a_timestamptz_to_a_date_in_the_timezone():
     query = usage_query("usage", _usage_ts("UTC"), "Europe/Berlin")
-    assert "CAST(usage_ts AT TIME ZONE 'Europe/Berlin' AS date) AS usage_date" in query
+    assert "CAST(usage_ts AT TIME ZONE 'Europe/Berlin' AS DATE) AS usage_date" in query
 
 
 def test_usage_query_takes_the_date_of_a_naive_timestamp_as_is():
     query = usage_query("usage", _usage_ts(None), "Europe/Berlin")
-    assert "CAST(usage_ts AS date) AS usage_date" in query
+    assert "CAST(usage_ts AS DATE) AS usage_date" in query
 
 
 def test_usage_query_names_a_missing_column():

@@ -11,8 +11,9 @@ import pytest
 from _folders import VALID, with_rows, write_folder
 from drawdown.errors import InputError
 from drawdown.inputs.contract import COLUMNS, RULES, SCHEMAS, TABLES
+from drawdown.inputs.files import read_source
 from drawdown.inputs.raw import RawTable
-from drawdown.inputs.validate import load_book, validate
+from drawdown.inputs.validate import daily_usage, load_book, validate
 from drawdown.params import Params
 
 WORKFLOWS = "account_id,workflow_id,production_date,retired_date\nA1,W1,2026-02-01,\n"
@@ -56,6 +57,22 @@ def test_raw_usage_rows_are_summed_per_account_meter_and_day(tmp_path):
     assert usage.filter(account_id="A1", usage_date=date(2026, 3, 1))["quantity"].item() == 12
     assert validated.quality.usage_daily_rows == 3
     assert validated.quality.tables["usage"].rows_accepted == 4
+
+
+def test_a_database_daily_sum_is_kept_as_the_database_summed_it(tmp_path):
+    # Three events of 1063: a file of them is summed by the validator to 3189.0 (exact_sum). A
+    # database sums them itself (docs/scale.md#warehouse-pushdown) and returns 3189.0 with
+    # _events = 3; rounding that through the fixed point again (exact_value) would make it
+    # 3188.9999999999995, so that the same events gave other bits from a database than from a file
+    raw = read_source(write_folder(tmp_path), Params())
+    day = {"account_id": ["A1"], "meter": ["api"], "usage_date": [date(2026, 3, 1)]}
+    events = pl.DataFrame(
+        {name: values * 3 for name, values in day.items()} | {"quantity": [1063.0] * 3}
+    )
+    summed = pl.DataFrame(day | {"quantity": [3189.0], "_events": [3]})
+    raw["usage"] = RawTable("usage", "database table usage", summed, "key")
+    usage = validate(raw, Params()).book.usage.collect()
+    assert usage["quantity"].to_list() == daily_usage(events)["quantity"].to_list() == [3189.0]
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,21 @@ def test_an_account_without_spend_this_month_has_used_nothing() -> None:
     assert row["budget_used"] == 0.0 and not row["alert_reached"]
 
 
+def test_month_to_date_does_not_depend_on_the_order_of_the_days() -> None:
+    # 0.1 + 0.2 + 0.3 is 0.6000000000000001 summed in this order and 0.6 in the reverse: a sharded
+    # or Spark run meets the days in another order than the whole book, and must give the same bits
+    daily = pl.DataFrame(
+        {
+            "account_id": ["A1"] * 3,
+            "usage_date": [date(2026, 4, 1), date(2026, 4, 2), date(2026, 4, 3)],
+            "amount": [0.1, 0.2, 0.3],
+        }
+    )
+    forward = _status(_budgets(), daily)["month_to_date"].to_list()
+    backward = _status(_budgets(), daily.reverse())["month_to_date"].to_list()
+    assert forward == backward == [0.6]
+
+
 # --- edges (docs/metrics.md#budget-and-alert-status) ---
 #
 # A = 2026-04-20. One budget per account, 1000 a month unless said otherwise; the spend of each

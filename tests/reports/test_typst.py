@@ -64,3 +64,50 @@ def test_a_chart_keeps_its_printed_size_up_to_the_text_width() -> None:
     assert "width: 300.0pt" in typst.svg_chart(small)
     assert f"width: {typst.TEXT_WIDTH_PT:.1f}pt" in typst.svg_chart(large)
     assert typst.svg_height_pt(large) == 500 * 0.75 * typst.TEXT_WIDTH_PT / 750
+
+
+def _widths(made: str) -> list[float]:
+    return [float(c[:-2]) for c in made.split("columns: (", 1)[1].split(")", 1)[0].split(", ")]
+
+
+def test_a_crowded_table_leaves_every_column_its_longest_word() -> None:
+    # 13 columns at 7 pt: long account names would take the shares, and a single-word
+    # "compute_hours" (13 characters) would overflow into the next column. Its width must be at
+    # least its word: 13 x 0.56 em + 1 em padding = 8.28 em = 58 pt of the 515 pt text width.
+    frame = pl.DataFrame(
+        {
+            "account": ["Tidewater Mobility Analytics Holdings International"] * 2,
+            "meter": ["compute_hours", "api_calls"],
+            **{
+                f"note{i}": ["a long note of many small words, then more of them"] * 2
+                for i in range(11)
+            },
+        }
+    )
+    widths = _widths(typst.gt_table(GT(frame).as_raw_html()))
+    meter_pt = widths[1] / sum(widths) * typst.TEXT_WIDTH_PT
+    assert meter_pt >= (13 * typst.CHAR_EM + typst.PAD_EM) * 7 * 0.99
+
+
+def test_a_column_under_a_spanner_is_measured_in_its_own_column() -> None:
+    # "#" and "Account" span both header rows beside the spanner "Owners": the second header
+    # row's labels sit in columns 2 and 3, so "conversation" (12 characters) widens column 3,
+    # not column 1.
+    frame = pl.DataFrame(
+        {
+            "n": [1, 2],
+            "account": ["Cobalt Robotics Group International"] * 2,
+            "detect": ["system"] * 2,
+            "first": ["Ada Park"] * 2,
+            **{
+                f"note{i}": ["a long note of many small words, then more of them"] * 2
+                for i in range(9)
+            },
+        }
+    )
+    table = (
+        GT(frame).tab_spanner("Owners", ["detect", "first"]).cols_label(first="First conversation")
+    )
+    widths = _widths(typst.gt_table(table.as_raw_html()))
+    first_pt = widths[3] / sum(widths) * typst.TEXT_WIDTH_PT
+    assert first_pt >= (12 * typst.CHAR_EM + typst.PAD_EM) * 7 * 0.99

@@ -10,8 +10,9 @@ anything else is refused before any SQL is built, and every part is double-quote
 matched exactly as written (case-sensitive) and can never inject SQL. An optional table that does
 not exist is left out of the result; a required one is an ``InputError``.
 
-Usage is summed to daily IN THE DATABASE (``usage_query``): the day is ``usage_date`` when the table
-has it, else ``usage_ts`` as a date in ``params.timezone``: a ``timestamptz`` is an instant,
+Usage is summed to daily IN THE DATABASE (``usage_query``: the one daily definition of
+``drawdown.inputs.warehouse`` in PostgreSQL's dialect, quantities summed as numeric): the day is
+``usage_date`` when the table has it, else ``usage_ts`` as a date in ``params.timezone``: a ``timestamptz`` is an instant,
 converted with ``AT TIME ZONE``; a naive ``timestamp`` is already wall-clock time there (its date
 is taken as is), as ``drawdown.inputs.validate`` reads a timestamp without offset from a file.
 Only rows that pass the row-level rules (account_id, meter and day present; quantity ≥ 0, not NaN)
@@ -34,6 +35,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import adbc_driver_manager
@@ -47,11 +49,11 @@ from drawdown.inputs.contract import COLUMNS, OPTIONAL_TABLES, TABLES
 from drawdown.inputs.raw import RawTable
 from drawdown.params import Params
 
+if TYPE_CHECKING:
+    from drawdown.inputs.warehouse import DaySource
+
 SCHEMES = ("postgresql", "postgres")
 """URI schemes read through the PostgreSQL ADBC driver."""
-
-EVENTS_COLUMN = "_events"
-"""Column of a database usage table: how many raw rows each returned row stands for."""
 
 CONNECT_TIMEOUT_SECONDS = 10
 """Default libpq ``connect_timeout``: an unreachable host fails instead of hanging."""
@@ -179,22 +181,11 @@ def usage_query(table: str, schema: pa.Schema, timezone: str) -> str:
             f"usage: rule bad_type: column quantity of database table {table} holds "
             f"{_type_name(columns['quantity'])}, not numbers"
         )
-    events = (
-        f"(SELECT account_id, meter, {_day(table, columns, timezone)} AS usage_date, "
-        f"CAST(quantity AS double precision) AS quantity FROM {quote_name(table)}) AS events"
-    )
-    passes = (
-        "COALESCE(account_id IS NOT NULL AND meter IS NOT NULL AND usage_date IS NOT NULL "
-        "AND quantity >= 0 AND quantity <> 'NaN', FALSE)"
-    )
-    return (
-        f"SELECT account_id, meter, usage_date, SUM(quantity) AS quantity, "
-        f'COUNT(*) AS "{EVENTS_COLUMN}" FROM {events} WHERE {passes} '
-        f"GROUP BY account_id, meter, usage_date "
-        f"UNION ALL "
-        f'SELECT account_id, meter, usage_date, quantity, 1 AS "{EVENTS_COLUMN}" '
-        f"FROM {events} WHERE NOT {passes}"
-    )
+    # the one definition (docs/scale.md#warehouse-pushdown); imported here: warehouse imports
+    # quote_name from this module
+    from drawdown.inputs.warehouse import daily_usage_sql
+
+    return daily_usage_sql(table, _day(table, columns), timezone, "postgres")
 
 
 def table_query(table: str, schema: pa.Schema) -> str:
@@ -337,8 +328,8 @@ def _read_table(
     return RawTable(name=table, origin=f"database table {name}", frame=frame, row_reference="key")
 
 
-def _day(table: str, columns: Mapping[str, pa.DataType], timezone: str) -> str:
-    """The SQL expression of a usage row's day: usage_date, else usage_ts as a date in timezone."""
+def _day(table: str, columns: Mapping[str, pa.DataType]) -> DaySource:
+    """Which day a usage row has: usage_date, else usage_ts with or without a time zone."""
     if "usage_date" in columns:
         return "usage_date"
     kind = columns["usage_ts"]
@@ -347,10 +338,7 @@ def _day(table: str, columns: Mapping[str, pa.DataType], timezone: str) -> str:
             f"usage: rule bad_type: column usage_ts of database table {table} holds "
             f"{_type_name(kind)}, not timestamps"
         )
-    if kind.tz is None:
-        return "CAST(usage_ts AS date)"
-    zone = timezone.replace("'", "''")
-    return f"CAST(usage_ts AT TIME ZONE '{zone}' AS date)"
+    return "timestamp" if kind.tz is None else "timestamptz"
 
 
 def _select_as_read(field: pa.Field) -> str:

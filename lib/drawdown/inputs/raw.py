@@ -15,6 +15,10 @@ ROW_COLUMN = "_row"
 """Column a reader adds to every file-backed table: the 1-based row number as a spreadsheet shows
 the file (the header is row 1, so the first data row is row 2)."""
 
+EVENTS_COLUMN = "_events"
+"""Column of a usage table summed to daily by a database (``drawdown.inputs.database``,
+``drawdown.inputs.warehouse``): how many raw rows each returned row stands for."""
+
 
 @dataclass(frozen=True)
 class RawTable:

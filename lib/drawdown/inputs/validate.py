@@ -54,7 +54,7 @@ from drawdown.inputs.quality import (
     format_findings,
 )
 from drawdown.inputs.rating import rate_usage, rating_exceptions
-from drawdown.inputs.raw import ROW_COLUMN, RawTable
+from drawdown.inputs.raw import EVENTS_COLUMN, ROW_COLUMN, RawTable
 from drawdown.params import Params
 
 REASON = "reason"
@@ -140,26 +140,34 @@ def validate(raw: dict[str, RawTable], params: Params) -> ValidatedBook:
             ],
         )
     accepted = {table: result.accepted for table, result in checked.items()}
-    book = Book.from_frames(**accepted | {"usage": daily_usage(accepted["usage"])})
+    summed = EVENTS_COLUMN in raw["usage"].frame.columns
+    book = Book.from_frames(**accepted | {"usage": daily_usage(accepted["usage"], summed=summed)})
     rated = rate_usage(book).collect()
     return ValidatedBook(
         book=book, quality=_quality(raw, checked, book, rated), rejects=rejects, rated=rated
     )
 
 
-def daily_usage(usage: pl.DataFrame) -> pl.DataFrame:
+def daily_usage(usage: pl.DataFrame, *, summed: bool = False) -> pl.DataFrame:
     """Usage rows summed per (account_id, meter, usage_date): quantity = Σ quantity of the rows.
 
     Sorted by the key, so that the same input always gives the same book. Rows already daily and
     in key order (a daily export) are kept as they are, each quantity as ``exact_sum`` gives a
     lone row (``exact_value``); otherwise the rows are grouped. Both run on Polars' streaming
     engine, on every core (grouping ten million rows: several times faster than in memory).
+
+    ``summed``: the rows are a database's daily sums of its raw events (a usage table with
+    ``_events``, docs/scale.md#warehouse-pushdown), already in the fixed point of
+    ``drawdown.exact``; in key order they are kept as the database summed them, since rounding
+    them through the fixed point again can move the last bit (3189.0 → 3188.9999999999995), and
+    the same events must give the same bits from a database as from a file.
     """
     if _in_key_order(usage, _USAGE_KEY):
+        quantity = (
+            pl.col("quantity").cast(pl.Float64) if summed else exact_value(pl.col("quantity"))
+        )
         return (
-            usage.lazy()
-            .select(*_USAGE_KEY, exact_value(pl.col("quantity")).alias("quantity"))
-            .collect(engine="streaming")
+            usage.lazy().select(*_USAGE_KEY, quantity.alias("quantity")).collect(engine="streaming")
         )
     return (
         usage.lazy()

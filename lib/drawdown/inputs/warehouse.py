@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 
 import polars as pl
 import sqlglot
-from sqlglot import exp
 
 from drawdown.errors import InputError
 from drawdown.inputs.contract import OPTIONAL_TABLES, TABLES
+from drawdown.inputs.database import quote_name
 from drawdown.inputs.raw import RawTable
 from drawdown.params import Params
 
@@ -30,8 +30,6 @@ DIALECTS = ("postgres", "duckdb", "snowflake", "bigquery", "databricks", "spark"
 """The dialects the daily query is transpiled to; ``tests/inputs/golden_sql/`` holds each."""
 
 DaySource = Literal["usage_date", "timestamptz", "timestamp"]
-
-EVENTS_COLUMN = "_events"
 
 DEFINITION = """
 SELECT account_id, meter, usage_date,
@@ -59,10 +57,12 @@ _PASSES = (
 
 def daily_usage_sql(table: str, day: DaySource, timezone: str, dialect: str) -> str:
     """The daily usage query over the events table ``table`` (one to three dotted identifiers,
-    each quoted) in ``dialect`` (one of ``DIALECTS``)."""
+    each quoted, so matched exactly as written) in ``dialect`` (one of ``DIALECTS``).
+
+    ParamsError for a name that is not plain identifiers (``database.quote_name``)."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}; accepted: {', '.join(DIALECTS)}")
-    quoted = exp.to_table(table, quoted=True).sql("postgres")
+    quoted = quote_name(table)
     zone = timezone.replace("'", "''")
     expression = {
         "usage_date": "usage_date",
@@ -113,8 +113,8 @@ def read_duckdb(uri: str, params: Params) -> dict[str, RawTable]:
                     name, _day_source(connection, name), params.timezone, "duckdb"
                 )
             else:
-                query = f"SELECT * FROM {exp.to_table(name, quoted=True).sql('duckdb')}"
-            frame = pl.from_arrow(connection.execute(query).to_arrow_table())
+                query = f"SELECT * FROM {quote_name(name)}"
+            frame = pl.from_arrow(connection.sql(query).to_arrow_table())
             assert isinstance(frame, pl.DataFrame)
             if table == "usage":
                 frame = frame.sort("account_id", "meter", "usage_date", nulls_last=True)

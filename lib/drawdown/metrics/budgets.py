@@ -11,13 +11,16 @@ from datetime import date
 
 import polars as pl
 
+from drawdown.exact import exact_sum
+
 
 def account_budgets(
     health: pl.LazyFrame, budgets: pl.LazyFrame, daily: pl.LazyFrame, as_of: date
 ) -> pl.LazyFrame:
     """One row per account of ``health`` with a budget enabled on or before ``as_of``:
     monthly_budget, alert_threshold_pct and enabled_date of the latest such budget;
-    month_to_date = Σ c over [first day of A's month, A]; budget_used = month_to_date /
+    month_to_date = Σ c over [first day of A's month, A] (``exact_sum``: the same bits
+    whatever order the days come in, whole book, shard or Spark); budget_used = month_to_date /
     monthly_budget; alert_reached = budget_used ≥ alert_threshold_pct."""
     in_force = (
         budgets.filter(pl.col("enabled_date") <= as_of)
@@ -28,7 +31,7 @@ def account_budgets(
     month_to_date = (
         daily.filter(pl.col("usage_date").is_between(as_of.replace(day=1), as_of))
         .group_by("account_id")
-        .agg(pl.col("amount").sum().alias("month_to_date"))
+        .agg(exact_sum(pl.col("amount")).alias("month_to_date"))
     )
     return (
         health.select("account_id")

@@ -15,6 +15,7 @@ stays inert (docs/reliability.md, "Inert data text").
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -32,9 +33,6 @@ PAD_EM = 1.0
 """A cell's padding, both sides, in em."""
 SPARK_EM = 6.2
 """A sparkline column: the 1.7 em high nanoplot (400 × 130) and its padding."""
-SHORT_TABLE_ROWS = 12
-"""A table with at most this many body rows is printed on one page, never split (the
-fallback's print CSS keeps the same number)."""
 
 _VOID = {"br", "hr", "img", "meta", "link", "input", "col", "path", "line", "rect", "circle"}
 _ALIGN = {"gt_left": "left", "gt_right": "right", "gt_center": "center"}
@@ -174,7 +172,7 @@ class _Table:
         align = self._aligns()
         rule = f'rgb("{self.brand}")'
         lines = [
-            f"#block(width: 100%, breakable: {_breakable(len(self.body))}, above: 0.9em, below: 1.1em)[",
+            "#block(width: 100%, above: 0.9em, below: 1.1em)[",
             f"#set text(size: {size})",
             "#table(",
             f"  columns: ({', '.join(widths)}),",
@@ -239,38 +237,30 @@ class _Table:
         """Each column's width: a short column (at most ``SHORT`` characters) its text's width,
         a sparkline column the sparkline's, and the longer columns a share of the rest in
         proportion to their text (capped, so that one long note wraps instead of starving the
-        others). All in ``fr`` shares when the fixed widths alone would not fit."""
+        others), never narrower than its longest word (``_fitted_widths``)."""
         longest, words, spark = [0] * self.columns, [0] * self.columns, [False] * self.columns
-        for row, header in [
-            *((row, True) for row in self.head),
-            *((row, False) for row in self.body),
-        ]:
-            column = 0
-            for cell in row:
-                if cell.colspan == 1 and column < self.columns:
-                    text = cell.node.plain().strip()
-                    if header:
+        for header, rows in ((True, self.head), (False, self.body)):
+            for row in _placed(rows):
+                for column, cell in row:
+                    if cell.colspan == 1 and column < self.columns:
+                        text = cell.node.plain().strip()
                         words[column] = max([words[column], *(len(w) for w in text.split())])
-                    else:
-                        longest[column] = max(longest[column], len(text))
-                        spark[column] = spark[column] or bool(cell.node.find_all("svg"))
-                column += cell.colspan
+                        if not header:
+                            longest[column] = max(longest[column], len(text))
+                            spark[column] = spark[column] or bool(cell.node.find_all("svg"))
         fixed = [
             SPARK_EM if spark[i] else max(longest[i], words[i]) * CHAR_EM + PAD_EM
             for i in range(self.columns)
         ]
         short = [spark[i] or max(longest[i], words[i]) <= SHORT for i in range(self.columns)]
-        shares = [min(max(longest[i], words[i], 4), LONG) for i in range(self.columns)]
-        size = float(_type_size(self.columns).removesuffix("pt"))
-        fixed_pt = sum(em for em, is_short in zip(fixed, short, strict=True) if is_short) * size
-        if fixed_pt > TEXT_WIDTH_PT * 0.8:
-            return [f"{share}fr" for share in shares]
         if all(short):  # as wide as the text, as great_tables' own `width: 100%`
             return [f"{em * 10:.0f}fr" for em in fixed]
-        return [
-            f"{em:.1f}em" if is_short else f"{share}fr"
-            for em, is_short, share in zip(fixed, short, shares, strict=True)
+        size = float(_type_size(self.columns).removesuffix("pt"))
+        least = [fixed[i] if short[i] else words[i] * CHAR_EM + PAD_EM for i in range(self.columns)]
+        shares = [
+            0 if short[i] else min(max(longest[i], words[i], 4), LONG) for i in range(self.columns)
         ]
+        return _fitted_widths([em * size for em in least], shares)
 
     def _aligns(self) -> list[str]:
         aligns = ["left"] * self.columns
@@ -284,6 +274,38 @@ class _Table:
                     aligns[column] = aligns[column] + " + horizon"
                 column += cell.colspan
         return [align if "horizon" in align else f"{align} + horizon" for align in aligns]
+
+
+def _placed(rows: list[list[_Cell]]) -> Iterator[list[tuple[int, _Cell]]]:
+    """Each row's cells with the column each one starts in: a cell spanning rows (a column
+    label beside a spanner) takes its columns in the rows below it too."""
+    covered: dict[int, int] = {}  # column -> rows it is still taken for, this one included
+    for row in rows:
+        placed, column = [], 0
+        for cell in row:
+            while covered.get(column, 0) > 0:
+                column += 1
+            placed.append((column, cell))
+            for spanned in range(column, column + cell.colspan):
+                covered[spanned] = max(covered.get(spanned, 0), cell.rowspan)
+            column += cell.colspan
+        covered = {column: rows - 1 for column, rows in covered.items() if rows > 1}
+        yield placed
+
+
+def _fitted_widths(least_pt: list[float], shares: list[int]) -> list[str]:
+    """Column widths, as ``fr`` of the text width: each column at least ``least_pt`` (a short
+    column its text, a longer one its longest word: a word cannot wrap, so a narrower column
+    would print it over the next one), and what is left of the width shared out in proportion
+    to ``shares``. When even that does not fit, every column is scaled down alike."""
+    rest = TEXT_WIDTH_PT - sum(least_pt)
+    total = sum(shares)
+    if rest <= 0 or not total:
+        return [f"{least:.1f}fr" for least in least_pt]
+    return [
+        f"{least + rest * share / total:.1f}fr"
+        for least, share in zip(least_pt, shares, strict=True)
+    ]
 
 
 def _type_size(columns: int) -> str:
@@ -342,11 +364,6 @@ def _inline(node: Node) -> str:
 def sparkline(svg: Node) -> str:
     """An inline ``<svg>`` (a great_tables nanoplot) as an image 1.7 em high."""
     return f'#box(image.decode({_literal(_serialise(svg))}, format: "svg", height: 1.7em))'
-
-
-def _breakable(rows: int) -> str:
-    """A table of at most ``SHORT_TABLE_ROWS`` body rows is never split across pages."""
-    return "true" if rows > SHORT_TABLE_ROWS else "false"
 
 
 def svg_chart(svg: str) -> str:

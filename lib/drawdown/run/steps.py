@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from drawdown.artifacts import conform, write_json, write_rejects
+from drawdown.artifacts import conform, write_artifact, write_json, write_rejects
 from drawdown.errors import ParamsError
 from drawdown.inputs.contract import TABLES, Book
 from drawdown.inputs.validate import ValidatedBook, load_book
@@ -194,7 +194,7 @@ def write_artifacts(
     paths = []
     for name, frame in frames.items():
         path = folder / f"{name}.parquet"
-        conform(name, frame).write_parquet(path, statistics=False)
+        write_artifact(conform(name, frame), path)
         paths.append(path)
     return paths
 

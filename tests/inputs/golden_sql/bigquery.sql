@@ -10,7 +10,7 @@ FROM (
     CAST(meter AS STRING) AS meter,
     CAST(TIMESTAMP(DATETIME(usage_ts, 'Europe/Berlin')) AS DATE) AS usage_date,
     CAST(quantity AS FLOAT64) AS quantity
-  FROM analytics.usage_events
+  FROM `analytics`.`usage_events`
 ) AS events
 WHERE
   COALESCE(
@@ -38,7 +38,7 @@ FROM (
     CAST(meter AS STRING) AS meter,
     CAST(TIMESTAMP(DATETIME(usage_ts, 'Europe/Berlin')) AS DATE) AS usage_date,
     CAST(quantity AS FLOAT64) AS quantity
-  FROM analytics.usage_events
+  FROM `analytics`.`usage_events`
 ) AS events
 WHERE
   NOT COALESCE(

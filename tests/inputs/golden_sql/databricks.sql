@@ -10,7 +10,7 @@ FROM (
     CAST(meter AS STRING) AS meter,
     CAST(FROM_UTC_TIMESTAMP(usage_ts, 'Europe/Berlin') AS DATE) AS usage_date,
     CAST(quantity AS DOUBLE) AS quantity
-  FROM analytics.usage_events
+  FROM `analytics`.`usage_events`
 ) AS events
 WHERE
   COALESCE(
@@ -38,7 +38,7 @@ FROM (
     CAST(meter AS STRING) AS meter,
     CAST(FROM_UTC_TIMESTAMP(usage_ts, 'Europe/Berlin') AS DATE) AS usage_date,
     CAST(quantity AS DOUBLE) AS quantity
-  FROM analytics.usage_events
+  FROM `analytics`.`usage_events`
 ) AS events
 WHERE
   NOT COALESCE(

@@ -10,7 +10,7 @@ FROM (
     CAST(meter AS TEXT) AS meter,
     CAST(usage_ts AT TIME ZONE 'Europe/Berlin' AS DATE) AS usage_date,
     CAST(quantity AS DOUBLE PRECISION) AS quantity
-  FROM analytics.usage_events
+  FROM "analytics"."usage_events"
 ) AS events
 WHERE
   COALESCE(
@@ -38,7 +38,7 @@ FROM (
     CAST(meter AS TEXT) AS meter,
     CAST(usage_ts AT TIME ZONE 'Europe/Berlin' AS DATE) AS usage_date,
     CAST(quantity AS DOUBLE PRECISION) AS quantity
-  FROM analytics.usage_events
+  FROM "analytics"."usage_events"
 ) AS events
 WHERE
   NOT COALESCE(
