@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from drawdown.artifacts import SCHEMAS
-from drawdown.metrics.actions import account_actions
+from drawdown.metrics.actions import _money, _pct, account_actions
 from drawdown.params import Params
 
 AS_OF = date(2026, 11, 15)
@@ -427,3 +427,155 @@ def test_activate_at_the_ttfbe_target(days_in: int, action: str) -> None:
     not_live = {"adoption_stage": "not_live", "first_billable_date": None, "burn": None}
     row = _actions({**not_live, "first_contract_start": AS_OF - timedelta(days=days_in)})
     assert row["next_action"] == action
+
+
+# --- each rule's reason, word for word (docs/metrics.md#next-action) ---
+#
+# STEADY: 50% of the commit used with 50% of the term gone, two workflows, band healthy, burn
+# on_pace; A = 15 Nov 2026; CASE: api_calls 30% past its limit, sustained, $4,200 past the line.
+
+PAST_LINE = "api_calls is 30% past its limit (sustained, $4,200 past the line)"
+REASONS = [
+    (
+        "keep_steady",
+        {},
+        None,
+        "Band healthy, burn on pace, 2 workflows live and no early warning: keep it steady.",
+    ),
+    (
+        "keep_steady_one_workflow",
+        {"workflows_live": 1},
+        None,
+        "Band healthy, burn on pace, 1 workflow live and no early warning: keep it steady.",
+    ),
+    (
+        "keep_steady_paygo",
+        {"band": "paygo", "burn": None},
+        None,
+        "Pay-as-you-go, 2 workflows live and no early warning: keep it steady.",
+    ),
+    (
+        # started 20 days before A: 15 Nov − 20 = 26 Oct 2026
+        "activate",
+        {
+            "adoption_stage": "not_live",
+            "first_billable_date": None,
+            "first_contract_start": date(2026, 10, 26),
+        },
+        None,
+        "Not live 20 days after the contract started on 26 Oct 2026; the target for a first "
+        "billable event is 14 days.",
+    ),
+    (
+        "open_conversation",
+        {},
+        {},
+        f"{PAST_LINE} and no conversation is recorded yet.",
+    ),
+    (
+        "expansion",
+        {},
+        {"status": "overconsumption_conversation"},
+        f"{PAST_LINE} and the overconsumption conversation is recorded: size the expansion with "
+        "the customer.",
+    ),
+    (
+        "cost_review_without_exhaustion",
+        {"burn": "too_fast", "exhaustion_date": None},
+        None,
+        "Burning too fast: 50% of the commit used with 50% of the term gone.",
+    ),
+    (
+        # exhausted on A itself: it ran out (exhaustion_date ≤ A)
+        "cost_review_on_a",
+        {"burn": "too_fast", "exhaustion_date": AS_OF},
+        None,
+        "Burning too fast: 50% of the commit used with 50% of the term gone; the commit ran out "
+        "on 15 Nov 2026.",
+    ),
+    (
+        # the day after A: still ahead
+        "cost_review_day_after_a",
+        {"burn": "too_fast", "exhaustion_date": AS_OF + timedelta(days=1)},
+        None,
+        "Burning too fast: 50% of the commit used with 50% of the term gone; at this pace it "
+        "runs out on 16 Nov 2026.",
+    ),
+    (
+        "unblock",
+        {"burn": "too_slow", "projected_utilization": 0.62},
+        None,
+        "Burning too slow: 50% of the commit used with 50% of the term gone, heading for 62% of "
+        "the commit at term end.",
+    ),
+    (
+        "second_workflow_none_live",
+        {"adoption_stage": "first_billable", "workflows_live": 0},
+        None,
+        "Live since 3 Jan 2025 with no workflow in production: put a first, then a second "
+        "workflow live.",
+    ),
+    (
+        "second_workflow_one_live",
+        {"adoption_stage": "one_workflow", "workflows_live": 1},
+        None,
+        "One workflow in production: a second one makes the usage durable.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("health", "case", "reason"), [r[1:] for r in REASONS], ids=[r[0] for r in REASONS]
+)
+def test_each_rules_reason_word_for_word(health, case, reason) -> None:
+    assert _actions(health, case)["reason"] == reason
+
+
+# last spend on 5 Nov: A − 5 Nov = 10 days without spend
+def test_rescue_reason_for_a_zero_streak_and_breakage() -> None:
+    daily = _daily([(date(2026, 10, 1), date(2026, 11, 5), 10.0)])
+    health = {"early_warnings": ["zero_streak", "breakage_risk"], "utilization": 0.1}
+    assert _actions(health, daily=daily)["reason"] == (
+        "Early warning: no spend for the last 10 days; 10% of the commit used with 50% of the "
+        "term gone."
+    )
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "decimals", "text"),
+    [
+        (1234567.0, "USD", 0, "$1,234,567"),
+        (1234567.0, "EUR", 0, "1,234,567 EUR"),
+        (-4200.4, "USD", 0, "-$4,200"),
+        (999.0, "USD", 0, "$999"),
+        (1000.0, "USD", 0, "$1,000"),
+        (1.3, "USD", 2, "$1.30"),
+        (1234.05, "EUR", 2, "1,234.05 EUR"),
+        (-0.5, "USD", 2, "-$0.50"),
+    ],
+)
+def test_money_as_the_reports_write_it(amount, currency, decimals, text) -> None:
+    assert pl.select(_money(pl.lit(amount), currency, decimals)).item() == text
+
+
+# 0.256 -> 25.6 -> 26 %; 0.254 -> 25 %; 1.0 -> 100 %
+@pytest.mark.parametrize(("value", "text"), [(0.256, "26%"), (0.254, "25%"), (1.0, "100%")])
+def test_percent_rounds_to_a_whole_number(value: float, text: str) -> None:
+    assert pl.select(_pct(pl.lit(value))).item() == text
+
+
+# spend below 1 a day still counts: 0.5 on Aug 1 (last quarter) and 0.25 on May 1 (prior):
+# change 0.5 / 0.25 − 1 = 1.0
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        ("consumption_last_quarter", 0.5),
+        ("consumption_prior_quarter", 0.25),
+        ("consumption_change", 1.0),
+    ],
+)
+def test_quarters_count_spend_below_one(column: str, expected: float) -> None:
+    daily = _daily(
+        [(date(2026, 5, 1), date(2026, 5, 1), 0.25), (date(2026, 8, 1), date(2026, 8, 1), 0.5)]
+    )
+    assert _actions(daily=daily)[column] == expected

@@ -14,10 +14,11 @@ import polars as pl
 import pytest
 
 from _books import contract, make_book, usage
+from drawdown.artifacts import SCHEMAS
 from drawdown.inputs.contract import Book
 from drawdown.inputs.rating import rate_usage
 from drawdown.metrics.accounts import account_health
-from drawdown.metrics.backtest import forecast_backtest
+from drawdown.metrics.backtest import backtest_outcomes, backtest_scores, forecast_backtest
 from drawdown.metrics.forecast import (
     PERSISTENCE,
     Z90,
@@ -47,7 +48,7 @@ def _alternating_weeks(account: str) -> pl.DataFrame:
     return frame.with_columns(pl.when(week % 2 == 0).then(8.0).otherwise(12.0).alias("quantity"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def book() -> Book:
     return make_book(
         [
@@ -66,7 +67,7 @@ def book() -> Book:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def frames(book: Book) -> dict[str, pl.DataFrame]:
     rated = rate_usage(book)
     daily = daily_spend(rated, AS_OF)
@@ -204,3 +205,162 @@ def test_backtest_of_a_steady_account_is_exact():
     assert result["coverage_p10_p90"].to_list() == [1.0] * 4
     assert result["mdape_p50"].to_list() == pytest.approx([0.0] * 4)
     assert result["mdape_run_rate"].to_list() == pytest.approx([0.0] * 4)
+
+
+# --- the back-test at its edges (docs/forecasts.md#back-test) ---
+#
+# A = 2026-11-15; the forecasts are made on M1 = Oct 18, M2 = Sep 20, M3 = Aug 23 (A − 28, 56,
+# 84); run_rate_days 28. Account e spends once on each edge day (powers of two, so each shows):
+#   Aug 23 = M3 (1), Aug 24 (2: M2's line window's first day), Sep 20 = M2 (4),
+#   Sep 21 = M2 + 1 (8), Oct 18 = M2 + 28 = M1 (16), Oct 19 = M2 + 29 = M1 + 1 (32)
+#   M3: line [Jul 27, Aug 23] = 1;        actual (Aug 23, Sep 20] = 2 + 4 = 6
+#   M2: line [Aug 24, Sep 20] = 2 + 4 = 6; actual (Sep 20, Oct 18] = 8 + 16 = 24
+#   M1: line [Sep 21, Oct 18] = 8 + 16;    actual (Oct 18, Nov 15] = 32
+# Account t's term starts Oct 5 (covers M1 only) and spends 7 a day from Oct 5, plus 100 on
+# Oct 4: M1's line window is cut to [Oct 5, Oct 18], 14 days: 98 / 14 x 28 = 196; actual 28 x 7.
+EDGE_DAYS = {
+    date(2026, 8, 23): 1.0,
+    date(2026, 8, 24): 2.0,
+    date(2026, 9, 20): 4.0,
+    date(2026, 9, 21): 8.0,
+    date(2026, 10, 18): 16.0,
+    date(2026, 10, 19): 32.0,
+}
+
+
+def _backtest_rows() -> dict[tuple[str, date], dict]:
+    t_days = pl.date_range(date(2026, 10, 5), AS_OF, eager=True).to_list()
+    daily = pl.DataFrame(
+        [("e", day, amount) for day, amount in EDGE_DAYS.items()]
+        + [("t", date(2026, 10, 4), 100.0)]
+        + [("t", day, 7.0) for day in t_days],
+        schema=["account_id", "usage_date", "amount"],
+        orient="row",
+    )
+    contracts = pl.DataFrame(
+        [
+            contract("E", *TERM, 5000.0, account="e"),
+            contract("T", date(2026, 10, 5), TERM[1], 5000.0, account="t"),
+            contract("Z", *TERM, 5000.0, account="z"),
+        ]
+    )
+    made = backtest_outcomes(contracts.lazy(), daily.lazy(), AS_OF, 28).collect()
+    return {(row["account_id"], row["as_of_made"]): row for row in made.to_dicts()}
+
+
+@pytest.mark.parametrize(
+    ("account", "made", "line", "actual"),
+    [
+        ("e", date(2026, 8, 23), 1.0, 6.0),
+        ("e", date(2026, 9, 20), 6.0, 24.0),
+        ("e", date(2026, 10, 18), 24.0, 32.0),
+        ("t", date(2026, 10, 18), 196.0, 196.0),
+    ],
+)
+def test_backtest_windows_on_their_first_and_last_day(account, made, line, actual) -> None:
+    row = _backtest_rows()[(account, made)]
+    assert (row["line"], row["actual"]) == (pytest.approx(line, rel=1e-12), actual)
+
+
+# z has a contract and never spends: nothing forecast, nothing spent, not counted at any date
+def test_backtest_leaves_out_an_account_without_forecast_or_spend() -> None:
+    assert [key for key in _backtest_rows() if key[0] == "z"] == []
+
+
+def test_backtest_counts_only_dates_a_contract_covers() -> None:
+    assert sorted(made for account, made in _backtest_rows() if account == "t") == [
+        date(2026, 10, 18)
+    ]
+
+
+# scores on hand-made outcomes. M1: a on p10, b on p90 (inside, both ends included), c a cent
+# below p10 (outside), d nothing forecast and nothing spent (inside, left out of the medians).
+#   coverage 3 / 4; p50 errors |10 − 5| / 5 = 1, |10 − 15| / 15 = 0.3333, |10 − 4.99| / 4.99
+#   = 1.004 -> median 1; run-rate errors 7 / 5 = 1.4, 7 / 15 = 0.4667, 5.01 / 4.99 = 1.004
+#   -> median 1.004
+# M2: e inside, errors |1 − 2| / 2 = 0.5 and |3 − 2| / 2 = 0.5.
+# Pooled (5): coverage 4 / 5; p50 errors 0.3333, 0.5, 1, 1.004 -> (0.5 + 1) / 2 = 0.75;
+#   run-rate 0.4667, 0.5, 1.004, 1.4 -> (0.5 + 1.004) / 2
+M1, M2 = date(2026, 10, 18), date(2026, 9, 20)
+
+
+def _scores() -> list[dict]:
+    made = pl.DataFrame(
+        [
+            (M1, "a", 5.0, 10.0, 15.0, 12.0, 5.0),
+            (M1, "b", 5.0, 10.0, 15.0, 8.0, 15.0),
+            (M1, "c", 5.0, 10.0, 15.0, 10.0, 4.99),
+            (M1, "d", 0.0, 0.0, 0.0, 0.0, 0.0),
+            (M2, "e", 0.0, 1.0, 2.0, 3.0, 2.0),
+        ],
+        schema=["as_of_made", "account_id", "p10", "p50", "p90", "line", "actual"],
+        orient="row",
+    )
+    return backtest_scores(made.lazy()).collect().to_dicts()
+
+
+@pytest.mark.parametrize(
+    ("index", "expected"),
+    [
+        (0, (M1, 28, 4, 0.75, 1.0, 5.01 / 4.99)),
+        (1, (M2, 28, 1, 1.0, 0.5, 0.5)),
+        (2, (None, 28, 5, 0.8, 0.75, (0.5 + 5.01 / 4.99) / 2)),
+    ],
+)
+def test_backtest_scores_on_the_interval_ends(index: int, expected: tuple) -> None:
+    row = _scores()[index]
+    got = tuple(row[name] for name in ("as_of_made", "horizon_days", "accounts"))
+    assert got == expected[:3]
+    scores = (row["coverage_p10_p90"], row["mdape_p50"], row["mdape_run_rate"])
+    assert scores == pytest.approx(expected[3:], rel=1e-12)
+
+
+# The contract ended on Nov 10, before A: no contract covers A, so nothing is added to the limit
+# to date for the days left (100 stays 100, not 100 + a daily limit x 15 days). 12 a day from
+# Nov 1: 96 by Nov 8, 108 by Nov 9 -> crossed on Nov 9, before A.
+def test_limit_crossing_without_a_contract_covering_a():
+    the_book = Book.from_frames(
+        accounts=pl.DataFrame({"account_id": ["d"], "account_name": ["d"], "segment": ["mid"]}),
+        contracts=pl.DataFrame([contract("D", TERM[0], date(2026, 11, 10), 0.0, account="d")]),
+        rate_card=pl.DataFrame(
+            {
+                "contract_id": ["D"],
+                "meter": ["m"],
+                "unit_price": [1.0],
+                "included_quantity": [300.0],
+            }
+        ),
+        usage=usage("d", WINDOW_START, date(2026, 11, 10), 12.0),
+    )
+    rated = rate_usage(the_book)
+    months = pl.LazyFrame(
+        {
+            "account_id": ["d"],
+            "meter": ["m"],
+            "month": [date(2026, 11, 1)],
+            "limit": [100.0],
+            "usage": [120.0],
+        }
+    )
+    daily = daily_spend(rated, AS_OF)
+    row = (
+        limit_crossing(months, rated, the_book.contracts, the_book.rate_card, daily, AS_OF)
+        .collect()
+        .row(0, named=True)
+    )
+    assert (row["limit"], row["usage_to_date"], row["crossing_date"]) == (
+        100.0,
+        120.0,
+        date(2026, 11, 9),
+    )
+
+
+def test_backtest_scores_have_the_artifacts_schema() -> None:
+    made = pl.LazyFrame(
+        schema={
+            "as_of_made": pl.Date,
+            "account_id": pl.String,
+            **dict.fromkeys(("p10", "p50", "p90", "line", "actual"), pl.Float64),
+        }
+    )
+    assert dict(backtest_scores(made).collect_schema()) == SCHEMAS["forecast_backtest"]

@@ -124,3 +124,41 @@ def test_exhaustion_day_rounds_up(remaining: float, days: int) -> None:
 @pytest.mark.parametrize(("remaining", "chance"), [(499.99, 1.0), (500.0, 1.0), (500.01, 0.0)])
 def test_chance_of_exhausting_by_term_end_on_the_line(remaining: float, chance: float) -> None:
     assert _exhaustion(remaining, 50)["p_exhaust_before_term_end"] == chance
+
+
+# t is rounded to 6 decimals before the ceiling (float noise is not a day):
+# 500.000004 / 10 = 50.0000004 -> 50.000000 -> 50 days; 500.00004 / 10 = 50.000004 -> 51 days
+@pytest.mark.parametrize(("remaining", "days"), [(500.000004, 50), (500.00004, 51)])
+def test_exhaustion_day_is_rounded_to_six_decimals_first(remaining: float, days: int) -> None:
+    assert _exhaustion(remaining, 100)["exhaustion_p50"] == A + timedelta(days=days)
+
+
+# the window reads QUIET_DAYS = 28 days before its first day A − 83 = Apr 8: A − 111 … A − 84.
+# Each account spends 1 a day over A − 10 … A and once more on the day named:
+#   lookback_first: A − 111, the lookback's first day: it has spent, the window is whole (A − 83)
+#   before_lookback: A − 112, outside: a fresh start on A − 10
+#   zero_amount: 0 on A − 111 is no spend: a fresh start on A − 10
+# and two accounts without the recent spend:
+#   only_before: only A − 84, the day before the window: no window (forecast 0)
+#   only_first_day: only A − 83, the window's first day: a window from A − 83
+QUIET = {
+    "lookback_first": (A - timedelta(days=111), 1.0, True, A - timedelta(days=83)),
+    "before_lookback": (A - timedelta(days=112), 1.0, True, A - timedelta(days=10)),
+    "zero_amount": (A - timedelta(days=111), 0.0, True, A - timedelta(days=10)),
+    "only_before": (A - timedelta(days=84), 1.0, False, None),
+    "only_first_day": (A - timedelta(days=83), 1.0, False, A - timedelta(days=83)),
+}
+
+
+@pytest.mark.parametrize("account", list(QUIET))
+def test_quiet_days_before_the_window(account: str) -> None:
+    rows = []
+    for name, (day, amount, recent, _) in QUIET.items():
+        rows.append((name, day, amount))
+        if recent:
+            rows += [(name, A - timedelta(days=k), 1.0) for k in range(11)]
+    daily = pl.LazyFrame(rows, schema=["account_id", "usage_date", "amount"], orient="row")
+    terms = pl.LazyFrame({"account_id": list(QUIET), "term_start": date(2023, 1, 1)})
+    spans = forecast_spans(terms, daily, A).collect()
+    window_from = dict(zip(spans["account_id"], spans["_from"], strict=True))
+    assert window_from[account] == QUIET[account][3]

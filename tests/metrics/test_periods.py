@@ -105,3 +105,17 @@ def test_a_group_smaller_than_min_group_is_not_claimed_on(
 def test_shift_months_crosses_year_ends() -> None:
     assert periods.shift_months(date(2026, 1, 1), -2) == date(2025, 11, 1)
     assert periods.shift_months(date(2025, 11, 1), 3) == date(2026, 2, 1)
+
+
+# the month before A's month, whatever A's day: A on the 1st, mid-month, the last day, January
+@pytest.mark.parametrize(
+    ("as_of", "month"),
+    [
+        (date(2026, 11, 1), date(2026, 10, 1)),
+        (date(2026, 11, 15), date(2026, 10, 1)),
+        (date(2026, 11, 30), date(2026, 10, 1)),
+        (date(2027, 1, 10), date(2026, 12, 1)),
+    ],
+)
+def test_last_complete_month(as_of: date, month: date) -> None:
+    assert periods.last_complete_month(as_of) == month

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
@@ -88,3 +88,109 @@ def test_under_band_is_offered_right_size():
 def test_no_scenario_for_not_live_or_paygo():
     result = _scenarios()
     assert "z" not in result and "p" not in result
+
+
+# --- edges (docs/forecasts.md#renewal-scenarios) ---
+#
+# commit 10,000; the daily forecast median is p50 / 28 = 40 a day.
+#   eq:   250 days x 40 = 10,000, exactly the commit: no expand_commit (it needs forecast > commit)
+#   over: 251 days x 40 = 10,040 > 10,000: expand_commit offered
+#   both: band under and 300 days x 40 = 12,000: all three, in the scenarios' order
+#   w:    commit 1,000, 100 days x 20 = 2,000; overage_ratio over the window [A − 83, A] of the
+#         contract covering A: (100 x 1.5 + 50 x 2.0) / (100 + 50) = 250 / 150 = 1.6667
+#         (A − 84, another contract and a row without amount are left out)
+
+
+def _edge_scenarios() -> dict[str, dict[str, dict]]:
+    health = pl.DataFrame(
+        [
+            _health("eq", 10000.0, "healthy", 250),
+            _health("over", 10000.0, "over", 251),
+            _health("both", 10000.0, "under", 300),
+            _health("w", 1000.0, "over", 100),
+        ]
+    )
+    forecast = pl.DataFrame(
+        {
+            "account_id": ["eq", "over", "both", "w", "w"],
+            "horizon": ["next_28_days"] * 4 + ["term_end"],
+            "p50": [40.0 * 28, 40.0 * 28, 40.0 * 28, 20.0 * 28, 1e9],
+        }
+    )
+    window_start = AS_OF - timedelta(days=83)
+    rated = pl.DataFrame(
+        [
+            ("w", "w-C", window_start, 100.0, 1.5, 100.0),
+            ("w", "w-C", AS_OF, 50.0, 2.0, 50.0),
+            ("w", "w-C", window_start - timedelta(days=1), 1000.0, 10.0, 1000.0),
+            ("w", "old", AS_OF - timedelta(days=10), 1000.0, 10.0, 1000.0),
+            ("w", "w-C", AS_OF - timedelta(days=5), 100.0, 10.0, 0.0),
+        ],
+        schema=[
+            "account_id",
+            "contract_id",
+            "usage_date",
+            "quantity",
+            "overage_unit_price",
+            "amount",
+        ],
+        orient="row",
+    )
+    frame = renewal_scenarios(health.lazy(), forecast.lazy(), rated.lazy(), AS_OF).collect()
+    result: dict[str, dict[str, dict]] = {}
+    for row in frame.to_dicts():
+        result.setdefault(row["account_id"], {})[row["scenario"]] = row
+    return result
+
+
+@pytest.mark.parametrize(
+    ("account", "scenarios"),
+    [
+        ("eq", ["pay_overage"]),
+        ("over", ["pay_overage", "expand_commit"]),
+        ("both", ["pay_overage", "expand_commit", "right_size"]),
+        ("w", ["pay_overage", "expand_commit"]),
+    ],
+)
+def test_scenarios_offered_at_the_commit_line(account: str, scenarios: list[str]) -> None:
+    assert list(_edge_scenarios()[account]) == scenarios
+
+
+# eq: forecast = commit, nothing past it: cost 10,000
+def test_a_forecast_exactly_on_the_commit_pays_no_overage() -> None:
+    row = _edge_scenarios()["eq"]["pay_overage"]
+    assert (row["forecast_consumption"], row["overage_amount"], row["cost"]) == (
+        10000.0,
+        0.0,
+        10000.0,
+    )
+    assert row["is_cheapest"] and row["cost_over_cheapest"] == 0.0
+
+
+# w: overage (2,000 − 1,000) x 1.6667 = 1,666.67, cost 2,666.67; expanding costs 2,000
+@pytest.mark.parametrize(
+    ("scenario", "column", "expected"),
+    [
+        ("pay_overage", "overage_amount", 1000.0 * 250 / 150),
+        ("pay_overage", "cost", 1000.0 + 1000.0 * 250 / 150),
+        ("pay_overage", "cost_over_cheapest", 1000.0 * 250 / 150 - 1000.0),
+        ("pay_overage", "commit_amount", 1000.0),
+        ("expand_commit", "cost", 2000.0),
+        ("expand_commit", "overage_amount", 0.0),
+        ("expand_commit", "cost_over_cheapest", 0.0),
+        ("expand_commit", "next_term_days", 100),
+    ],
+)
+def test_overage_priced_by_the_windows_ratio(scenario: str, column: str, expected) -> None:
+    assert _edge_scenarios()["w"][scenario][column] == pytest.approx(expected, rel=1e-12)
+
+
+# both: pay 10,000 + 2,000 x 1.0 = 12,000; expand 12,000; right-size 12,000: a three-way tie,
+# the first in the scenarios' order is the cheapest
+@pytest.mark.parametrize(
+    ("scenario", "cheapest"),
+    [("pay_overage", True), ("expand_commit", False), ("right_size", False)],
+)
+def test_a_tie_goes_to_the_first_scenario(scenario: str, cheapest: bool) -> None:
+    row = _edge_scenarios()["both"][scenario]
+    assert (row["cost"], row["is_cheapest"], row["cost_over_cheapest"]) == (12000.0, cheapest, 0.0)

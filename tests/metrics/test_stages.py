@@ -9,6 +9,7 @@ import pytest
 from _books import contract, make_book, usage
 from drawdown.artifacts import OPTIONAL_ARTIFACTS, SCHEMAS
 from drawdown.errors import InputError
+from drawdown.inputs.rating import rate_usage
 from drawdown.inputs.validate import load_book
 from drawdown.metrics import compute_artifacts, health_stage, resolve_as_of, seen_at
 from drawdown.params import Params
@@ -78,3 +79,22 @@ def test_an_earlier_book_from_the_daily_spend_artifact_is_the_same_as_from_the_u
     assert set(fresh) == {"account_health", "overage_cases", "segment_summary"}
     for name, frame in fresh.items():
         assert reused[name].equals(frame), name
+
+
+# the week's comparison (changes, artifacts/previous_week) reads account_health and overage_cases
+# only: without with_summary no segment_summary is computed or written
+@pytest.mark.parametrize(
+    ("with_summary", "names"),
+    [
+        (False, {"account_health", "overage_cases"}),
+        (True, {"account_health", "overage_cases", "segment_summary"}),
+    ],
+)
+def test_seen_at_computes_the_summary_only_when_asked(with_summary: bool, names: set) -> None:
+    rated = rate_usage(BOOK)
+    earlier = date(2024, 3, 1)
+    if with_summary:
+        frames = seen_at(BOOK, Params(), rated, earlier, with_summary=True)
+    else:
+        frames = seen_at(BOOK, Params(), rated, earlier)
+    assert set(frames) == names
