@@ -137,3 +137,35 @@ def test_the_earlier_books_equal_the_whole_books(sample: Path, tmp_path: Path) -
     for when, frames in whole.items():
         for name, frame in frames.items():
             assert_frame_equal(conform(name, combined.history[when][name]), conform(name, frame))
+
+
+def test_a_sharded_run_from_the_command_line_writes_the_whole_books_artifacts(
+    sample: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from drawdown.cli import app
+
+    runner = CliRunner()
+    for shards in (1, 2):
+        out = tmp_path / "runs" / f"n{shards}"
+        ran = runner.invoke(
+            app,
+            [
+                "run",
+                "--data",
+                str(sample),
+                "--out",
+                str(out),
+                "--format",
+                "none",
+                "--shards",
+                f"{shards}",
+            ],
+        )
+        assert ran.exit_code == 0, ran.output
+    runs = tmp_path / "runs"
+    assert "shards" in (runs / "n2" / "run.log").read_text()
+    assert "shards" not in (runs / "n1" / "run.log").read_text()
+    assert _same_files(runs / "n1" / "artifacts", runs / "n2" / "artifacts") == []
+    assert _same_files(runs / "n1" / "exports", runs / "n2" / "exports") == []
