@@ -26,13 +26,18 @@ def test_the_duckdb_reference_agrees_with_the_artifacts(small_book: Path) -> Non
     assert agreement.check(small_book, params) == []
 
 
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
+def _load_script(name: str, path: Path):
+    """A bench script imported as module ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return _load_script("bench_run", BENCH / "run.py")
 
 
 def test_median_takes_each_field_separately(bench) -> None:
@@ -99,11 +104,7 @@ def test_the_fallback_runs_without_quarto(bench, monkeypatch: pytest.MonkeyPatch
 
 @pytest.fixture(scope="module")
 def bench_shards():
-    spec = importlib.util.spec_from_file_location("bench_shards", BENCH / "shards.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return _load_script("bench_shards", BENCH / "shards.py")
 
 
 def test_tiling_makes_distinct_accounts_and_contracts(bench_shards, tmp_path: Path) -> None:
