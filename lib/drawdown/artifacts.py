@@ -2,13 +2,17 @@
 
 ``SCHEMAS`` is the contract between the metrics (which must produce exactly these columns, in this
 order) and the reports (which read only these files). ``daily_spend``, ``meter_months`` and
-``account_months`` carry the series the reports chart. Every artifact has a subsection listing its
-columns in docs/outputs.md#artifacts (``tests/test_docs.py`` checks it).
+``account_months`` carry the series the reports chart; they are ``PARTITIONED``: written as a folder
+of files, each holding the accounts of one partition (an account's partition is a stable hash of
+its id), so that an account review reads one file, not the book's series. Every artifact has a
+subsection listing its columns in docs/outputs.md#artifacts (``tests/test_docs.py`` checks it).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -252,6 +256,147 @@ def write_artifact(name: str, frame: pl.DataFrame | pl.LazyFrame, path: Path) ->
     frame.lazy().select(casts).sink_parquet(path, statistics=False, row_group_size=ROW_GROUP_ROWS)
 
 
+# -- partitioned artifacts -----------------------------------------------------------------------
+
+PARTITIONED = ("daily_spend", "account_months", "meter_months")
+"""The per-account series, written as ``<name>/part-<k>.parquet`` (``write_partitioned``)."""
+
+ACCOUNTS_PER_PART = 6_250
+"""A partitioned artifact has one part per this many of its accounts (``part_count``); it is also
+the accounts per shard of a sharded run (docs/scale.md), so that each shard writes one part."""
+
+
+def part_count(accounts: int) -> int:
+    """The parts of a partitioned artifact holding ``accounts`` accounts: one per
+    ``ACCOUNTS_PER_PART``, at least one."""
+    return max(1, -(-accounts // ACCOUNTS_PER_PART))
+
+
+def account_parts(ids: pl.Series, parts: int) -> pl.Series:
+    """Each id's part in [0, parts): the first 8 bytes of its BLAKE2b digest modulo ``parts``.
+
+    Stable across processes, machines and library versions (Polars' own hash is not); computed
+    once per distinct id. A null id is part 0. The same hash routes a book's rows into shards.
+    """
+
+    def number(value: str | None) -> int:
+        if value is None:
+            return 0
+        digest = hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest()
+        return int.from_bytes(digest, "big") % parts
+
+    return pl.Series(ids.name, [number(value) for value in ids.to_list()], pl.Int32)
+
+
+def part_path(folder: Path, name: str, part: int) -> Path:
+    """The file of part ``part`` of the partitioned artifact ``name`` in ``folder``."""
+    return folder / name / f"part-{part:05d}.parquet"
+
+
+def part_files(folder: Path, name: str) -> list[Path]:
+    """The files of a partitioned artifact, in part order (empty when it was not written)."""
+    return sorted((folder / name).glob("part-*.parquet"))
+
+
+def book_accounts(quality: Mapping[str, Any]) -> int | None:
+    """The accounts of a book, as its partitioned artifacts count them: the rows of the accounts
+    table validation accepted (``data_quality.json``); None without a data-quality record."""
+    accounts = quality.get("tables", {}).get("accounts", {})
+    return accounts.get("rows_accepted")
+
+
+def write_partitioned(
+    name: str, frame: pl.DataFrame | pl.LazyFrame, folder: Path, accounts: int | None = None
+) -> Path:
+    """``frame`` (sorted by account_id) written as the parts of artifact ``name``
+    (``<folder>/<name>/part-<k>.parquet``), each holding its accounts' rows in ``frame``'s order;
+    returns the artifact's folder (replaced). ``part_count(accounts)`` parts: the book's accounts
+    (``book_accounts``), so that every series of a book has as many parts as a sharded run of it
+    has shards; None: the accounts in ``frame``."""
+    ids = frame.lazy().select(pl.col("account_id").unique()).collect()["account_id"]
+    parts = part_count(ids.len() if accounts is None else accounts)
+    target = _fresh_folder(folder / name)
+    if parts == 1:
+        write_artifact(name, frame, part_path(folder, name, 0))
+        return target
+    owners = pl.DataFrame({"account_id": ids, "_part": account_parts(ids, parts)}).lazy()
+    routed = frame.lazy().join(owners, on="account_id", how="left", maintain_order="left")
+    for part in range(parts):
+        rows = routed.filter(pl.col("_part") == part).drop("_part")
+        write_artifact(name, rows, part_path(folder, name, part))
+    return target
+
+
+def write_parts(name: str, shard_files: Sequence[Path], folder: Path, accounts: int | None) -> Path:
+    """Artifact ``name`` of a book of ``accounts`` accounts from the files of a sharded run (each
+    sorted by account_id, accounts disjoint; file k holding the accounts routed to shard k of
+    ``len(shard_files)``): each file is a part when the artifact has as many parts as there are
+    shards, else the files are merged and partitioned again (``write_partitioned``). The same
+    bytes as from the whole frame."""
+    scans = [pl.scan_parquet(path) for path in shard_files]
+    if accounts is None or part_count(accounts) != len(scans):
+        return write_partitioned(name, merged(scans), folder, accounts)
+    target = _fresh_folder(folder / name)
+    for part, scan in enumerate(scans):
+        write_artifact(name, scan, part_path(folder, name, part))
+    return target
+
+
+def merged(scans: Sequence[pl.LazyFrame]) -> pl.LazyFrame:
+    """Frames each sorted by account_id and holding accounts no other holds, merged into one
+    frame sorted by account_id (each account's rows in its frame's order), streaming
+    (``merge_sorted``, pairwise)."""
+    scans = list(scans)
+    while len(scans) > 1:
+        pairs = zip(scans[::2], scans[1::2], strict=False)
+        odd = [scans[-1]] if len(scans) % 2 else []
+        scans = [left.merge_sorted(right, "account_id") for left, right in pairs] + odd
+    return scans[0]
+
+
+def scan_artifact(folder: Path, name: str, account_id: str | None = None) -> pl.LazyFrame:
+    """Artifact ``name`` of ``folder`` as one frame; with ``account_id``, that account's rows
+    only, read from its part alone when the artifact is partitioned (Parquet statistics skip
+    the other row groups of a single file: artifacts are sorted by account)."""
+    files = part_files(folder, name) if name in PARTITIONED else []
+    if not files:
+        scan = pl.scan_parquet(folder / f"{name}.parquet")
+    elif account_id is None:
+        scan = merged([pl.scan_parquet(path) for path in files])
+    else:
+        part = account_parts(pl.Series([account_id]), len(files)).item()
+        scan = pl.scan_parquet(files[part])
+    if account_id is not None:
+        scan = scan.filter(pl.col("account_id") == account_id)
+    return scan
+
+
+def artifact_exists(folder: Path, name: str) -> bool:
+    """Whether ``folder`` holds artifact ``name`` (a file, or the parts of a partitioned one)."""
+    return (folder / f"{name}.parquet").exists() or bool(part_files(folder, name))
+
+
+def write_artifact_to(
+    name: str, frame: pl.DataFrame | pl.LazyFrame, folder: Path, accounts: int | None = None
+) -> Path:
+    """Artifact ``name`` written into ``folder`` as its kind is written: the parts of a
+    ``PARTITIONED`` artifact (``write_partitioned``, for a book of ``accounts`` accounts), else
+    ``<name>.parquet``; returns the path written."""
+    if name in PARTITIONED:
+        return write_partitioned(name, frame, folder, accounts)
+    path = folder / f"{name}.parquet"
+    write_artifact(name, frame, path)
+    return path
+
+
+def _fresh_folder(folder: Path) -> Path:
+    """``folder`` emptied of earlier parts (a partitioned artifact written again may have fewer)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("part-*.parquet"):
+        old.unlink()
+    return folder
+
+
 def conform(name: str, frame: pl.DataFrame) -> pl.DataFrame:
     """The frame with exactly the artifact's columns, in order and cast to their dtypes.
 
@@ -281,14 +426,16 @@ class Artifacts:
         return self.tables[name]
 
     def write(self, folder: Path | str) -> Path:
-        """Write ``<folder>/<name>.parquet``, ``data_quality.json`` and ``rejects/<table>.csv``.
+        """Write every artifact (``write_artifact_to``), ``data_quality.json`` and
+        ``rejects/<table>.csv``.
 
         Output is deterministic: the same artifacts give byte-identical files.
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        accounts = book_accounts(self.data_quality)
         for name, frame in self.tables.items():
-            write_artifact(name, frame, folder / f"{name}.parquet")
+            write_artifact_to(name, frame, folder, accounts)
         write_json(folder / "data_quality.json", self.data_quality)
         write_rejects(folder, self.rejects)
         return folder

@@ -11,7 +11,7 @@ from polars.testing import assert_frame_equal
 
 from drawdown import artifacts
 from drawdown.api import compute_all
-from drawdown.artifacts import conform
+from drawdown.artifacts import conform, write_partitioned
 from drawdown.errors import InputError
 from drawdown.inputs.sample import write_sample
 from drawdown.params import Params, load_params
@@ -116,13 +116,15 @@ def test_streamed_per_account_artifacts_are_byte_identical(
     write_run(sharded, combined, tmp_path / "run")
     written = tmp_path / "run" / "artifacts"
     names = [path.name for path in (tmp_path / "whole").glob("*.parquet")]
-    assert "daily_spend.parquet" in names
+    assert "account_actions.parquet" in names
     different = [
         name
         for name in names
         if name != "changes.parquet" and not filecmp.cmp(tmp_path / "whole" / name, written / name)
     ]
     assert different == []
+    for name in artifacts.PARTITIONED:
+        assert _same_files(tmp_path / "whole" / name, written / name) == []
 
 
 def test_the_earlier_books_equal_the_whole_books(sample: Path, tmp_path: Path) -> None:
@@ -169,3 +171,27 @@ def test_a_sharded_run_from_the_command_line_writes_the_whole_books_artifacts(
     assert "shards" not in (runs / "n1" / "run.log").read_text()
     assert _same_files(runs / "n1" / "artifacts", runs / "n2" / "artifacts") == []
     assert _same_files(runs / "n1" / "exports", runs / "n2" / "exports") == []
+
+
+@pytest.mark.parametrize(("shards", "merges"), [(3, False), (2, True)])
+def test_each_shard_writes_its_part_of_a_partitioned_series(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shards: int, merges: bool
+) -> None:
+    # at 120 accounts a part, the sample's 300 accepted accounts give ceil(300 / 120) = 3 parts
+    # for every series: 3 shards each write their own part as it is; 2 shards are merged and
+    # split into 3 parts again. Either way the whole book's bytes.
+    monkeypatch.setattr(artifacts, "ACCOUNTS_PER_PART", 120)
+    params = _params(sample)
+    compute_all(sample, params).write(tmp_path / "whole")
+    calls = []
+    monkeypatch.setattr(
+        artifacts,
+        "write_partitioned",
+        lambda *args: calls.append(args[0]) or write_partitioned(*args),
+    )
+    sharded = validate_sharded(sample, params, shards, tmp_path / "work", workers=0)
+    write_run(sharded, compute_parts(sharded, workers=0), tmp_path / "run")
+    assert sorted(calls) == (sorted(artifacts.PARTITIONED) if merges else [])
+    for name in artifacts.PARTITIONED:
+        assert len(artifacts.part_files(tmp_path / "whole", name)) == 3
+        assert _same_files(tmp_path / "whole" / name, tmp_path / "run" / "artifacts" / name) == []

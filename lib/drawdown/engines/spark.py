@@ -7,8 +7,11 @@ account), plus one marker row per shard so that a shard without usage still runs
 other tables, small, travel as a broadcast of Arrow IPC bytes. Inside each group the same
 Polars functions run as in a local process: ``validate_shard``, then ``shard_parts``. Each group
 returns its results as rows of ``RESULT_SCHEMA`` (one row per part: its name and its Arrow IPC
-bytes, whose schema is the part's own); the driver merges and combines them as the local engine
-does, so the artifacts are the same, byte for byte.
+bytes, whose schema is the part's own), which Spark writes to the routing folder, partitioned by
+shard, rather than collecting them in the driver; the driver reads them one shard at a time,
+merges and combines them as the local engine does (the per-account series spilled shard by shard,
+never whole in the driver), so the artifacts are the same, byte for byte. The routing folder must
+be reachable by the driver and the workers alike (local mode, or a shared file system).
 
 Two passes when as_of is not set: the first validates (and finds the book's latest usage date),
 the second computes; with as_of set, one pass does both.
@@ -20,6 +23,7 @@ import io
 import os
 import pickle
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +81,7 @@ def compute_spark(
     """The whole book's artifacts computed on Spark; as ``shards.compute_sharded``."""
     sharded = validate_spark(source, params, shards, folder, master)
     combined = compute_parts_spark(sharded, master)
-    return Artifacts(combined.tables, sharded.quality.to_json(), sharded.rejects), combined
+    return Artifacts(combined.collected(), sharded.quality.to_json(), sharded.rejects), combined
 
 
 def validate_spark(
@@ -86,7 +90,7 @@ def validate_spark(
     """Route ``source`` and validate its shards on Spark (``shards.validate_sharded``)."""
     routed = route_source(source, params, shards, folder)
     results = _run(routed, params, master, compute=False)
-    checks = [pickle.loads(results[shard][_CHECK]) for shard in range(routed.shards)]
+    checks = [pickle.loads(results.payload(shard, _CHECK)) for shard in range(routed.shards)]
     broken = merge_broken(checks)
     if broken is not None:
         raise broken
@@ -100,18 +104,19 @@ def validate_spark(
 
 
 def compute_parts_spark(sharded: ShardedBook, master: str | None = None) -> Combined:
-    """Each shard's parts on Spark, then the whole-book ``combine`` on the driver."""
+    """Each shard's parts on Spark, then the whole-book ``combine`` on the driver, its
+    per-account series spilled to ``<folder>/series`` as the local engine spills them."""
     results = _run(sharded.routed, sharded.params, master, compute=True)
     numbers = range(sharded.routed.shards)
 
     def part(shard: int, name: str) -> pl.DataFrame:
-        return pl.read_ipc(io.BytesIO(results[shard][name]))
+        return pl.read_ipc(io.BytesIO(results.payload(shard, name)))
 
     def parts(name: str) -> pl.DataFrame:
         return pl.concat([part(shard, name) for shard in numbers])
 
     readers = ((lambda name, shard=shard: part(shard, name)) for shard in numbers)
-    return combine(parts, readers, sharded.params)
+    return combine(parts, readers, sharded.params, sharded.routed.folder / "series")
 
 
 def _meta(routed: RoutedBook) -> dict[str, Any]:
@@ -120,10 +125,22 @@ def _meta(routed: RoutedBook) -> dict[str, Any]:
     return json.loads((routed.folder / "tables.json").read_text(encoding="utf-8"))
 
 
-def _run(
-    routed: RoutedBook, params: Params, master: str | None, *, compute: bool
-) -> dict[int, dict[str, bytes]]:
-    """One pass over the shards on Spark: shard → part name → payload."""
+@dataclass(frozen=True)
+class SparkResults:
+    """What one pass wrote: ``<folder>/shard=<k>/*.parquet``, rows of ``RESULT_SCHEMA``."""
+
+    folder: Path
+
+    def payload(self, shard: int, part: str) -> bytes:
+        """The payload of one part of one shard (read from its shard's files alone)."""
+        rows = pl.scan_parquet(self.folder / f"shard={shard}" / "*.parquet")
+        found = rows.filter(pl.col("part") == part).select("payload").collect()
+        return found.item()
+
+
+def _run(routed: RoutedBook, params: Params, master: str | None, *, compute: bool) -> SparkResults:
+    """One pass over the shards on Spark, its results written by the workers into the routing
+    folder (``results-<pass>``, replaced), partitioned by shard."""
     spark = spark_session(master)
     small = {shard: _small_tables(routed, shard) for shard in range(routed.shards)}
     shared = spark.sparkContext.broadcast(pickle.dumps((small, params, compute)))
@@ -135,11 +152,10 @@ def _run(
         return _shard_results(table, tables, settings, with_parts)
 
     grouped = usage.groupBy(SHARD).applyInArrow(run_group, schema=_spark_schema())
-    collected = pl.from_arrow(grouped.toArrow())
-    results: dict[int, dict[str, bytes]] = {shard: {} for shard in range(routed.shards)}
-    for shard, name, payload in collected.iter_rows():
-        results[shard][name] = payload
-    return results
+    folder = routed.folder / ("results-parts" if compute else "results-checks")
+    written = grouped.withColumnRenamed(SHARD, "shard").write.mode("overwrite")
+    written.partitionBy("shard").parquet(str(folder))
+    return SparkResults(folder)
 
 
 def _shard_results(

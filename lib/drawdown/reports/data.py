@@ -19,7 +19,13 @@ from typing import Any
 
 import polars as pl
 
-from drawdown.artifacts import OPTIONAL_ARTIFACTS, RUN_ARTIFACTS, SCHEMAS
+from drawdown.artifacts import (
+    OPTIONAL_ARTIFACTS,
+    RUN_ARTIFACTS,
+    SCHEMAS,
+    artifact_exists,
+    scan_artifact,
+)
 from drawdown.metrics import periods
 from drawdown.reports import glossary
 from drawdown.reports.inert import plain_frame, plain_text
@@ -96,16 +102,17 @@ def load_run(
 
     ``as_of`` defaults to the date the artifacts were computed at (term_start + elapsed_days - 1).
     With ``account_id``, the per-account artifacts hold that account's rows only: an account
-    review reads its slice (the artifacts are sorted by account, so Parquet skips the other row
-    groups) rather than, at 50,000 accounts, tens of millions of daily rows.
+    review reads its slice (the series from the one part holding the account; the other
+    artifacts are sorted by account, so Parquet skips their other row groups) rather than, at
+    50,000 accounts, tens of millions of daily rows.
     """
     run_dir = Path(run_dir)
     folder = run_dir / "artifacts"
     tables = {
-        name: _read_artifact(folder / f"{name}.parquet", account_id)
+        name: _read_artifact(folder, name, account_id)
         for name in dict.fromkeys([*SCHEMAS, *FORECASTS])
         if (name in SCHEMAS and name not in (*OPTIONAL_ARTIFACTS, *RUN_ARTIFACTS))
-        or (folder / f"{name}.parquet").exists()
+        or artifact_exists(folder, name)
     }
     quality_file = folder / "data_quality.json"
     quality = json.loads(quality_file.read_text(encoding="utf-8")) if quality_file.exists() else {}
@@ -123,7 +130,7 @@ def load_tables(run_dir: Path | str, names: tuple[str, ...], as_of: date | None)
     """Only the artifacts ``names`` of a run (no series, no previous folders): for a writer that
     needs a few tables, such as the CSM books."""
     folder = Path(run_dir) / "artifacts"
-    tables = {name: _read_artifact(folder / f"{name}.parquet") for name in names}
+    tables = {name: _read_artifact(folder, name) for name in names}
     return RunData(
         run_dir=Path(run_dir),
         as_of=as_of or _as_of_from(tables["account_health"]),
@@ -133,11 +140,11 @@ def load_tables(run_dir: Path | str, names: tuple[str, ...], as_of: date | None)
     )
 
 
-def _read_artifact(path: Path, account_id: str | None = None) -> pl.DataFrame:
-    if account_id is None or "account_id" not in pl.read_parquet_schema(path):
-        frame = pl.read_parquet(path)
-    else:
-        frame = pl.scan_parquet(path).filter(pl.col("account_id") == account_id).collect()
+def _read_artifact(folder: Path, name: str, account_id: str | None = None) -> pl.DataFrame:
+    """Artifact ``name``; with ``account_id``, that account's rows of a per-account artifact
+    (from its part alone when the artifact is partitioned)."""
+    by_account = account_id if "account_id" in SCHEMAS[name] else None
+    frame = scan_artifact(folder, name, by_account).collect()
     return plain_frame(frame, keep=("account_id",))
 
 
@@ -677,9 +684,9 @@ def _as_of_from(health: pl.DataFrame) -> date:
 
 
 def _read_optional(folder: Path, names: tuple[str, ...]) -> dict[str, pl.DataFrame] | None:
-    if not all((folder / f"{name}.parquet").exists() for name in names):
+    if not all(artifact_exists(folder, name) for name in names):
         return None
-    return {name: _read_artifact(folder / f"{name}.parquet") for name in names}
+    return {name: _read_artifact(folder, name) for name in names}
 
 
 def _narrow(name: str, frame: pl.DataFrame, segment: str, ids: pl.Series) -> pl.DataFrame:

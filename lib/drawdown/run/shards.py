@@ -27,7 +27,6 @@ independent of which process sums which rows.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -42,7 +41,20 @@ from typing import Any
 
 import polars as pl
 
-from drawdown.artifacts import Artifacts, conform, write_json, write_rejects
+from drawdown.artifacts import (
+    ACCOUNTS_PER_PART,
+    PARTITIONED,
+    Artifacts,
+    account_parts,
+    book_accounts,
+    conform,
+    merged,
+    part_count,
+    write_artifact,
+    write_json,
+    write_parts,
+    write_rejects,
+)
 from drawdown.errors import InputError
 from drawdown.inputs.contract import REQUIRED_TABLES, RULES, TABLES, Book
 from drawdown.inputs.files import (
@@ -83,7 +95,7 @@ from drawdown.params import Params
 SHARD = "_shard"
 """The column holding a row's shard number while routing."""
 
-ACCOUNTS_PER_SHARD = 6_250
+ACCOUNTS_PER_SHARD = ACCOUNTS_PER_PART
 """``default_shards``: one shard per this many accounts. A shard of the 50,000-account bench
 book (8 shards, about 5 M usage rows each) peaked at 1.2 GB in its worker (bench/README.md): a
 third of the 4 GB bound, leaving room for books with more usage rows per account."""
@@ -107,24 +119,15 @@ _ROW_NUMBER = re.compile(r"\) row (\d+)")
 
 
 def default_shards(accounts: int) -> int:
-    """One shard per ``ACCOUNTS_PER_SHARD`` accounts, at least one."""
-    return max(1, -(-accounts // ACCOUNTS_PER_SHARD))
+    """One shard per ``ACCOUNTS_PER_SHARD`` accounts, at least one: as many shards as a book's
+    partitioned artifacts have parts, so that each shard writes one part."""
+    return part_count(accounts)
 
 
 def shard_numbers(ids: pl.Series, shards: int) -> pl.Series:
-    """Each id's shard in [0, shards): the first 8 bytes of its BLAKE2b digest modulo ``shards``.
-
-    Stable across processes, machines and library versions (Polars' own hash is not); computed
-    once per distinct id. A null id is shard 0.
-    """
-
-    def number(value: str | None) -> int:
-        if value is None:
-            return 0
-        digest = hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest()
-        return int.from_bytes(digest, "big") % shards
-
-    return pl.Series(ids.name, [number(value) for value in ids.to_list()], pl.Int32)
+    """Each id's shard in [0, shards): ``artifacts.account_parts``, the stable hash that also
+    places an account in a partitioned artifact's parts."""
+    return account_parts(ids, shards)
 
 
 def routing_key(column: str, dtype: pl.DataType) -> pl.Expr:
@@ -460,20 +463,20 @@ class Combined:
     (``previous_month``: account_health, overage_cases, segment_summary; ``previous_week``:
     account_health, overage_cases).
 
-    ``series``: the ``SERIES_ORDER`` artifacts when ``combine`` spilled them, each a lazy merge
-    of the shards' sorted files (never held whole; ``write_run`` streams them into the artifact
-    files); otherwise they are in ``tables``.
+    ``series``: the ``SERIES_ORDER`` artifacts when ``combine`` spilled them, each as the
+    shards' sorted files in shard order (never held whole; ``write_run`` streams them into the
+    artifact files); otherwise they are in ``tables``.
     """
 
     tables: dict[str, pl.DataFrame]
     history: dict[str, dict[str, pl.DataFrame]]
-    series: dict[str, pl.LazyFrame] = field(default_factory=dict)
+    series: dict[str, list[Path]] = field(default_factory=dict)
 
     def collected(self) -> dict[str, pl.DataFrame]:
-        """Every artifact in memory (the spilled series collected)."""
+        """Every artifact in memory (the spilled series merged and collected)."""
         names = list(self.series)
-        collected = dict(zip(names, pl.collect_all(self.series.values()), strict=True))
-        return self.tables | collected
+        lazy = [merged([pl.scan_parquet(path) for path in self.series[name]]) for name in names]
+        return self.tables | dict(zip(names, pl.collect_all(lazy), strict=True))
 
 
 def combine(
@@ -488,8 +491,8 @@ def combine(
     cheap); ``per_shard`` yields, shard by shard, a reader of that shard's parts (for the
     per-account artifacts and account_actions, so that memory holds one shard's series at a time
     besides the results). With ``spill`` (a folder, replaced), each shard's per-account
-    artifacts go to ``spill/<name>/<k>.parquet`` as they are made and ``Combined.series`` merges
-    them lazily: memory then never holds a whole-book series (``SERIES_ORDER``).
+    artifacts go to ``spill/<name>/<k>.parquet`` as they are made and ``Combined.series`` lists
+    them: memory then never holds a whole-book series (``SERIES_ORDER``).
     """
     as_of = params.as_of
     assert as_of is not None
@@ -532,7 +535,6 @@ def combine(
             frame.sort(*SERIES_ORDER[name], maintain_order=True).write_parquet(path)
             spilled[name].append(path)
         del shard
-    lazy_series = {}
     if spill is None:
         tables |= {
             "daily_spend": by_account_day(pl.concat(series["daily_spend"]).lazy()).collect(),
@@ -540,8 +542,6 @@ def combine(
             "meter_months": pl.concat(series["meter_months"]).sort("account_id", "meter", "month"),
             "account_actions": pl.concat(series["account_actions"]).sort("account_id"),
         }
-    else:
-        lazy_series = {name: merged(paths) for name, paths in spilled.items()}
     if params.reset.start_date is not None:
         start = params.reset.start_date
         health_start = parts("start:account_health").sort("account_id")
@@ -557,20 +557,10 @@ def combine(
     tables |= changes_stage(tables, seen["week:"], week_ago)
     history = {"previous_month": seen["month:"], "previous_week": seen["week:"]}
     return Combined(
-        {name: conform(name, frame) for name, frame in tables.items()}, history, lazy_series
+        {name: conform(name, frame) for name, frame in tables.items()},
+        history,
+        spilled if spill is not None else {},
     )
-
-
-def merged(paths: Sequence[Path]) -> pl.LazyFrame:
-    """The files at ``paths``, each sorted by account_id and holding accounts no other holds,
-    merged into one frame sorted by account_id (each account's rows in its file's order),
-    streaming (``merge_sorted``, pairwise)."""
-    scans = [pl.scan_parquet(path) for path in paths]
-    while len(scans) > 1:
-        pairs = zip(scans[::2], scans[1::2], strict=False)
-        odd = [scans[-1]] if len(scans) % 2 else []
-        scans = [left.merge_sorted(right, "account_id") for left, right in pairs] + odd
-    return scans[0]
 
 
 # -- data quality ----------------------------------------------------------------------------------
@@ -814,7 +804,14 @@ def write_run(sharded: ShardedBook, combined: Combined, stage: Path) -> None:
         folder, {table: spreadsheet_cells(frame) for table, frame in sharded.rejects.items()}
     )
     frames = {name: frame for name, frame in combined.tables.items() if name != "changes"}
-    write_artifacts({**frames, **combined.series}, stage)
+    write_artifacts(frames, stage)
+    accounts = book_accounts(sharded.quality.to_json())
+    for name, paths in combined.series.items():
+        if name in PARTITIONED:
+            write_parts(name, paths, folder, accounts)
+        else:
+            scans = [pl.scan_parquet(path) for path in paths]
+            write_artifact(name, merged(scans), folder / f"{name}.parquet")
     for name, frames in combined.history.items():
         write_artifacts(frames, stage, name)
     for empty in ("work", "notebooks"):

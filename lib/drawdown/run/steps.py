@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from drawdown.artifacts import write_artifact, write_json, write_rejects
+from drawdown.artifacts import (
+    artifact_exists,
+    book_accounts,
+    scan_artifact,
+    write_artifact_to,
+    write_json,
+    write_rejects,
+)
 from drawdown.errors import ParamsError
 from drawdown.inputs.contract import TABLES, Book
 from drawdown.inputs.validate import ValidatedBook, load_book
@@ -190,20 +197,20 @@ def week_ago(as_of: date) -> date:
 def write_artifacts(
     frames: Mapping[str, pl.DataFrame | pl.LazyFrame], run_dir: str | Path, subfolder: str = ""
 ) -> list[Path]:
-    """Write artifacts as ``<run_dir>/artifacts/[subfolder/]<name>.parquet``; return the paths."""
+    """Write artifacts into ``<run_dir>/artifacts/[subfolder/]`` (``<name>.parquet``, or the
+    folder of parts of a partitioned one); return the paths."""
     folder = Path(run_dir) / ARTIFACTS / subfolder
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, frame in frames.items():
-        path = folder / f"{name}.parquet"
-        write_artifact(name, frame, path)
-        paths.append(path)
-    return paths
+    quality = Path(run_dir) / ARTIFACTS / "data_quality.json"
+    accounts = book_accounts(json.loads(quality.read_text())) if quality.exists() else None
+    return [write_artifact_to(name, frame, folder, accounts) for name, frame in frames.items()]
 
 
 def read_artifacts(run_dir: str | Path, *names: str) -> dict[str, pl.DataFrame]:
     """Read artifacts written by earlier steps."""
-    return {name: pl.read_parquet(Path(run_dir) / ARTIFACTS / f"{name}.parquet") for name in names}
+    folder = Path(run_dir) / ARTIFACTS
+    scans = [scan_artifact(folder, name) for name in names]
+    return dict(zip(names, pl.collect_all(scans), strict=True))
 
 
 @dataclass(frozen=True)
@@ -363,7 +370,7 @@ def ensure_artifacts(
     rated = rated_usage(run_dir)
     if not (folder / "account_health.parquet").exists():
         write_artifacts(health_stage(book, params, rated), run_dir)
-    wants_months = "meter_months" in names and not (folder / "meter_months.parquet").exists()
+    wants_months = "meter_months" in names and not artifact_exists(folder, "meter_months")
     if wants_months or (
         "overage_cases" in names and not (folder / "overage_cases.parquet").exists()
     ):
