@@ -280,14 +280,16 @@ def test_duckdb_usage_is_routed_batch_by_batch(
 
     warehouse.write_duckdb_book(tmp_path / "book.duckdb", rejecting_book, events_per_day=2)
     monkeypatch.setattr(warehouse, "BATCH_ROWS", 500)
+    monkeypatch.setattr(warehouse, "STREAM_MEMORY_LIMIT", "16MB")
     sizes = _counted_batches(warehouse, monkeypatch)
     uri = f"duckdb://{tmp_path / 'book.duckdb'}"
-    route_source(
-        uri, _params(Path(".")).with_overrides({"source": {"uri": uri}}), 2, tmp_path / "w"
-    )
+    params = _params(Path(".")).with_overrides({"source": {"uri": uri}})
+    route_source(uri, params, 2, tmp_path / "w")
     assert len(sizes) > 2
     assert max(sizes) <= 500
     assert sum(sizes) == _routed_usage_rows(tmp_path / "w")
+    # no usage file nor DuckDB spill folder left beside the routed tables
+    assert sorted(path.name for path in (tmp_path / "w").iterdir()) == ["raw", "tables.json"]
 
 
 @pytest.mark.postgres

@@ -82,6 +82,11 @@ def daily_usage_sql(table: str, day: DaySource, timezone: str, dialect: str) -> 
 BATCH_ROWS = 131_072
 """How many rows of the usage result DuckDB hands over at a time when streaming it."""
 
+STREAM_MEMORY_LIMIT = "256MB"
+"""DuckDB's ``memory_limit`` while it streams the usage (``read_duckdb(usage_file=)``): DuckDB
+sums the events inside drawdown's process, and past this its aggregation spills to a folder
+beside ``usage_file`` (exact DECIMAL sums: the same result). Its default is 80 % of the RAM."""
+
 
 def duckdb_path(uri: str) -> Path:
     """The database file of ``duckdb:///path/book.duckdb`` (``duckdb://relative.duckdb`` too)."""
@@ -93,7 +98,8 @@ def read_duckdb(uri: str, params: Params, usage_file: Path | None = None) -> dic
     """Every table of an embedded DuckDB file, usage summed to daily inside DuckDB by
     ``daily_usage_sql``. Tables named as in the contract or mapped by ``source.tables``.
     ``usage_file``: the usage rows are written there batch by batch (``database.write_batches``),
-    unsorted, and the usage RawTable holds its columns only.
+    unsorted, DuckDB's memory held to ``STREAM_MEMORY_LIMIT``, and the usage RawTable holds its
+    columns only.
 
     InputError for a missing file, a missing required table or a usage table without its columns.
     """
@@ -104,6 +110,10 @@ def read_duckdb(uri: str, params: Params, usage_file: Path | None = None) -> dic
         raise InputError(f"data source {uri}: no DuckDB file at {path}")
     names = {table: params.source.tables.get(table, table) for table in TABLES}
     with duckdb.connect(str(path), read_only=True) as connection:
+        if usage_file is not None:
+            spill = str(usage_file.with_suffix(".spill")).replace("'", "''")
+            connection.execute(f"SET memory_limit = '{STREAM_MEMORY_LIMIT}'")
+            connection.execute(f"SET temp_directory = '{spill}'")
         present = {row[0] for row in connection.execute("SHOW TABLES").fetchall()}
         missing = [t for t in TABLES if names[t] not in present and t not in OPTIONAL_TABLES]
         if missing:
