@@ -305,3 +305,36 @@ def test_postgresql_usage_is_routed_batch_by_batch(
     assert len(sizes) > 2
     assert sum(sizes) == _routed_usage_rows(tmp_path / "w")
     assert max(sizes) < sum(sizes) / 2
+
+
+def test_a_sharded_run_from_duckdb_on_the_command_line_writes_the_whole_books_artifacts(
+    rejecting_book: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("duckdb")
+    from typer.testing import CliRunner
+
+    from drawdown.cli import app
+    from drawdown.inputs.warehouse import write_duckdb_book
+
+    write_duckdb_book(tmp_path / "book.duckdb", rejecting_book, events_per_day=2)
+    runs = tmp_path / "runs"
+    for shards in (1, 2):
+        ran = CliRunner().invoke(
+            app,
+            [
+                "run",
+                "--data",
+                f"duckdb://{tmp_path / 'book.duckdb'}",
+                "--out",
+                str(runs / f"n{shards}"),
+                "--format",
+                "none",
+                "--shards",
+                f"{shards}",
+            ],
+        )
+        assert ran.exit_code == 0, ran.output
+    assert "shards" in (runs / "n2" / "run.log").read_text()
+    assert (runs / "n2" / "artifacts" / "rejects" / "usage.csv").is_file()
+    assert _same_files(runs / "n1" / "artifacts", runs / "n2" / "artifacts") == []
+    assert _same_files(runs / "n1" / "exports", runs / "n2" / "exports") == []
