@@ -227,7 +227,7 @@ def route_source(
     """Read ``source`` and write it routed into ``folder`` (replaced). Usage is never loaded
     whole: a folder's usage file is scanned, joined with the routing and sunk partitioned by
     shard; a database's daily usage is first written batch by batch to ``folder/_usage.parquet``
-    (``read_database``, ``read_duckdb``: ``usage_file``), then routed so and that file removed.
+    (``read_database``, ``read_duckdb``: ``usage_file``), routed the same way, then removed.
     The other tables are read whole. ``shards`` None: ``default_shards``.
 
     Raises InputError as ``read_source`` does for a missing, ambiguous or unreadable table.
