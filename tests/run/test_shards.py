@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import filecmp
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import polars as pl
+import pyarrow as pa
 import pytest
 from polars.testing import assert_frame_equal
 
@@ -21,6 +24,7 @@ from drawdown.run.shards import (
     compute_parts,
     compute_sharded,
     default_shards,
+    route_source,
     shard_numbers,
     validate_sharded,
     write_run,
@@ -195,3 +199,168 @@ def test_each_shard_writes_its_part_of_a_partitioned_series(
     for name in artifacts.PARTITIONED:
         assert len(artifacts.part_files(tmp_path / "whole", name)) == 3
         assert _same_files(tmp_path / "whole" / name, tmp_path / "run" / "artifacts" / name) == []
+
+
+# -- a database source ---------------------------------------------------------------------------
+
+
+def write_rejecting_book(folder: Path) -> Path:
+    """A small sample whose usage holds offending rows for several accounts (so several shards):
+    negative and null quantities, two offending rows on one key beside its valid row, a null
+    account, accounts unknown (some lower-case, which collations and byte order sort apart) and a
+    null meter."""
+    write_sample(folder, accounts=30, days=120, seed=4)
+    usage = pl.read_csv(folder / "usage.csv", try_parse_dates=True)
+    first = usage.group_by("account_id").first().sort("account_id").head(8)
+    day = first["usage_date"][0]
+    rows = []
+    for account, meter in first.select("account_id", "meter").iter_rows():
+        rows += [(account, meter, day, -1.0), (account, meter, day, None)]
+        rows += [(account, meter, day, -2.5), (account, meter, day, -1.0)]
+    rows += [(None, "api_calls", day, 3.0), ("a-unknown", "api_calls", day, 4.0)]
+    rows += [("_unknown", "api_calls", day, 5.0), ("Z9", None, day, 6.0)]
+    bad = pl.DataFrame(rows, schema=usage.schema, orient="row")
+    pl.concat([usage, bad]).write_csv(folder / "usage.csv")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def rejecting_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_rejecting_book(tmp_path_factory.mktemp("rejecting"))
+
+
+def _database_runs_agree(uri: str, tmp_path: Path) -> None:
+    """The whole book and 2 and 3 shards from ``uri``: the same artifact files, data quality and
+    rejects, the usage rejects coming from several shards."""
+    params = _params(Path("."), reset={"start_date": "2026-10-05"})
+    params = params.with_overrides({"source": {"uri": uri}})
+    compute_all(uri, params).write(tmp_path / "whole")
+    assert (tmp_path / "whole" / "rejects" / "usage.csv").is_file()
+    for shards in (2, 3):
+        work = tmp_path / f"work{shards}"
+        sharded = validate_sharded(uri, params, shards, work, workers=0)
+        assert sum("usage" in check.rejects for check in sharded.checks) >= 2
+        assert not (work / "_usage.parquet").exists()
+        combined = compute_parts(sharded, workers=0)
+        written = artifacts.Artifacts(
+            combined.collected(), sharded.quality.to_json(), sharded.rejects
+        ).write(tmp_path / f"sharded{shards}")
+        assert _same_files(tmp_path / "whole", written) == []
+
+
+def test_a_sharded_run_from_duckdb_equals_the_whole_book(rejecting_book: Path, tmp_path: Path):
+    pytest.importorskip("duckdb")
+    from drawdown.inputs.warehouse import write_duckdb_book
+
+    write_duckdb_book(tmp_path / "book.duckdb", rejecting_book, events_per_day=2)
+    _database_runs_agree(f"duckdb://{tmp_path / 'book.duckdb'}", tmp_path)
+
+
+@pytest.fixture(scope="module")
+def postgres_book(rejecting_book: Path) -> Iterator[str]:
+    from drawdown.inputs.database import write_book
+    from postgres_server import postgres_server
+
+    with postgres_server() as server:
+        uri = server.database("rejecting")
+        write_book(uri, rejecting_book, events_per_day=2)
+        yield uri
+
+
+@pytest.mark.postgres
+def test_a_sharded_run_from_postgresql_equals_the_whole_book(postgres_book: str, tmp_path: Path):
+    _database_runs_agree(postgres_book, tmp_path)
+
+
+def _counted_batches(module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the record batches ``module`` writes through ``write_batches``."""
+    sizes: list[int] = []
+    write = module.write_batches
+
+    def counting(reader: pa.RecordBatchReader, path: Path) -> pa.Schema:
+        def batches() -> Iterator[pa.RecordBatch]:
+            for batch in reader:
+                sizes.append(batch.num_rows)
+                yield batch
+
+        return write(pa.RecordBatchReader.from_batches(reader.schema, batches()), path)
+
+    monkeypatch.setattr(module, "write_batches", counting)
+    return sizes
+
+
+def _routed_usage_rows(folder: Path) -> int:
+    return (
+        pl.scan_parquet(folder / "raw" / "usage" / "*" / "*.parquet")
+        .select(pl.len())
+        .collect()
+        .item()
+    )
+
+
+def test_duckdb_usage_is_routed_batch_by_batch(
+    rejecting_book: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("duckdb")
+    from drawdown.inputs import warehouse
+
+    warehouse.write_duckdb_book(tmp_path / "book.duckdb", rejecting_book, events_per_day=2)
+    monkeypatch.setattr(warehouse, "BATCH_ROWS", 500)
+    monkeypatch.setattr(warehouse, "STREAM_MEMORY_LIMIT", "16MB")
+    sizes = _counted_batches(warehouse, monkeypatch)
+    uri = f"duckdb://{tmp_path / 'book.duckdb'}"
+    params = _params(Path(".")).with_overrides({"source": {"uri": uri}})
+    route_source(uri, params, 2, tmp_path / "w")
+    assert len(sizes) > 2
+    assert max(sizes) <= 500
+    assert sum(sizes) == _routed_usage_rows(tmp_path / "w")
+    # no usage file nor DuckDB spill folder left beside the routed tables
+    assert sorted(path.name for path in (tmp_path / "w").iterdir()) == ["raw", "tables.json"]
+
+
+@pytest.mark.postgres
+def test_postgresql_usage_is_routed_batch_by_batch(
+    postgres_book: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drawdown.inputs import database
+
+    monkeypatch.setattr(database, "BATCH_BYTES", 16_384)
+    sizes = _counted_batches(database, monkeypatch)
+    params = _params(Path(".")).with_overrides({"source": {"uri": postgres_book}})
+    route_source(postgres_book, params, 2, tmp_path / "w")
+    assert len(sizes) > 2
+    assert sum(sizes) == _routed_usage_rows(tmp_path / "w")
+    assert max(sizes) < sum(sizes) / 2
+
+
+def test_a_sharded_run_from_duckdb_on_the_command_line_writes_the_whole_books_artifacts(
+    rejecting_book: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("duckdb")
+    from typer.testing import CliRunner
+
+    from drawdown.cli import app
+    from drawdown.inputs.warehouse import write_duckdb_book
+
+    write_duckdb_book(tmp_path / "book.duckdb", rejecting_book, events_per_day=2)
+    runs = tmp_path / "runs"
+    for shards in (1, 2):
+        ran = CliRunner().invoke(
+            app,
+            [
+                "run",
+                "--data",
+                f"duckdb://{tmp_path / 'book.duckdb'}",
+                "--out",
+                str(runs / f"n{shards}"),
+                "--format",
+                "none",
+                "--shards",
+                f"{shards}",
+            ],
+        )
+        assert ran.exit_code == 0, ran.output
+    assert "shards" in (runs / "n2" / "run.log").read_text()
+    assert (runs / "n2" / "artifacts" / "rejects" / "usage.csv").is_file()
+    assert _same_files(runs / "n1" / "artifacts", runs / "n2" / "artifacts") == []
+    assert _same_files(runs / "n1" / "exports", runs / "n2" / "exports") == []

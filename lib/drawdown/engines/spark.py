@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from drawdown.artifacts import Artifacts
 from drawdown.errors import InputError
-from drawdown.inputs.raw import ROW_COLUMN, RawTable
+from drawdown.inputs.raw import RawTable
 from drawdown.params import Params
 from drawdown.run.shards import (
     SHARD,
@@ -40,6 +40,7 @@ from drawdown.run.shards import (
     RoutedBook,
     ShardedBook,
     combine,
+    in_input_order,
     merge_broken,
     merge_quality,
     route_source,
@@ -176,7 +177,7 @@ def _shard_results(
         rows = frame.filter(pl.col(_MARKER).is_null()).drop(SHARD, _MARKER)
         usage = raw["usage"]
         rows = pl.concat([usage.frame, rows.select(usage.frame.columns)], how="vertical_relaxed")
-        raw["usage"] = RawTable("usage", usage.origin, rows.sort(ROW_COLUMN), usage.row_reference)
+        raw["usage"] = RawTable("usage", usage.origin, in_input_order(rows), usage.row_reference)
     check, validated = validate_shard(raw, params)
     names, payloads = [], []
     if with_parts and validated is not None:

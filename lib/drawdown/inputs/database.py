@@ -19,8 +19,15 @@ Only rows that pass the row-level rules (account_id, meter and day present; quan
 are summed; every other row comes back as it is, beside the daily sums, so that the validator
 rejects it by its key exactly as it would a file row. The column ``_events`` counts the raw rows
 behind each returned row (1 for an offending row): raw events in, daily rows out, nothing lost.
-Other tables are read whole; ``numeric`` columns arrive as float64, other driver-specific types as
-text.
+The rows come back sorted by ``USAGE_ORDER`` (``sort_usage``), in Polars' order, not the
+database's collation. Other tables are read whole; ``numeric`` columns arrive as float64, other
+driver-specific types as text.
+
+Streaming. ``read_database(uri, params, usage_file=path)`` does not hold the usage result: it is
+fetched as Arrow record batches of about ``BATCH_BYTES`` and written to the Parquet file ``path``
+batch by batch (``write_batches``), unsorted, and the usage RawTable holds its columns only. A
+sharded run (``drawdown.run.shards``) routes that file as it routes a usage file, and sorts each
+shard's rows by ``USAGE_ORDER``.
 
 Secrets. A URI carried through drawdown never holds a password (``strip_password``,
 ``hide_password``); ``connection_uri`` adds it only for the connection, from the variable named by
@@ -40,13 +47,15 @@ from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, u
 
 import adbc_driver_manager
 import adbc_driver_manager.dbapi
+import adbc_driver_postgresql
 import adbc_driver_postgresql.dbapi
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from drawdown.errors import InputError, ParamsError
 from drawdown.inputs.contract import COLUMNS, OPTIONAL_TABLES, TABLES
-from drawdown.inputs.raw import RawTable
+from drawdown.inputs.raw import EVENTS_COLUMN, RawTable
 from drawdown.params import Params
 
 if TYPE_CHECKING:
@@ -61,6 +70,14 @@ CONNECT_TIMEOUT_SECONDS = 10
 EVENT_HOURS_UTC = (9, 15)
 """``write_book`` spreads a day's events over these UTC hours: the same calendar day in every
 time zone from UTC-9 to UTC+8, so the daily book reads back unchanged there."""
+
+USAGE_ORDER = ("account_id", "meter", "usage_date", "quantity", EVENTS_COLUMN)
+"""Every column of the daily usage query, in the order its rows are sorted (nulls last): a total
+order, so the same rows come back in the same order from any database, whole or shard by shard,
+and the usage rejects with them (``drawdown.run.shards.merge_quality``)."""
+
+BATCH_BYTES = 16 * 2**20
+"""About how many bytes of the usage result the driver fetches at a time when streaming it."""
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}")
 _UNDEFINED_TABLE = "42P01"
@@ -195,11 +212,12 @@ def table_query(table: str, schema: pa.Schema) -> str:
     )
 
 
-def read_database(uri: str, params: Params) -> dict[str, RawTable]:
+def read_database(uri: str, params: Params, usage_file: Path | None = None) -> dict[str, RawTable]:
     """Every table of the database source, usage summed to daily in the database.
 
     Absent optional tables are left out. InputError (one line, no password) for a login refused,
     a server not reached, a required table missing, or a query the database refuses.
+    ``usage_file``: the usage rows are written there, not returned (see Streaming above).
     """
     names = table_names(params)
     with _connect(uri, params) as cursor:
@@ -214,10 +232,24 @@ def read_database(uri: str, params: Params) -> dict[str, RawTable]:
                 f"(map tables with source.tables)"
             )
         return {
-            table: _read_table(cursor, table, names[table], schema, params.timezone)
+            table: _read_table(cursor, table, names[table], schema, params.timezone, usage_file)
             for table, schema in schemas.items()
             if schema is not None
         }
+
+
+def sort_usage(frame: pl.DataFrame) -> pl.DataFrame:
+    """A database's daily usage rows in ``USAGE_ORDER``, nulls last."""
+    return frame.sort(USAGE_ORDER, nulls_last=True)
+
+
+def write_batches(reader: pa.RecordBatchReader, path: Path) -> pa.Schema:
+    """A query's result written to the Parquet file ``path`` one record batch at a time (one
+    batch in memory, never the whole result); its schema."""
+    with pq.ParquetWriter(path, reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
+    return reader.schema
 
 
 def write_book(uri: str, folder: Path, events_per_day: int = 4) -> dict[str, int]:
@@ -318,13 +350,24 @@ def _read_table(
     name: str,
     schema: pa.Schema,
     timezone: str,
+    usage_file: Path | None = None,
 ) -> RawTable:
+    """One table read whole; usage streamed into ``usage_file`` when given (its columns kept)."""
     query = usage_query(name, schema, timezone) if table == "usage" else table_query(name, schema)
+    streamed = table == "usage" and usage_file is not None
+    if streamed:
+        hint = adbc_driver_postgresql.StatementOptions.BATCH_SIZE_HINT_BYTES.value
+        cursor.adbc_statement.set_options(**{hint: str(BATCH_BYTES)})
     cursor.execute(query)
-    frame = pl.from_arrow(cursor.fetch_arrow_table())
+    if streamed:
+        assert usage_file is not None
+        result = write_batches(cursor.fetch_record_batch(), usage_file).empty_table()
+    else:
+        result = cursor.fetch_arrow_table()
+    frame = pl.from_arrow(result)
     assert isinstance(frame, pl.DataFrame)
     if table == "usage":
-        frame = frame.sort("account_id", "meter", "usage_date", nulls_last=True)
+        frame = sort_usage(frame)
     return RawTable(name=table, origin=f"database table {name}", frame=frame, row_reference="key")
 
 

@@ -9,20 +9,23 @@ zone)`` for BigQuery and ``FROM_UTC_TIMESTAMP`` for Databricks/Spark SQL; a time
 zone is already wall-clock time); quantities are summed as ``DECIMAL(38, 18)`` (BigQuery:
 ``BIGNUMERIC``), exact, and cast back to double; rows failing a row rule come back one by one so
 that the validator rejects them by their key, as with PostgreSQL (``drawdown.inputs.database``).
+A DuckDB file's usage rows are sorted as PostgreSQL's (``database.sort_usage``), or streamed
+into a Parquet file ``BATCH_ROWS`` at a time for a sharded run (``read_duckdb(usage_file=)``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import polars as pl
+import pyarrow as pa
 import sqlglot
 
 from drawdown.errors import InputError
 from drawdown.inputs.contract import OPTIONAL_TABLES, TABLES
-from drawdown.inputs.database import quote_name
+from drawdown.inputs.database import quote_name, sort_usage, write_batches
 from drawdown.inputs.raw import RawTable
 from drawdown.params import Params
 
@@ -76,6 +79,14 @@ def daily_usage_sql(table: str, day: DaySource, timezone: str, dialect: str) -> 
 
 # -- DuckDB --------------------------------------------------------------------------------------
 
+BATCH_ROWS = 131_072
+"""How many rows of the usage result DuckDB hands over at a time when streaming it."""
+
+STREAM_MEMORY_LIMIT = "256MB"
+"""DuckDB's ``memory_limit`` while it streams the usage (``read_duckdb(usage_file=)``): DuckDB
+sums the events inside drawdown's process, and past this its aggregation spills to a folder
+beside ``usage_file`` (exact DECIMAL sums: the same result). Its default is 80 % of the RAM."""
+
 
 def duckdb_path(uri: str) -> Path:
     """The database file of ``duckdb:///path/book.duckdb`` (``duckdb://relative.duckdb`` too)."""
@@ -83,9 +94,12 @@ def duckdb_path(uri: str) -> Path:
     return Path(parts.netloc + parts.path)
 
 
-def read_duckdb(uri: str, params: Params) -> dict[str, RawTable]:
+def read_duckdb(uri: str, params: Params, usage_file: Path | None = None) -> dict[str, RawTable]:
     """Every table of an embedded DuckDB file, usage summed to daily inside DuckDB by
     ``daily_usage_sql``. Tables named as in the contract or mapped by ``source.tables``.
+    ``usage_file``: the usage rows are written there batch by batch (``database.write_batches``),
+    unsorted, DuckDB's memory held to ``STREAM_MEMORY_LIMIT``, and the usage RawTable holds its
+    columns only.
 
     InputError for a missing file, a missing required table or a usage table without its columns.
     """
@@ -96,6 +110,10 @@ def read_duckdb(uri: str, params: Params) -> dict[str, RawTable]:
         raise InputError(f"data source {uri}: no DuckDB file at {path}")
     names = {table: params.source.tables.get(table, table) for table in TABLES}
     with duckdb.connect(str(path), read_only=True) as connection:
+        if usage_file is not None:
+            spill = str(usage_file.with_suffix(".spill")).replace("'", "''")
+            connection.execute(f"SET memory_limit = '{STREAM_MEMORY_LIMIT}'")
+            connection.execute(f"SET temp_directory = '{spill}'")
         present = {row[0] for row in connection.execute("SHOW TABLES").fetchall()}
         missing = [t for t in TABLES if names[t] not in present and t not in OPTIONAL_TABLES]
         if missing:
@@ -114,12 +132,24 @@ def read_duckdb(uri: str, params: Params) -> dict[str, RawTable]:
                 )
             else:
                 query = f"SELECT * FROM {quote_name(name)}"
-            frame = pl.from_arrow(connection.sql(query).to_arrow_table())
+            relation = connection.sql(query)
+            if table == "usage" and usage_file is not None:
+                result = write_batches(_batches(relation), usage_file).empty_table()
+            else:
+                result = relation.to_arrow_table()
+            frame = pl.from_arrow(result)
             assert isinstance(frame, pl.DataFrame)
             if table == "usage":
-                frame = frame.sort("account_id", "meter", "usage_date", nulls_last=True)
+                frame = sort_usage(frame)
             tables[table] = RawTable(table, f"DuckDB table {name}", frame, row_reference="key")
     return tables
+
+
+def _batches(relation: Any) -> pa.RecordBatchReader:
+    """A DuckDB relation's result as a reader of ``BATCH_ROWS``-row record batches."""
+    if hasattr(relation, "to_arrow_reader"):  # fetch_arrow_reader is deprecated where it exists
+        return relation.to_arrow_reader(BATCH_ROWS)
+    return relation.fetch_arrow_reader(BATCH_ROWS)
 
 
 def _day_source(connection: object, table: str) -> DaySource:

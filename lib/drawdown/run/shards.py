@@ -61,7 +61,6 @@ from drawdown.inputs.files import (
     UnreadableFile,
     csv_header,
     read_folder,
-    read_source,
     table_file,
 )
 from drawdown.inputs.quality import (
@@ -210,8 +209,8 @@ class RoutedBook:
     accounts: int
 
     def raw_tables(self, shard: int, skip_rows: tuple[str, ...] = ()) -> dict[str, RawTable]:
-        """The raw tables of one shard, rows in input order (the tables in ``skip_rows``: no
-        rows, their columns only)."""
+        """The raw tables of one shard, rows in input order (``in_input_order``; the tables in
+        ``skip_rows``: no rows, their columns only)."""
         meta = json.loads((self.folder / "tables.json").read_text(encoding="utf-8"))
         tables = {}
         for table, info in meta.items():
@@ -220,7 +219,7 @@ class RoutedBook:
             files = [] if table in skip_rows else files
             empty = pl.read_parquet(base / "schema.parquet")
             frame = pl.concat([empty, *(pl.read_parquet(path) for path in files)], how="vertical")
-            frame = frame.sort(ROW_COLUMN, maintain_order=True) if files else frame
+            frame = in_input_order(frame) if files else frame
             tables[table] = RawTable(table, info["origin"], frame, info["row_reference"])
         return tables
 
@@ -228,18 +227,21 @@ class RoutedBook:
 def route_source(
     source: str | Path, params: Params, shards: int | None, folder: Path
 ) -> RoutedBook:
-    """Read ``source`` and write it routed into ``folder`` (replaced). A folder's usage file is
-    streamed (scanned, joined with the routing and sunk partitioned by shard), never loaded whole;
-    a database is read as ``read_source`` reads it. ``shards`` None: ``default_shards``.
+    """Read ``source`` and write it routed into ``folder`` (replaced). Usage is never loaded
+    whole: a folder's usage file is scanned, joined with the routing and sunk partitioned by
+    shard; a database's daily usage is first written batch by batch to ``folder/_usage.parquet``
+    (``read_database``, ``read_duckdb``: ``usage_file``), routed the same way, then removed.
+    The other tables are read whole. ``shards`` None: ``default_shards``.
 
     Raises InputError as ``read_source`` does for a missing, ambiguous or unreadable table.
     """
     if folder.exists():
         shutil.rmtree(folder)
     (folder / "raw").mkdir(parents=True)
-    usage_file = None
-    if "://" in str(source):
-        raw = read_source(source, params)
+    database = "://" in str(source)
+    if database:
+        usage_file = folder / "_usage.parquet"
+        raw = _read_database(str(source), params, usage_file)
     else:
         raw = read_folder(Path(source), skip=("usage",))
         usage_file = table_file(Path(source), "usage")
@@ -251,7 +253,12 @@ def route_source(
         routes = route_map(raw["accounts"].frame, contracts, default_shards(routes.accounts.height))
     meta = {}
     for table in TABLES:
-        if table == "usage" and usage_file is not None:
+        if table == "usage" and database:
+            assert usage_file is not None
+            _sink(with_shard(pl.scan_parquet(usage_file), table, routes), folder / "raw" / table)
+            usage_file.unlink()
+            meta[table] = {"origin": raw[table].origin, "row_reference": "key"}
+        elif table == "usage" and usage_file is not None:
             try:
                 _sink(with_shard(_scan_usage(usage_file), table, routes), folder / "raw" / table)
             except (OSError, pl.exceptions.PolarsError, UnreadableFile):
@@ -263,6 +270,29 @@ def route_source(
             meta[table] = {"origin": raw[table].origin, "row_reference": raw[table].row_reference}
     (folder / "tables.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return RoutedBook(folder, routes.shards, routes.accounts.height)
+
+
+def _read_database(uri: str, params: Params, usage_file: Path) -> dict[str, RawTable]:
+    """A database source's tables as ``read_source`` reads them, its usage rows written to
+    ``usage_file`` instead (the usage RawTable: its columns only)."""
+    if uri.startswith("duckdb://"):
+        from drawdown.inputs.warehouse import read_duckdb
+
+        return read_duckdb(uri, params, usage_file)
+    from drawdown.inputs.database import read_database
+
+    return read_database(uri, params, usage_file)
+
+
+def in_input_order(rows: pl.DataFrame) -> pl.DataFrame:
+    """Routed rows (a shard's, or its rejects) in the whole book's input order: by ``_row``;
+    without it (a database's usage, streamed unsorted), as ``database.sort_usage`` sorts the
+    whole book's, a total order on the rows' values."""
+    if ROW_COLUMN in rows.columns:
+        return rows.sort(ROW_COLUMN, maintain_order=True)
+    from drawdown.inputs.database import sort_usage
+
+    return sort_usage(rows)
 
 
 def _numbered(raw: RawTable) -> pl.LazyFrame:
@@ -570,7 +600,8 @@ def merge_quality(
     checks: Sequence[ShardCheck], raw_meta: Mapping[str, Mapping[str, str]]
 ) -> tuple[DataQuality, dict[str, pl.DataFrame]]:
     """The whole book's data quality and rejects from its shards': counts add, rejects
-    concatenate in input order (``_row``; a database table's position column dropped)."""
+    concatenate in input order (``in_input_order``; a database table's position column
+    dropped)."""
     tables = {}
     for table in TABLES:
         entries = [check.tables[table] for check in checks if table in check.tables]
@@ -590,9 +621,9 @@ def merge_quality(
     for table in TABLES:
         frames = [check.rejects[table] for check in checks if table in check.rejects]
         if frames:
-            merged = pl.concat(frames, how="vertical").sort(ROW_COLUMN, maintain_order=True)
+            merged = in_input_order(pl.concat(frames, how="vertical"))
             if raw_meta.get(table, {}).get("row_reference") == "key":
-                merged = merged.drop(ROW_COLUMN)
+                merged = merged.drop(ROW_COLUMN, strict=False)
             rejects[table] = merged
     quality = DataQuality(
         tables=tables,
