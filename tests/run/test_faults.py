@@ -200,7 +200,10 @@ def test_an_interrupted_run_stops_within_seconds_and_puts_its_stage_away(
     before = _fingerprint(runs / "good")
     drawdown = Path(sys.executable).parent / "drawdown"
     command = [str(drawdown), "run", "--data", str(small_book), "--out", str(runs / "next")]
-    command += ["--format", "none", "--set", "as_of=2026-10-31"]  # a cache miss: notebooks run
+    # a cache miss, so the notebooks run; with reports to execute and render after them, so that
+    # the run is still going when the signal comes (with --format none, a quiet machine finished
+    # the small book before a loaded test process sent it: the run exited 0)
+    command += ["--format", "html", "--set", "as_of=2026-10-31"]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
