@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from types import ModuleType
 
@@ -16,14 +17,18 @@ from drawdown import artifacts
 from drawdown.api import compute_all
 from drawdown.artifacts import conform, write_partitioned
 from drawdown.errors import InputError
+from drawdown.inputs.quality import Finding
 from drawdown.inputs.sample import write_sample
+from drawdown.inputs.validate import STAGE_STRICT, ContractBroken, load_book
 from drawdown.params import Params, load_params
 from drawdown.run import steps
 from drawdown.run.shards import (
     SERIES_ORDER,
+    ShardCheck,
     compute_parts,
     compute_sharded,
     default_shards,
+    merge_broken,
     route_source,
     shard_numbers,
     validate_sharded,
@@ -331,6 +336,68 @@ def test_postgresql_usage_is_routed_batch_by_batch(
     assert len(sizes) > 2
     assert sum(sizes) == _routed_usage_rows(tmp_path / "w")
     assert max(sizes) < sum(sizes) / 2
+
+
+def _strict_messages_agree(uri: str, tmp_path: Path) -> None:
+    """Strict validation of ``uri`` whole and in 2 and 3 shards: the same message, line for line."""
+    params = _params(Path("."), strict=True).with_overrides({"source": {"uri": uri}})
+    with pytest.raises(InputError) as whole:
+        load_book(uri, params)
+    assert "rule quantity|min" in str(whole.value)
+    for shards in (2, 3):
+        with pytest.raises(InputError) as sharded:
+            validate_sharded(uri, params, shards, tmp_path / f"work{shards}", workers=0)
+        assert str(sharded.value) == str(whole.value)
+
+
+@pytest.mark.parametrize("source", ["folder", "duckdb"])
+def test_strict_errors_from_shards_read_as_the_whole_books(
+    rejecting_book: Path, tmp_path: Path, source: str
+) -> None:
+    # offending usage rows of several rules in several shards: the rules come in the order of
+    # their first rows (not their declared order), and a database's rows, named by their key,
+    # in the whole book's order (database.USAGE_ORDER), not shard by shard
+    uri = str(rejecting_book)
+    if source == "duckdb":
+        pytest.importorskip("duckdb")
+        from drawdown.inputs.warehouse import write_duckdb_book
+
+        write_duckdb_book(tmp_path / "book.duckdb", rejecting_book, events_per_day=2)
+        uri = f"duckdb://{tmp_path / 'book.duckdb'}"
+    _strict_messages_agree(uri, tmp_path)
+
+
+@pytest.mark.postgres
+def test_strict_errors_from_postgresql_shards_read_as_the_whole_books(
+    postgres_book: str, tmp_path: Path
+) -> None:
+    _strict_messages_agree(postgres_book, tmp_path)
+
+
+def test_merged_lines_of_one_key_follow_every_column_of_the_usage_order() -> None:
+    # database usage rows whose lines name one key, from two shards: ordered by every column of
+    # database.USAGE_ORDER, nulls last, as the whole book sorts its rows, not shard by shard
+    def check(quantities: list[float | None]) -> ShardCheck:
+        usage = pl.DataFrame(
+            {
+                "account_id": [None] * len(quantities),
+                "meter": ["api"] * len(quantities),
+                "usage_date": [date(2026, 3, 1)] * len(quantities),
+                "quantity": quantities,
+                "_events": [1] * len(quantities),
+            },
+            schema_overrides={"account_id": pl.String, "quantity": pl.Float64},
+        )
+        lines = tuple(f"usage key account_id='', quantity={q}" for q in quantities)
+        finding = Finding("usage", "account_id|nullability", len(lines), lines, usage)
+        return ShardCheck(broken=ContractBroken(STAGE_STRICT, [finding]))
+
+    merged = merge_broken([check([5.0, None]), check([-1.0, 3.0])])
+    assert merged is not None
+    assert merged.findings[0].lines == tuple(
+        f"usage key account_id='', quantity={q}" for q in (-1.0, 3.0, 5.0, None)
+    )
+    assert merged.findings[0].rows == 4
 
 
 def test_a_sharded_run_from_duckdb_on_the_command_line_writes_the_whole_books_artifacts(

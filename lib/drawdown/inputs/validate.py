@@ -475,7 +475,7 @@ def _overlap_findings(raw: RawTable, contracts: pl.DataFrame) -> list[Finding]:
     """Pairs of one account's contracts that cover a common day, each pair naming both contracts.
 
     Terms [start, end] and [start', end'] overlap when start ≤ end' and start' ≤ end (an empty
-    end_date is open-ended).
+    end_date is open-ended). The finding's ``shown`` rows: each pair's first contract.
     """
     terms = contracts.select(INDEX, "contract_id", "account_id", "start_date", "end_date")
     open_end = pl.date(9999, 12, 31)
@@ -505,7 +505,10 @@ def _overlap_findings(raw: RawTable, contracts: pl.DataFrame) -> list[Finding]:
             "account_id",
         )
     )
-    return [Finding("contracts", "overlapping_contracts", pairs.height, tuple(lines.to_series()))]
+    first = _gather(raw, shown[INDEX])
+    return [
+        Finding("contracts", "overlapping_contracts", pairs.height, tuple(lines.to_series()), first)
+    ]
 
 
 def _term(contract: str, start: str, end: str) -> pl.Expr:
@@ -561,7 +564,7 @@ def _finding(
             value if shown else pl.lit("-"),
         )
     )
-    return Finding(raw.name, broken.name, count, tuple(lines.to_series()))
+    return Finding(raw.name, broken.name, count, tuple(lines.to_series()), head)
 
 
 def _as_read(rows: pl.DataFrame) -> Callable[[str], str]:

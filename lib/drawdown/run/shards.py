@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -113,8 +112,6 @@ _FILE_RULES = {
     "duplicate_column",
 }
 """Findings about a table rather than its rows: every shard finds them, the book once."""
-
-_ROW_NUMBER = re.compile(r"\) row (\d+)")
 
 
 def default_shards(accounts: int) -> int:
@@ -635,44 +632,68 @@ def merge_quality(
 
 def merge_broken(checks: Sequence[ShardCheck]) -> ContractBroken | None:
     """The error the whole book gives from its shards' errors: the earliest validation stage any
-    shard stopped at; per (table, rule) the rows add and the lines merge in row order; table-level
-    findings (a missing column) once; the message re-capped at ``MESSAGE_LINES`` lines."""
+    shard stopped at; its findings per table in contract order (``_merge_table``), each rule's
+    rows added and its lines merged in input order; the message re-capped at ``MESSAGE_LINES``
+    lines."""
     broken = [check.broken for check in checks if check.broken is not None]
     if not broken:
         return None
     stage = min(error.stage for error in broken)
-    merged: dict[tuple[str, str], list[Finding]] = {}
+    merged: dict[str, dict[str, list[Finding]]] = {}
     for error in broken:
         if error.stage == stage:
             for finding in error.findings:
-                merged.setdefault((finding.table, finding.rule), []).append(finding)
+                merged.setdefault(finding.table, {}).setdefault(finding.rule, []).append(finding)
+    order = sorted(merged, key=lambda table: TABLES.index(table) if table in TABLES else -1)
+    return ContractBroken(
+        stage, [found for table in order for found in _merge_table(merged[table])]
+    )
 
-    def order(key: tuple[str, str]) -> tuple[int, int, int]:
-        table, name = key
-        rules = [declared.name for declared in RULES.get(table, ())]
-        first = min((_line_row(line) for f in merged[key] for line in f.lines), default=0)
-        return (
-            TABLES.index(table) if table in TABLES else -1,
-            rules.index(name) if name in rules else len(rules),
-            first,
+
+def _merge_table(by_rule: Mapping[str, list[Finding]]) -> list[Finding]:
+    """One table's findings from several shards, as the whole book gives them: a table-level
+    finding (a missing column) once; structural rules in their declared order (``RULES``); row
+    rules (strict validation) in the order of their first rows, as the whole book groups its
+    rejects; each rule's lines in input order.
+
+    Input order is ``in_input_order`` of the rows the lines show (``Finding.shown``): ``_row``
+    for a file or a database table other than usage (its position, ``_numbered``), else
+    ``database.USAGE_ORDER``, every column of a database's usage row, so that two lines can tie
+    only for identical rows, whose lines are identical. Lines without their rows keep shard order.
+    """
+    table = next(finding.table for group in by_rule.values() for finding in group)
+    shown = [
+        finding.shown.with_columns(
+            pl.lit(name).alias("_rule"), pl.Series("_line", finding.lines, pl.String)
         )
+        for name, group in by_rule.items()
+        if name not in _FILE_RULES
+        for finding in group
+        if finding.shown is not None
+    ]
+    ordered = in_input_order(pl.concat(shown, how="diagonal_relaxed")) if shown else None
+    first = [] if ordered is None else ordered["_rule"].unique(maintain_order=True).to_list()
+    declared = {found.name: found for found in RULES.get(table, ())}
+    names = list(declared)
+
+    def position(name: str) -> tuple[int, int]:
+        row_rule = name in declared and declared[name].kind == "row"
+        at = names.index(name) if name in names and not row_rule else len(names)
+        return at, first.index(name) if name in first else len(first)
 
     findings = []
-    for key in sorted(merged, key=order):
-        group = merged[key]
-        if key[1] in _FILE_RULES:
+    for name in sorted(by_rule, key=position):
+        group = by_rule[name]
+        if name in _FILE_RULES:
             findings.append(group[0])
             continue
-        lines = sorted((line for finding in group for line in finding.lines), key=_line_row)
+        lines = (
+            [] if ordered is None else ordered.filter(pl.col("_rule") == name)["_line"].to_list()
+        )
+        lines += [line for found in group if found.shown is None for line in found.lines]
         rows = sum(finding.rows for finding in group)
-        findings.append(Finding(key[0], key[1], rows, tuple(lines[:MESSAGE_LINES])))
-    return ContractBroken(stage, findings)
-
-
-def _line_row(line: str) -> int:
-    """The file row a message line names (0 for a database row, which keeps shard order)."""
-    found = _ROW_NUMBER.search(line)
-    return int(found.group(1)) if found else 0
+        findings.append(Finding(table, name, rows, tuple(lines[:MESSAGE_LINES])))
+    return findings
 
 
 def _days(days: int) -> Any:
