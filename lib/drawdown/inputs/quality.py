@@ -32,7 +32,8 @@ class Finding:
     table, origin, row, column, rule and value; shown: the raw rows the lines name, one per line
     (as read, ``_row`` included), or None for a finding about a table rather than its rows. A line
     names a database row by its key, which does not order it: ``drawdown.run.shards`` puts the
-    lines of several shards in the whole book's order by these rows.
+    lines of several shards in the whole book's order by these rows. place: its place among its
+    table's findings of one rule (a ``wrong_type`` finding: its column's, in contract order).
     """
 
     table: str
@@ -40,6 +41,7 @@ class Finding:
     rows: int
     lines: tuple[str, ...]
     shown: pl.DataFrame | None = field(default=None, compare=False, repr=False)
+    place: int = 0
 
 
 def format_findings(findings: list[Finding], limit: int = MESSAGE_LINES) -> str:

@@ -257,6 +257,7 @@ def _parse(raw: RawTable, params: Params) -> tuple[pl.DataFrame, list[Finding]]:
             count=count,
             columns=(fallible[column],),
             detail=_not_a(COLUMNS[table][column], fallible[column], frame.schema[fallible[column]]),
+            place=list(COLUMNS[table]).index(column),
         )
         for column, count in (bad.sum().row(0, named=True) if fallible else {}).items()
         if count
@@ -534,6 +535,7 @@ def _finding(
     count: int,
     columns: tuple[str, ...] = (),
     detail: str = "",
+    place: int = 0,
 ) -> Finding:
     """A finding for the raw ``rows`` breaking ``broken``: one line per row, up to MESSAGE_LINES.
 
@@ -564,7 +566,7 @@ def _finding(
             value if shown else pl.lit("-"),
         )
     )
-    return Finding(raw.name, broken.name, count, tuple(lines.to_series()), head)
+    return Finding(raw.name, broken.name, count, tuple(lines.to_series()), head, place)
 
 
 def _as_read(rows: pl.DataFrame) -> Callable[[str], str]:

@@ -54,7 +54,7 @@ from drawdown.artifacts import (
     write_parts,
     write_rejects,
 )
-from drawdown.errors import InputError
+from drawdown.errors import InputError, ParamsError
 from drawdown.inputs.contract import REQUIRED_TABLES, RULES, TABLES, Book
 from drawdown.inputs.files import (
     UnreadableFile,
@@ -639,60 +639,65 @@ def merge_broken(checks: Sequence[ShardCheck]) -> ContractBroken | None:
     if not broken:
         return None
     stage = min(error.stage for error in broken)
-    merged: dict[str, dict[str, list[Finding]]] = {}
+    merged: dict[str, dict[tuple[str, int], list[Finding]]] = {}
     for error in broken:
         if error.stage == stage:
             for finding in error.findings:
-                merged.setdefault(finding.table, {}).setdefault(finding.rule, []).append(finding)
+                key = (finding.rule, finding.place)
+                merged.setdefault(finding.table, {}).setdefault(key, []).append(finding)
     order = sorted(merged, key=lambda table: TABLES.index(table) if table in TABLES else -1)
     return ContractBroken(
-        stage, [found for table in order for found in _merge_table(merged[table])]
+        stage, [found for table in order for found in _merge_table(table, merged[table])]
     )
 
 
-def _merge_table(by_rule: Mapping[str, list[Finding]]) -> list[Finding]:
+def _merge_table(table: str, groups: Mapping[tuple[str, int], list[Finding]]) -> list[Finding]:
     """One table's findings from several shards, as the whole book gives them: a table-level
-    finding (a missing column) once; structural rules in their declared order (``RULES``); row
-    rules (strict validation) in the order of their first rows, as the whole book groups its
-    rejects; each rule's lines in input order.
+    finding (a missing column) once; structural rules in their declared order (``RULES``; one
+    rule's findings by ``Finding.place``); row rules (strict validation) in the order of their
+    first rows, as the whole book groups its rejects; each finding's lines in input order.
 
     Input order is ``in_input_order`` of the rows the lines show (``Finding.shown``): ``_row``
     for a file or a database table other than usage (its position, ``_numbered``), else
     ``database.USAGE_ORDER``, every column of a database's usage row, so that two lines can tie
     only for identical rows, whose lines are identical. Lines without their rows keep shard order.
     """
-    table = next(finding.table for group in by_rule.values() for finding in group)
+    keys = list(groups)
     shown = [
         finding.shown.with_columns(
-            pl.lit(name).alias("_rule"), pl.Series("_line", finding.lines, pl.String)
+            pl.lit(number).alias("_group"), pl.Series("_line", finding.lines, pl.String)
         )
-        for name, group in by_rule.items()
-        if name not in _FILE_RULES
-        for finding in group
+        for number, key in enumerate(keys)
+        if key[0] not in _FILE_RULES
+        for finding in groups[key]
         if finding.shown is not None
     ]
-    ordered = in_input_order(pl.concat(shown, how="diagonal_relaxed")) if shown else None
-    first = [] if ordered is None else ordered["_rule"].unique(maintain_order=True).to_list()
+    ordered = (
+        in_input_order(pl.concat(shown, how="diagonal_relaxed")).select("_group", "_line")
+        if shown
+        else pl.DataFrame(schema={"_group": pl.Int32, "_line": pl.String})
+    )
+    first = ordered["_group"].unique(maintain_order=True).to_list()
     declared = {found.name: found for found in RULES.get(table, ())}
     names = list(declared)
 
-    def position(name: str) -> tuple[int, int]:
+    def position(number: int) -> tuple[int, int, int]:
+        name, place = keys[number]
         row_rule = name in declared and declared[name].kind == "row"
         at = names.index(name) if name in names and not row_rule else len(names)
-        return at, first.index(name) if name in first else len(first)
+        return at, place, first.index(number) if number in first else len(first)
 
     findings = []
-    for name in sorted(by_rule, key=position):
-        group = by_rule[name]
+    for number in sorted(range(len(keys)), key=position):
+        name, place = keys[number]
+        group = groups[keys[number]]
         if name in _FILE_RULES:
             findings.append(group[0])
             continue
-        lines = (
-            [] if ordered is None else ordered.filter(pl.col("_rule") == name)["_line"].to_list()
-        )
+        lines = ordered.filter(pl.col("_group") == number)["_line"].to_list()
         lines += [line for found in group if found.shown is None for line in found.lines]
         rows = sum(finding.rows for finding in group)
-        findings.append(Finding(table, name, rows, tuple(lines[:MESSAGE_LINES])))
+        findings.append(Finding(table, name, rows, tuple(lines[:MESSAGE_LINES]), place=place))
     return findings
 
 
@@ -821,23 +826,41 @@ def _part_path(folder: Path, shard: int, name: str) -> Path:
 
 def planned_shards(params: Params) -> int:
     """How many shards ``drawdown run`` splits the book into: ``engine.shards`` when set, else
-    ``default_shards`` of the accounts a folder source holds (counted without reading the rest);
-    1 for a database source (read whole, as before)."""
+    ``default_shards`` of the accounts the source holds (``source_accounts``); 1 when they cannot
+    be counted (the whole-book validation then names the problem)."""
     if params.engine.shards is not None:
         return params.engine.shards
+    accounts = source_accounts(params)
+    return 1 if accounts is None else default_shards(accounts)
+
+
+def source_accounts(params: Params) -> int | None:
+    """The rows of the source's accounts table, counted without reading the book: a folder's
+    accounts file scanned, a PostgreSQL or DuckDB table by one ``SELECT COUNT(*)``. None when
+    they cannot be counted: no such table or file, a database not reached, another kind of
+    source."""
     uri = params.source.uri
-    accounts = None if "://" in uri else table_file(Path(uri), "accounts")
-    if accounts is None:
-        return 1
     try:
+        if uri.startswith("duckdb://"):
+            from drawdown.inputs.warehouse import count_duckdb_rows
+
+            return count_duckdb_rows(uri, params, "accounts")
+        if "://" in uri:
+            from drawdown.inputs.database import SCHEMES, count_rows
+
+            scheme = uri.split("://", 1)[0]
+            return count_rows(uri, params, "accounts") if scheme in SCHEMES else None
+        accounts = table_file(Path(uri), "accounts")
+        if accounts is None:
+            return None
         scan = (
             pl.scan_csv(accounts, infer_schema=False)
             if accounts.suffix == ".csv"
             else pl.scan_parquet(accounts)
         )
-        return default_shards(scan.select(pl.len()).collect().item())
-    except (OSError, pl.exceptions.PolarsError):
-        return 1  # the whole-book validation names the problem
+        return scan.select(pl.len()).collect().item()
+    except (OSError, pl.exceptions.PolarsError, InputError, ParamsError):
+        return None
 
 
 def write_run(sharded: ShardedBook, combined: Combined, stage: Path) -> None:
