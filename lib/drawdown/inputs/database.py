@@ -238,17 +238,6 @@ def read_database(uri: str, params: Params, usage_file: Path | None = None) -> d
         }
 
 
-def count_rows(uri: str, params: Params, table: str) -> int:
-    """How many rows the contract table ``table`` holds (named as ``table_names`` names it): one
-    ``SELECT COUNT(*)``, nothing read. InputError when it cannot be counted (no connection, no
-    such table)."""
-    with _connect(uri, params) as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {quote_name(table_names(params)[table])}")
-        row = cursor.fetchone()
-    assert row is not None
-    return int(row[0])
-
-
 def sort_usage(frame: pl.DataFrame) -> pl.DataFrame:
     """A database's daily usage rows in ``USAGE_ORDER``, nulls last."""
     return frame.sort(USAGE_ORDER, nulls_last=True)
@@ -261,6 +250,17 @@ def write_batches(reader: pa.RecordBatchReader, path: Path) -> pa.Schema:
         for batch in reader:
             writer.write_batch(batch)
     return reader.schema
+
+
+def count_rows(uri: str, params: Params, table: str) -> int:
+    """How many rows the contract table ``table`` holds (named as ``table_names`` names it): one
+    ``SELECT COUNT(*)``, nothing read. InputError when it cannot be counted (no connection, no
+    such table)."""
+    with _connect(uri, params) as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {quote_name(table_names(params)[table])}")
+        row = cursor.fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def write_book(uri: str, folder: Path, events_per_day: int = 4) -> dict[str, int]:

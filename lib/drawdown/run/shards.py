@@ -37,6 +37,7 @@ from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import polars as pl
 
@@ -659,24 +660,12 @@ def _merge_table(table: str, groups: Mapping[tuple[str, int], list[Finding]]) ->
 
     Input order is ``in_input_order`` of the rows the lines show (``Finding.shown``): ``_row``
     for a file or a database table other than usage (its position, ``_numbered``), else
-    ``database.USAGE_ORDER``, every column of a database's usage row, so that two lines can tie
-    only for identical rows, whose lines are identical. Lines without their rows keep shard order.
+    ``database.USAGE_ORDER``, every column of a database's usage row, so that two lines tie only
+    for identical rows, whose lines are identical (or for one contract's overlapping pairs, all
+    in one shard and kept in its order). Lines without their rows keep shard order.
     """
     keys = list(groups)
-    shown = [
-        finding.shown.with_columns(
-            pl.lit(number).alias("_group"), pl.Series("_line", finding.lines, pl.String)
-        )
-        for number, key in enumerate(keys)
-        if key[0] not in _FILE_RULES
-        for finding in groups[key]
-        if finding.shown is not None
-    ]
-    ordered = (
-        in_input_order(pl.concat(shown, how="diagonal_relaxed")).select("_group", "_line")
-        if shown
-        else pl.DataFrame(schema={"_group": pl.Int32, "_line": pl.String})
-    )
+    ordered = _lines_in_input_order([groups[key] for key in keys])
     first = ordered["_group"].unique(maintain_order=True).to_list()
     declared = {found.name: found for found in RULES.get(table, ())}
     names = list(declared)
@@ -699,6 +688,22 @@ def _merge_table(table: str, groups: Mapping[tuple[str, int], list[Finding]]) ->
         rows = sum(finding.rows for finding in group)
         findings.append(Finding(table, name, rows, tuple(lines[:MESSAGE_LINES]), place=place))
     return findings
+
+
+def _lines_in_input_order(groups: Sequence[Sequence[Finding]]) -> pl.DataFrame:
+    """The lines of the groups' findings (``_line``, with its group's number ``_group``) in the
+    input order of the rows they show; findings without their rows left out."""
+    shown = [
+        finding.shown.with_columns(
+            pl.lit(number, pl.Int32).alias("_group"), pl.Series("_line", finding.lines, pl.String)
+        )
+        for number, group in enumerate(groups)
+        for finding in group
+        if finding.shown is not None and finding.rule not in _FILE_RULES
+    ]
+    if not shown:
+        return pl.DataFrame(schema={"_group": pl.Int32, "_line": pl.String})
+    return in_input_order(pl.concat(shown, how="diagonal_relaxed")).select("_group", "_line")
 
 
 def _days(days: int) -> Any:
@@ -848,8 +853,8 @@ def source_accounts(params: Params) -> int | None:
         if "://" in uri:
             from drawdown.inputs.database import SCHEMES, count_rows
 
-            scheme = uri.split("://", 1)[0]
-            return count_rows(uri, params, "accounts") if scheme in SCHEMES else None
+            postgresql = urlsplit(uri).scheme in SCHEMES
+            return count_rows(uri, params, "accounts") if postgresql else None
         accounts = table_file(Path(uri), "accounts")
         if accounts is None:
             return None
