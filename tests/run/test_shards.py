@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from types import ModuleType
 
@@ -16,14 +17,19 @@ from drawdown import artifacts
 from drawdown.api import compute_all
 from drawdown.artifacts import conform, write_partitioned
 from drawdown.errors import InputError
+from drawdown.inputs.quality import Finding
 from drawdown.inputs.sample import write_sample
+from drawdown.inputs.validate import STAGE_STRICT, ContractBroken, load_book
 from drawdown.params import Params, load_params
 from drawdown.run import steps
 from drawdown.run.shards import (
     SERIES_ORDER,
+    ShardCheck,
     compute_parts,
     compute_sharded,
     default_shards,
+    merge_broken,
+    planned_shards,
     route_source,
     shard_numbers,
     validate_sharded,
@@ -331,6 +337,135 @@ def test_postgresql_usage_is_routed_batch_by_batch(
     assert len(sizes) > 2
     assert sum(sizes) == _routed_usage_rows(tmp_path / "w")
     assert max(sizes) < sum(sizes) / 2
+
+
+def _strict_messages_agree(uri: str, tmp_path: Path) -> None:
+    """Strict validation of ``uri`` whole and in 2 and 3 shards: the same message, line for line."""
+    params = _params(Path("."), strict=True).with_overrides({"source": {"uri": uri}})
+    with pytest.raises(InputError) as whole:
+        load_book(uri, params)
+    assert "rule quantity|min" in str(whole.value)
+    for shards in (2, 3):
+        with pytest.raises(InputError) as sharded:
+            validate_sharded(uri, params, shards, tmp_path / f"work{shards}", workers=0)
+        assert str(sharded.value) == str(whole.value)
+
+
+@pytest.mark.parametrize("source", ["folder", "duckdb"])
+def test_strict_errors_from_shards_read_as_the_whole_books(
+    rejecting_book: Path, tmp_path: Path, source: str
+) -> None:
+    # offending usage rows of several rules in several shards: the rules come in the order of
+    # their first rows (not their declared order), and a database's rows, named by their key,
+    # in the whole book's order (database.USAGE_ORDER), not shard by shard
+    uri = str(rejecting_book)
+    if source == "duckdb":
+        pytest.importorskip("duckdb")
+        from drawdown.inputs.warehouse import write_duckdb_book
+
+        write_duckdb_book(tmp_path / "book.duckdb", rejecting_book, events_per_day=2)
+        uri = f"duckdb://{tmp_path / 'book.duckdb'}"
+    _strict_messages_agree(uri, tmp_path)
+
+
+@pytest.mark.postgres
+def test_strict_errors_from_postgresql_shards_read_as_the_whole_books(
+    postgres_book: str, tmp_path: Path
+) -> None:
+    _strict_messages_agree(postgres_book, tmp_path)
+
+
+def test_values_of_two_columns_that_do_not_parse_are_named_column_by_column(
+    tmp_path: Path,
+) -> None:
+    # the whole book names each column's wrong_type rows in turn (contract column order), not
+    # the rows of both columns interleaved by row number
+    write_sample(tmp_path / "data", accounts=30, days=30, seed=4)
+    usage = pl.read_csv(tmp_path / "data" / "usage.csv", infer_schema=False)
+    ids = usage["account_id"].unique().sort().to_list()
+    usage = usage.with_columns(
+        pl.when(pl.col("account_id").is_in(ids[:6]))
+        .then(pl.lit("x"))
+        .otherwise(pl.col("quantity"))
+        .alias("quantity"),
+        pl.when(pl.col("account_id").is_in(ids[3:9]))
+        .then(pl.lit("bad"))
+        .otherwise(pl.col("usage_date"))
+        .alias("usage_date"),
+    )
+    usage.sample(fraction=1.0, shuffle=True, seed=1).write_csv(tmp_path / "data" / "usage.csv")
+    params = _params(tmp_path / "data")
+    with pytest.raises(InputError) as whole:
+        load_book(tmp_path / "data", params)
+    for shards in (2, 3):
+        with pytest.raises(InputError) as sharded:
+            validate_sharded(tmp_path / "data", params, shards, tmp_path / f"w{shards}", workers=0)
+        assert str(sharded.value) == str(whole.value)
+
+
+def test_merged_lines_of_one_key_follow_every_column_of_the_usage_order() -> None:
+    # database usage rows whose lines name one key, from two shards: ordered by every column of
+    # database.USAGE_ORDER, nulls last, as the whole book sorts its rows, not shard by shard
+    def check(quantities: list[float | None]) -> ShardCheck:
+        usage = pl.DataFrame(
+            {
+                "account_id": [None] * len(quantities),
+                "meter": ["api"] * len(quantities),
+                "usage_date": [date(2026, 3, 1)] * len(quantities),
+                "quantity": quantities,
+                "_events": [1] * len(quantities),
+            },
+            schema_overrides={"account_id": pl.String, "quantity": pl.Float64},
+        )
+        lines = tuple(f"usage key account_id='', quantity={q}" for q in quantities)
+        finding = Finding("usage", "account_id|nullability", len(lines), lines, usage)
+        return ShardCheck(broken=ContractBroken(STAGE_STRICT, [finding]))
+
+    merged = merge_broken([check([5.0, None]), check([-1.0, 3.0])])
+    assert merged is not None
+    assert merged.findings[0].lines == tuple(
+        f"usage key account_id='', quantity={q}" for q in (-1.0, 3.0, 5.0, None)
+    )
+    assert merged.findings[0].rows == 4
+
+
+def _planned(uri: str, **source: object) -> int:
+    return planned_shards(_params(Path(".")).with_overrides({"source": {"uri": uri, **source}}))
+
+
+def test_the_default_shard_count_of_a_folder_follows_its_accounts(
+    rejecting_book: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(artifacts, "ACCOUNTS_PER_PART", 10)
+    assert _planned(str(rejecting_book)) == 3  # 30 accounts
+
+
+def test_the_default_shard_count_of_a_duckdb_book_follows_its_accounts(
+    rejecting_book: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("duckdb")
+    from drawdown.inputs.warehouse import write_duckdb_book
+
+    write_duckdb_book(tmp_path / "book.duckdb", rejecting_book, events_per_day=2)
+    uri = f"duckdb://{tmp_path / 'book.duckdb'}"
+    assert _planned(uri) == 1
+    monkeypatch.setattr(artifacts, "ACCOUNTS_PER_PART", 10)
+    assert _planned(uri) == 3  # 30 accounts
+    # a table the count cannot read: one shard, and the whole-book validation names it
+    assert _planned(uri, tables={"accounts": "missing_accounts"}) == 1
+    assert _planned(f"duckdb://{tmp_path / 'absent.duckdb'}") == 1
+    assert not (tmp_path / "absent.duckdb").exists()
+
+
+@pytest.mark.postgres
+def test_the_default_shard_count_of_a_postgresql_book_follows_its_accounts(
+    postgres_book: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _planned(postgres_book) == 1
+    monkeypatch.setattr(artifacts, "ACCOUNTS_PER_PART", 10)
+    assert _planned(postgres_book) == 3  # 30 accounts
+    assert _planned(postgres_book, tables={"accounts": "missing_accounts"}) == 1
+    assert _planned(postgres_book, password_env="DRAWDOWN_TEST_UNSET_PASSWORD") == 1
 
 
 def test_a_sharded_run_from_duckdb_on_the_command_line_writes_the_whole_books_artifacts(

@@ -252,6 +252,17 @@ def write_batches(reader: pa.RecordBatchReader, path: Path) -> pa.Schema:
     return reader.schema
 
 
+def count_rows(uri: str, params: Params, table: str) -> int:
+    """How many rows the contract table ``table`` holds (named as ``table_names`` names it): one
+    ``SELECT COUNT(*)``, nothing read. InputError when it cannot be counted (no connection, no
+    such table)."""
+    with _connect(uri, params) as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {quote_name(table_names(params)[table])}")
+        row = cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def write_book(uri: str, folder: Path, events_per_day: int = 4) -> dict[str, int]:
     """Load the book in ``folder`` (CSV or Parquet per table) into the database; rows per table.
 

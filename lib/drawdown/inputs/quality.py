@@ -9,7 +9,7 @@ prints. ``Finding`` and ``format_findings`` shape the message of an input error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -29,13 +29,19 @@ class Finding:
     """Rows of one table that break one rule.
 
     rows: how many rows break it; lines: the first few (up to ``MESSAGE_LINES``), each naming the
-    table, origin, row, column, rule and value.
+    table, origin, row, column, rule and value; shown: the raw rows the lines name, one per line
+    (as read, ``_row`` included), or None for a finding about a table rather than its rows. A line
+    names a database row by its key, which does not order it: ``drawdown.run.shards`` puts the
+    lines of several shards in the whole book's order by these rows. place: its place among its
+    table's findings of one rule (a ``wrong_type`` finding: its column's, in contract order).
     """
 
     table: str
     rule: str
     rows: int
     lines: tuple[str, ...]
+    shown: pl.DataFrame | None = field(default=None, compare=False, repr=False)
+    place: int = 0
 
 
 def format_findings(findings: list[Finding], limit: int = MESSAGE_LINES) -> str:

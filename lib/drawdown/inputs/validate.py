@@ -257,6 +257,7 @@ def _parse(raw: RawTable, params: Params) -> tuple[pl.DataFrame, list[Finding]]:
             count=count,
             columns=(fallible[column],),
             detail=_not_a(COLUMNS[table][column], fallible[column], frame.schema[fallible[column]]),
+            place=list(COLUMNS[table]).index(column),
         )
         for column, count in (bad.sum().row(0, named=True) if fallible else {}).items()
         if count
@@ -475,7 +476,7 @@ def _overlap_findings(raw: RawTable, contracts: pl.DataFrame) -> list[Finding]:
     """Pairs of one account's contracts that cover a common day, each pair naming both contracts.
 
     Terms [start, end] and [start', end'] overlap when start ≤ end' and start' ≤ end (an empty
-    end_date is open-ended).
+    end_date is open-ended). The finding's ``shown`` rows: each pair's first contract.
     """
     terms = contracts.select(INDEX, "contract_id", "account_id", "start_date", "end_date")
     open_end = pl.date(9999, 12, 31)
@@ -505,7 +506,10 @@ def _overlap_findings(raw: RawTable, contracts: pl.DataFrame) -> list[Finding]:
             "account_id",
         )
     )
-    return [Finding("contracts", "overlapping_contracts", pairs.height, tuple(lines.to_series()))]
+    first = _gather(raw, shown[INDEX])
+    return [
+        Finding("contracts", "overlapping_contracts", pairs.height, tuple(lines.to_series()), first)
+    ]
 
 
 def _term(contract: str, start: str, end: str) -> pl.Expr:
@@ -531,6 +535,7 @@ def _finding(
     count: int,
     columns: tuple[str, ...] = (),
     detail: str = "",
+    place: int = 0,
 ) -> Finding:
     """A finding for the raw ``rows`` breaking ``broken``: one line per row, up to MESSAGE_LINES.
 
@@ -561,7 +566,7 @@ def _finding(
             value if shown else pl.lit("-"),
         )
     )
-    return Finding(raw.name, broken.name, count, tuple(lines.to_series()))
+    return Finding(raw.name, broken.name, count, tuple(lines.to_series()), head, place)
 
 
 def _as_read(rows: pl.DataFrame) -> Callable[[str], str]:

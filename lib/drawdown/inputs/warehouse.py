@@ -25,7 +25,7 @@ import sqlglot
 
 from drawdown.errors import InputError
 from drawdown.inputs.contract import OPTIONAL_TABLES, TABLES
-from drawdown.inputs.database import quote_name, sort_usage, write_batches
+from drawdown.inputs.database import quote_name, sort_usage, table_names, write_batches
 from drawdown.inputs.raw import RawTable
 from drawdown.params import Params
 
@@ -143,6 +143,25 @@ def read_duckdb(uri: str, params: Params, usage_file: Path | None = None) -> dic
                 frame = sort_usage(frame)
             tables[table] = RawTable(table, f"DuckDB table {name}", frame, row_reference="key")
     return tables
+
+
+def count_duckdb_rows(uri: str, params: Params, table: str) -> int:
+    """How many rows the contract table ``table`` of a DuckDB file holds (mapped by
+    ``source.tables``): one ``SELECT COUNT(*)``, the file opened read-only. InputError when it
+    cannot be counted (no file, no such table)."""
+    import duckdb
+
+    path = duckdb_path(uri)
+    if not path.is_file():
+        raise InputError(f"data source {uri}: no DuckDB file at {path}")
+    name = table_names(params)[table]
+    try:
+        with duckdb.connect(str(path), read_only=True) as connection:
+            row = connection.execute(f"SELECT COUNT(*) FROM {quote_name(name)}").fetchone()
+    except duckdb.Error as exc:
+        raise InputError(f"data source {uri}: cannot count DuckDB table {name}: {exc}") from None
+    assert row is not None
+    return int(row[0])
 
 
 def _batches(relation: Any) -> pa.RecordBatchReader:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -38,6 +37,7 @@ from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import polars as pl
 
@@ -55,7 +55,7 @@ from drawdown.artifacts import (
     write_parts,
     write_rejects,
 )
-from drawdown.errors import InputError
+from drawdown.errors import InputError, ParamsError
 from drawdown.inputs.contract import REQUIRED_TABLES, RULES, TABLES, Book
 from drawdown.inputs.files import (
     UnreadableFile,
@@ -113,8 +113,6 @@ _FILE_RULES = {
     "duplicate_column",
 }
 """Findings about a table rather than its rows: every shard finds them, the book once."""
-
-_ROW_NUMBER = re.compile(r"\) row (\d+)")
 
 
 def default_shards(accounts: int) -> int:
@@ -635,44 +633,77 @@ def merge_quality(
 
 def merge_broken(checks: Sequence[ShardCheck]) -> ContractBroken | None:
     """The error the whole book gives from its shards' errors: the earliest validation stage any
-    shard stopped at; per (table, rule) the rows add and the lines merge in row order; table-level
-    findings (a missing column) once; the message re-capped at ``MESSAGE_LINES`` lines."""
+    shard stopped at; its findings per table in contract order (``_merge_table``), each rule's
+    rows added and its lines merged in input order; the message re-capped at ``MESSAGE_LINES``
+    lines."""
     broken = [check.broken for check in checks if check.broken is not None]
     if not broken:
         return None
     stage = min(error.stage for error in broken)
-    merged: dict[tuple[str, str], list[Finding]] = {}
+    merged: dict[str, dict[tuple[str, int], list[Finding]]] = {}
     for error in broken:
         if error.stage == stage:
             for finding in error.findings:
-                merged.setdefault((finding.table, finding.rule), []).append(finding)
+                key = (finding.rule, finding.place)
+                merged.setdefault(finding.table, {}).setdefault(key, []).append(finding)
+    order = sorted(merged, key=lambda table: TABLES.index(table) if table in TABLES else -1)
+    return ContractBroken(
+        stage, [found for table in order for found in _merge_table(table, merged[table])]
+    )
 
-    def order(key: tuple[str, str]) -> tuple[int, int, int]:
-        table, name = key
-        rules = [declared.name for declared in RULES.get(table, ())]
-        first = min((_line_row(line) for f in merged[key] for line in f.lines), default=0)
-        return (
-            TABLES.index(table) if table in TABLES else -1,
-            rules.index(name) if name in rules else len(rules),
-            first,
-        )
+
+def _merge_table(table: str, groups: Mapping[tuple[str, int], list[Finding]]) -> list[Finding]:
+    """One table's findings from several shards, as the whole book gives them: a table-level
+    finding (a missing column) once; structural rules in their declared order (``RULES``; one
+    rule's findings by ``Finding.place``); row rules (strict validation) in the order of their
+    first rows, as the whole book groups its rejects; each finding's lines in input order.
+
+    Input order is ``in_input_order`` of the rows the lines show (``Finding.shown``): ``_row``
+    for a file or a database table other than usage (its position, ``_numbered``), else
+    ``database.USAGE_ORDER``, every column of a database's usage row, so that two lines tie only
+    for identical rows, whose lines are identical (or for one contract's overlapping pairs, all
+    in one shard and kept in its order). Lines without their rows keep shard order.
+    """
+    keys = list(groups)
+    ordered = _lines_in_input_order([groups[key] for key in keys])
+    first = ordered["_group"].unique(maintain_order=True).to_list()
+    declared = {found.name: found for found in RULES.get(table, ())}
+    names = list(declared)
+
+    def position(number: int) -> tuple[int, int, int]:
+        name, place = keys[number]
+        row_rule = name in declared and declared[name].kind == "row"
+        at = names.index(name) if name in names and not row_rule else len(names)
+        return at, place, first.index(number) if number in first else len(first)
 
     findings = []
-    for key in sorted(merged, key=order):
-        group = merged[key]
-        if key[1] in _FILE_RULES:
+    for number in sorted(range(len(keys)), key=position):
+        name, place = keys[number]
+        group = groups[keys[number]]
+        if name in _FILE_RULES:
             findings.append(group[0])
             continue
-        lines = sorted((line for finding in group for line in finding.lines), key=_line_row)
+        lines = ordered.filter(pl.col("_group") == number)["_line"].to_list()
+        lines += [line for found in group if found.shown is None for line in found.lines]
         rows = sum(finding.rows for finding in group)
-        findings.append(Finding(key[0], key[1], rows, tuple(lines[:MESSAGE_LINES])))
-    return ContractBroken(stage, findings)
+        findings.append(Finding(table, name, rows, tuple(lines[:MESSAGE_LINES]), place=place))
+    return findings
 
 
-def _line_row(line: str) -> int:
-    """The file row a message line names (0 for a database row, which keeps shard order)."""
-    found = _ROW_NUMBER.search(line)
-    return int(found.group(1)) if found else 0
+def _lines_in_input_order(groups: Sequence[Sequence[Finding]]) -> pl.DataFrame:
+    """The lines of the groups' findings (``_line``, with its group's number ``_group``) in the
+    input order of the rows they show; findings without their rows left out."""
+    shown = [
+        finding.shown.with_columns(
+            pl.lit(number, pl.Int32).alias("_group"), pl.Series("_line", finding.lines, pl.String)
+        )
+        for number, group in enumerate(groups)
+        for finding in group
+        if finding.shown is not None and finding.rule not in _FILE_RULES
+    ]
+    if not shown:
+        return pl.DataFrame(schema={"_group": pl.Int32, "_line": pl.String})
+    return in_input_order(pl.concat(shown, how="diagonal_relaxed")).select("_group", "_line")
 
 
 def _days(days: int) -> Any:
@@ -800,23 +831,41 @@ def _part_path(folder: Path, shard: int, name: str) -> Path:
 
 def planned_shards(params: Params) -> int:
     """How many shards ``drawdown run`` splits the book into: ``engine.shards`` when set, else
-    ``default_shards`` of the accounts a folder source holds (counted without reading the rest);
-    1 for a database source (read whole, as before)."""
+    ``default_shards`` of the accounts the source holds (``source_accounts``); 1 when they cannot
+    be counted (the whole-book validation then names the problem)."""
     if params.engine.shards is not None:
         return params.engine.shards
+    accounts = source_accounts(params)
+    return 1 if accounts is None else default_shards(accounts)
+
+
+def source_accounts(params: Params) -> int | None:
+    """The rows of the source's accounts table, counted without reading the book: a folder's
+    accounts file scanned, a PostgreSQL or DuckDB table by one ``SELECT COUNT(*)``. None when
+    they cannot be counted: no such table or file, a database not reached, another kind of
+    source."""
     uri = params.source.uri
-    accounts = None if "://" in uri else table_file(Path(uri), "accounts")
-    if accounts is None:
-        return 1
     try:
+        if uri.startswith("duckdb://"):
+            from drawdown.inputs.warehouse import count_duckdb_rows
+
+            return count_duckdb_rows(uri, params, "accounts")
+        if "://" in uri:
+            from drawdown.inputs.database import SCHEMES, count_rows
+
+            postgresql = urlsplit(uri).scheme in SCHEMES
+            return count_rows(uri, params, "accounts") if postgresql else None
+        accounts = table_file(Path(uri), "accounts")
+        if accounts is None:
+            return None
         scan = (
             pl.scan_csv(accounts, infer_schema=False)
             if accounts.suffix == ".csv"
             else pl.scan_parquet(accounts)
         )
-        return default_shards(scan.select(pl.len()).collect().item())
-    except (OSError, pl.exceptions.PolarsError):
-        return 1  # the whole-book validation names the problem
+        return scan.select(pl.len()).collect().item()
+    except (OSError, pl.exceptions.PolarsError, InputError, ParamsError):
+        return None
 
 
 def write_run(sharded: ShardedBook, combined: Combined, stage: Path) -> None:
