@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from drawdown.artifacts import SCHEMAS
-from drawdown.metrics.actions import _money, _pct, account_actions
+from drawdown.metrics.actions import _money, _pct, account_actions, next_action
 from drawdown.params import Params
 
 AS_OF = date(2026, 11, 15)
@@ -579,3 +579,30 @@ def test_quarters_count_spend_below_one(column: str, expected: float) -> None:
         [(date(2026, 5, 1), date(2026, 5, 1), 0.25), (date(2026, 8, 1), date(2026, 8, 1), 0.5)]
     )
     assert _actions(daily=daily)[column] == expected
+
+
+def test_a_rule_whose_inputs_are_unknown_does_not_hold() -> None:
+    # early_warnings unknown (null, not an empty list): rescue does not hold, and nothing else
+    # does either, so the ladder ends on keep_steady
+    row = pl.DataFrame(
+        {
+            "early_warnings": [None],
+            "adoption_stage": ["two_workflows"],
+            "_days_in": [400],
+            "meter": [None],
+            "status": [None],
+            "_unit_cost_base": [None],
+            "_unit_cost_last": [None],
+            "triage": [None],
+            "burn": ["on_pace"],
+        },
+        schema_overrides={
+            "early_warnings": pl.List(pl.String),
+            "meter": pl.String,
+            "status": pl.String,
+            "_unit_cost_base": pl.Float64,
+            "_unit_cost_last": pl.Float64,
+            "triage": pl.String,
+        },
+    )
+    assert row.select(next_action(Params())).item() == "keep_steady"

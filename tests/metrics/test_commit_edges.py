@@ -73,7 +73,7 @@ def _book():
     return make_book(contracts, spend)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def rows() -> dict[str, dict]:
     return health_rows(_book(), A)
 
@@ -214,3 +214,5 @@ def test_a_commit_of_one_is_a_commit(rows: dict) -> None:
         True,
     )
     assert row["exhaustion_date"] == TERM_END
+    # annualized as a commit: 1.0 x 365 / 100 days = 3.65 (not its trailing year, 0.5)
+    assert row["account_value"] == pytest.approx(3.65)

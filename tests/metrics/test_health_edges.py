@@ -41,6 +41,8 @@ WARNING_SPEND = {
     "prior_first": ((55, 100.0), (0, 50.0)),  # A − 55 is the prior window's first day
     "prior_before": ((56, 100.0), (0, 50.0)),  # A − 56 is outside: prior 0, no drop
     "recent_first": ((28, 100.0), (27, 25.0), (0, 25.0)),  # prior 100, recent 50 < 70
+    # prior 1 > 0 (not > 1): recent 0.5 < 0.7 x 1 = 0.7 (commit 1000: an exhaustion date in 2177)
+    "prior_small": ((40, 1.0), (1, 0.5)),
     "zero_6": ((30, 10.0), (6, 10.0)),  # last spend A − 6: 6 zero days < 7
     "zero_7": ((30, 10.0), (7, 10.0)),  # A − 7: exactly 7 zero days (Jun 24 … Jun 30)
     "zero_8": ((30, 10.0), (8, 10.0)),
@@ -53,8 +55,9 @@ WARNING_SPEND = {
 
 def _warnings_book():
     contracts = [
-        contract(f"c_{a}", date(2024, 1, 1), date(2024, 12, 31), 100_000.0, account=a)
+        contract(f"c_{a}", date(2024, 1, 1), date(2024, 12, 31), commit, account=a)
         for a in [*WARNING_SPEND, "idle"]
+        for commit in [1000.0 if a == "prior_small" else 100_000.0]
     ]
     spend = [frame for a, payments in WARNING_SPEND.items() for frame in _spend(a, *payments)]
     # renewal: commit 100 000 from Jan 1, 1 a day (band under); term_end A + n days
@@ -79,7 +82,7 @@ def _warnings_book():
     return make_book(contracts, spend)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def rows() -> dict[str, dict]:
     return health_rows(_warnings_book(), A)
 
@@ -93,6 +96,7 @@ def rows() -> dict[str, dict]:
         ("prior_first", True),
         ("prior_before", False),
         ("recent_first", True),
+        ("prior_small", True),
     ],
 )
 def test_usage_drop_at_its_edges(rows: dict, account: str, warned: bool) -> None:
@@ -234,7 +238,7 @@ def _milestone_book():
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def milestone_rows() -> dict[str, dict]:
     return health_rows(_milestone_book(), A)
 

@@ -15,7 +15,7 @@ import pytest
 from _books import limit_book
 from drawdown.inputs.contract import Book
 from drawdown.inputs.rating import rate_usage
-from drawdown.metrics.overconsumption import meter_months, overage_cases
+from drawdown.metrics.overconsumption import meter_months, overage_cases, triage
 from drawdown.params import Params
 
 APR_30 = date(2024, 4, 30)
@@ -60,7 +60,7 @@ def _line_book() -> Book:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def line_months() -> dict[str, dict]:
     book = _line_book()
     april = meter_months(book, rate_usage(book), APR_30).collect()
@@ -127,7 +127,7 @@ def _lookback_book() -> Book:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def lookback_cases() -> dict[str, dict]:
     health = _health(*[(a, "csm", 1.0) for a in LOOKBACK_OVER_DAYS])
     return _by_account(_cases(_lookback_book(), health))
@@ -174,7 +174,7 @@ def _spike_book() -> Book:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def spike_cases() -> dict[str, dict]:
     return _by_account(_cases(_spike_book(), _health(*[(a, "csm", 1.0) for a in SPIKE_DAYS])))
 
@@ -255,7 +255,7 @@ def test_eligibility_at_its_edges(eligibility: dict, account: str) -> None:
 CAPACITY = {f"k{i}": 80_000.0 - 10_000.0 * i for i in range(1, 7)}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def capacity() -> dict[str, dict]:
     health = _health(*[(a, "pat", v) for a, v in CAPACITY.items()], ("other", "sam", 90_000.0))
     return _triage(health, *[_sustained(a, 0.5) for a in [*CAPACITY, "other"]])
@@ -300,3 +300,23 @@ def test_status_counts_activities_up_to_and_including_as_of(day: date, status: s
         [("a", "expansion_opportunity", day)],
     )
     assert _cases(book, _health(("a", "csm", 1.0)))["status"].item() == status
+
+
+def test_a_csms_queue_follows_rank_whatever_the_row_order() -> None:
+    # three eligible cases of one CSM, rows in the order rank 3, 1, 2; two conversations a CSM:
+    # ranks 1 and 2 get them, rank 3 waits
+    cases = pl.DataFrame(
+        {
+            "rank": [3, 1, 2],
+            "pattern": ["sustained"] * 3,
+            "pct_over": [0.5] * 3,
+            "account_value": [50_000.0] * 3,
+            "csm_owner": ["csm"] * 3,
+        }
+    )
+    placed = cases.with_columns(triage(0.10, 25_000.0, 2))
+    assert dict(placed.select("rank", "triage").iter_rows()) == {
+        1: "conversation",
+        2: "conversation",
+        3: "wait",
+    }

@@ -57,12 +57,13 @@ def test_due_date_is_the_last_day_of_the_week(week: int, due: date) -> None:
         ("at_most", 14.5, 14.0, A, "on_track"),  # any measured value is progress
         ("at_most", 14.5, 14.0, A - DAY, "late"),
         ("at_most", None, 14.0, A, "pending"),
+        ("at_least", 2.0, None, A, "on_track"),  # no target: never done, still progressing
     ],
 )
 def test_reset_status_at_its_edges(direction, measured, target, due, status) -> None:
     frame = pl.DataFrame(
         {"direction": [direction], "measured": [measured], "target": [target], "due_date": [due]},
-        schema_overrides={"measured": pl.Float64},
+        schema_overrides={"measured": pl.Float64, "target": pl.Float64},
     )
     assert frame.select(reset_status(A)).item() == status
 

@@ -263,7 +263,7 @@ def priority_score() -> pl.Expr:
 
 
 def triage(min_pct_over: float, value_floor: float, max_cases_per_csm: int) -> pl.Expr:
-    """The case's next step, given the frame in rank order.
+    """The case's next step (a CSM's queue follows ``rank``, whatever the rows' order).
 
     eligible = pattern ``sustained`` and pct_over ≥ min_pct_over and account_value ≥ value_floor
     (a null account_value is not eligible). Eligible without a CSM → ``unassigned``; eligible with
