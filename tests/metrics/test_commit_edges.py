@@ -50,6 +50,9 @@ def _book():
     contracts.append(contract("c_reached", TERM_START, TERM_END, 500.0, account="reached"))
     contracts.append(contract("c_short", TERM_START, TERM_END, 500.01, account="short"))
     spend += [usage(a, TERM_START, A, 10.0) for a in ("reached", "short")]
+    # reached earlier: 10 a day Jan 1 … Feb 14 = 450 exactly, nothing after (run rate still > 0)
+    contracts.append(contract("c_reached_early", TERM_START, TERM_END, 450.0, account="early"))
+    spend.append(usage("early", TERM_START, date(2024, 2, 14), 10.0))
     # run-rate window [Jan 23, Feb 19]: one payment of 10 on one day
     for account, day in (("w_first", date(2024, 1, 23)), ("w_before", date(2024, 1, 22))):
         contracts.append(contract(f"c_{account}", TERM_START, TERM_END, 1000.0, account=account))
@@ -70,6 +73,12 @@ def _book():
     for account, day in (("p_first", A - timedelta(days=364)), ("p_out", A - timedelta(days=365))):
         contracts.append(contract(f"c_{account}", date(2023, 1, 1), None, 0.0, account=account))
         spend += [usage(account, day, day, 100.0), usage(account, A, A, 1.0)]
+    # pay-as-you-go late in a 100-day term (81 days elapsed: 0.81 > 0.80), no utilization
+    late_start = A - timedelta(days=80)
+    contracts.append(
+        contract("c_p_late", late_start, late_start + timedelta(days=99), 0.0, account="p_late")
+    )
+    spend.append(usage("p_late", A, A, 5.0))
     return make_book(contracts, spend)
 
 
@@ -144,6 +153,12 @@ def test_commit_reached_exactly_on_as_of_is_exhausted_that_day(rows: dict) -> No
     )
 
 
+# consumed exactly the commit, last on Feb 14: exhausted on Feb 14, not forecast for A (0 left)
+def test_commit_reached_exactly_before_as_of_is_exhausted_on_that_day(rows: dict) -> None:
+    row = rows["early"]
+    assert (row["consumed_to_date"], row["exhaustion_date"]) == (450.0, date(2024, 2, 14))
+
+
 # commit 500.01: 0.01 left at 10 a day -> ceil(0.001) = 1 day -> Feb 20 (not A)
 def test_commit_a_cent_short_is_forecast_for_the_next_day(rows: dict) -> None:
     assert rows["short"]["exhaustion_date"] == date(2024, 2, 20)
@@ -203,6 +218,13 @@ def test_paygo_has_no_burn_or_exhaustion(rows: dict) -> None:
         None,
         None,
     )
+
+
+def test_paygo_is_never_at_breakage_risk(rows: dict) -> None:
+    # elapsed 81 / 100 = 0.81 > 0.80, but no commit, so no utilization: not a breakage risk
+    row = rows["p_late"]
+    assert (row["utilization"], row["elapsed_fraction"]) == (None, 0.81)
+    assert row["early_warnings"] == []
 
 
 # commit 1.0, 0.01 a day: consumed 0.5, pacing (0.5 / 1) / 0.5 = 1.0, projected 1.0
