@@ -218,6 +218,10 @@ def test_backtest_of_a_steady_account_is_exact():
 #   M1: line [Sep 21, Oct 18] = 8 + 16;    actual (Oct 18, Nov 15] = 32
 # Account t's term starts Oct 5 (covers M1 only) and spends 7 a day from Oct 5, plus 100 on
 # Oct 4: M1's line window is cut to [Oct 5, Oct 18], 14 days: 98 / 14 x 28 = 196; actual 28 x 7.
+# Account q spends 1 once, on Saturday Aug 29, inside M1's forecast window but before its line
+# window [Sep 21, Oct 18] and its horizon: at M1 the window is [Aug 29, Oct 18] (from the first
+# spend), 8 Saturdays, so p50 = 4 Saturdays x 1 / 8 = 0.5 (> 0: counted, with line 0, actual 0).
+# Account h spends 1 once, on Oct 19 = M1 + 1, and never before: at M1 p50 = 0, actual 1 (counted).
 EDGE_DAYS = {
     date(2026, 8, 23): 1.0,
     date(2026, 8, 24): 2.0,
@@ -233,7 +237,8 @@ def _backtest_rows() -> dict[tuple[str, date], dict]:
     daily = pl.DataFrame(
         [("e", day, amount) for day, amount in EDGE_DAYS.items()]
         + [("t", date(2026, 10, 4), 100.0)]
-        + [("t", day, 7.0) for day in t_days],
+        + [("t", day, 7.0) for day in t_days]
+        + [("q", date(2026, 8, 29), 1.0), ("h", date(2026, 10, 19), 1.0)],
         schema=["account_id", "usage_date", "amount"],
         orient="row",
     )
@@ -242,6 +247,8 @@ def _backtest_rows() -> dict[tuple[str, date], dict]:
             contract("E", *TERM, 5000.0, account="e"),
             contract("T", date(2026, 10, 5), TERM[1], 5000.0, account="t"),
             contract("Z", *TERM, 5000.0, account="z"),
+            contract("Q", *TERM, 5000.0, account="q"),
+            contract("H", *TERM, 5000.0, account="h"),
         ]
     )
     made = backtest_outcomes(contracts.lazy(), daily.lazy(), AS_OF, 28).collect()
@@ -255,6 +262,8 @@ def _backtest_rows() -> dict[tuple[str, date], dict]:
         ("e", date(2026, 9, 20), 6.0, 24.0),
         ("e", date(2026, 10, 18), 24.0, 32.0),
         ("t", date(2026, 10, 18), 196.0, 196.0),
+        ("q", date(2026, 10, 18), 0.0, 0.0),
+        ("h", date(2026, 10, 18), 0.0, 1.0),
     ],
 )
 def test_backtest_windows_on_their_first_and_last_day(account, made, line, actual) -> None:
@@ -265,6 +274,16 @@ def test_backtest_windows_on_their_first_and_last_day(account, made, line, actua
 # z has a contract and never spends: nothing forecast, nothing spent, not counted at any date
 def test_backtest_leaves_out_an_account_without_forecast_or_spend() -> None:
     assert [key for key in _backtest_rows() if key[0] == "z"] == []
+
+
+# q at M1: forecast 0.5 (in (0, 1]) and nothing spent from M1 − 27 on; h at M1: nothing
+# forecast and 1 spent (in (0, 1]). Both are counted.
+@pytest.mark.parametrize(
+    ("account", "p50", "actual"), [("q", 0.5, 0.0), ("h", 0.0, 1.0)], ids=["forecast", "spent"]
+)
+def test_backtest_counts_a_small_forecast_or_a_small_spend(account, p50, actual) -> None:
+    row = _backtest_rows()[(account, date(2026, 10, 18))]
+    assert (row["p50"], row["actual"]) == (pytest.approx(p50, rel=1e-12), actual)
 
 
 def test_backtest_counts_only_dates_a_contract_covers() -> None:
@@ -353,6 +372,18 @@ def test_limit_crossing_without_a_contract_covering_a():
         120.0,
         date(2026, 11, 9),
     )
+
+
+# an actual of exactly 1 is actual spend: |2 − 1| / 1 = 1 against p50, |1.5 − 1| / 1 = 0.5
+# against the line
+def test_backtest_scores_an_actual_of_one() -> None:
+    made = pl.LazyFrame(
+        [(M1, "a", 0.0, 2.0, 4.0, 1.5, 1.0)],
+        schema=["as_of_made", "account_id", "p10", "p50", "p90", "line", "actual"],
+        orient="row",
+    )
+    row = backtest_scores(made).collect().row(0, named=True)
+    assert (row["mdape_p50"], row["mdape_run_rate"]) == (1.0, 0.5)
 
 
 def test_backtest_scores_have_the_artifacts_schema() -> None:

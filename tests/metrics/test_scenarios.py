@@ -99,6 +99,9 @@ def test_no_scenario_for_not_live_or_paygo():
 #   w:    commit 1,000, 100 days x 20 = 2,000; overage_ratio over the window [A − 83, A] of the
 #         contract covering A: (100 x 1.5 + 50 x 2.0) / (100 + 50) = 250 / 150 = 1.6667
 #         (A − 84, another contract and a row without amount are left out)
+#   one:  a commit of 1 is a commit: 100 days x 20 = 2,000 > 1: pay the overage or expand
+#   u:    commit 1,000, 100 days x 20 = 2,000; its window's only spend is an amount of 1 (quantity
+#         1 at an overage price of 3): overage_ratio 1 x 3 / 1 = 3, overage (2,000 − 1,000) x 3
 
 
 def _edge_scenarios() -> dict[str, dict[str, dict]]:
@@ -108,13 +111,15 @@ def _edge_scenarios() -> dict[str, dict[str, dict]]:
             _health("over", 10000.0, "over", 251),
             _health("both", 10000.0, "under", 300),
             _health("w", 1000.0, "over", 100),
+            _health("one", 1.0, "over", 100),
+            _health("u", 1000.0, "over", 100),
         ]
     )
     forecast = pl.DataFrame(
         {
-            "account_id": ["eq", "over", "both", "w", "w"],
-            "horizon": ["next_28_days"] * 4 + ["term_end"],
-            "p50": [40.0 * 28, 40.0 * 28, 40.0 * 28, 20.0 * 28, 1e9],
+            "account_id": ["eq", "over", "both", "w", "w", "one", "u"],
+            "horizon": ["next_28_days"] * 4 + ["term_end"] + ["next_28_days"] * 2,
+            "p50": [40.0 * 28, 40.0 * 28, 40.0 * 28, 20.0 * 28, 1e9, 20.0 * 28, 20.0 * 28],
         }
     )
     window_start = AS_OF - timedelta(days=83)
@@ -125,6 +130,7 @@ def _edge_scenarios() -> dict[str, dict[str, dict]]:
             ("w", "w-C", window_start - timedelta(days=1), 1000.0, 10.0, 1000.0),
             ("w", "old", AS_OF - timedelta(days=10), 1000.0, 10.0, 1000.0),
             ("w", "w-C", AS_OF - timedelta(days=5), 100.0, 10.0, 0.0),
+            ("u", "u-C", AS_OF, 1.0, 3.0, 1.0),
         ],
         schema=[
             "account_id",
@@ -150,6 +156,7 @@ def _edge_scenarios() -> dict[str, dict[str, dict]]:
         ("over", ["pay_overage", "expand_commit"]),
         ("both", ["pay_overage", "expand_commit", "right_size"]),
         ("w", ["pay_overage", "expand_commit"]),
+        ("one", ["pay_overage", "expand_commit"]),
     ],
 )
 def test_scenarios_offered_at_the_commit_line(account: str, scenarios: list[str]) -> None:
@@ -183,6 +190,11 @@ def test_a_forecast_exactly_on_the_commit_pays_no_overage() -> None:
 )
 def test_overage_priced_by_the_windows_ratio(scenario: str, column: str, expected) -> None:
     assert _edge_scenarios()["w"][scenario][column] == pytest.approx(expected, rel=1e-12)
+
+
+# u: an amount of 1 is spend past the commit: overage 1,000 x 3 = 3,000 (not 1,000 x 1.0)
+def test_overage_ratio_of_an_amount_of_one() -> None:
+    assert _edge_scenarios()["u"]["pay_overage"]["overage_amount"] == pytest.approx(3000.0)
 
 
 # both: pay 10,000 + 2,000 x 1.0 = 12,000; expand 12,000; right-size 12,000: a three-way tie,
