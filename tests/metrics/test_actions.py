@@ -14,7 +14,7 @@ import pytest
 
 from drawdown.artifacts import SCHEMAS
 from drawdown.metrics.actions import _money, _pct, account_actions, next_action
-from drawdown.params import Params
+from drawdown.params import Bands, Params
 
 AS_OF = date(2026, 11, 15)
 
@@ -552,6 +552,11 @@ def test_rescue_reason_for_a_zero_streak_and_breakage() -> None:
         (1.3, "USD", 2, "$1.30"),
         (1234.05, "EUR", 2, "1,234.05 EUR"),
         (-0.5, "USD", 2, "-$0.50"),
+        # nothing is not negative: 0 rounds to 0, no sign (kills actions.x__money__mutmut_33,
+        # `scaled <= 0`, and _34, `scaled < 1`)
+        (0.0, "USD", 0, "$0"),
+        # 0.4 rounds to 0: "$0", not "-$0"
+        (0.4, "USD", 0, "$0"),
     ],
 )
 def test_money_as_the_reports_write_it(amount, currency, decimals, text) -> None:
@@ -606,3 +611,70 @@ def test_a_rule_whose_inputs_are_unknown_does_not_hold() -> None:
         },
     )
     assert row.select(next_action(Params())).item() == "keep_steady"
+
+
+# --- the spend the reasons read: days up to A with c > 0 (docs/metrics.md#usage-health) ---
+#
+# The daily_spend artifact of the same A holds neither a day after A nor a day of 0; these pin
+# that account_actions itself reads only the days up to A with c > 0, whatever frame it is given.
+
+
+def test_a_drop_to_no_spend_at_all_reads_zero_dollars() -> None:
+    # [A-55, A-28] = Sep 21 .. Oct 18 at 1 a day = 28; nothing in [A-27, A] = 0:
+    # fell 1 - 0 / 28 = 100%, "$0" (no sign) against "$28"
+    daily = _daily([(date(2026, 9, 21), date(2026, 10, 18), 1.0)])
+    assert _actions({"early_warnings": ["usage_drop"]}, daily=daily)["reason"] == (
+        "Early warning: spend fell 100% over the last 28 days ($0 against $28 in the 28 days "
+        "before)."
+    )
+
+
+def test_the_zero_streak_reason_reads_no_spend_after_as_of() -> None:
+    # last spend up to A on Nov 5: A - Nov 5 = 10 days; the spend dated Nov 20, after A, is not
+    # read (docs/data-contract.md: no metric reads usage after A), else A - Nov 20 = -5
+    # (kills actions.x__spend_figures__mutmut_14: no usage_date <= A filter)
+    daily = _daily(
+        [
+            (date(2026, 10, 1), date(2026, 11, 5), 10.0),
+            (date(2026, 11, 20), date(2026, 11, 20), 10.0),
+        ]
+    )
+    assert _actions({"early_warnings": ["zero_streak"]}, daily=daily)["reason"] == (
+        "Early warning: no spend for the last 10 days."
+    )
+
+
+def test_the_zero_streak_reason_counts_from_the_last_day_with_spend_above_zero() -> None:
+    # last day with c > 0 is Nov 5: A - Nov 5 = 10 days; a row of 0 on Nov 10 is no spend,
+    # else A - Nov 10 = 5 (kills actions.x__spend_figures__mutmut_15, no amount > 0 filter,
+    # and _20, amount >= 0)
+    daily = _daily(
+        [
+            (date(2026, 10, 1), date(2026, 11, 5), 10.0),
+            (date(2026, 11, 10), date(2026, 11, 10), 0.0),
+        ]
+    )
+    assert _actions({"early_warnings": ["zero_streak"]}, daily=daily)["reason"] == (
+        "Early warning: no spend for the last 10 days."
+    )
+
+
+def test_keep_steady_reason_for_a_commit_not_live_inside_its_ttfbe_target() -> None:
+    # burn_slow 0: a commit with no billable event paces 0, not below 0, so its burn is on_pace
+    # (docs/metrics.md#commit-utilization-and-bands); started 10 days before A (≤ 14: not
+    # activate), stage not_live (not second_workflow): keep_steady, the band written "not live"
+    # (kills actions.x__reasons__mutmut_303 and _304, the band's "_" → " ")
+    health = {
+        "adoption_stage": "not_live",
+        "workflows_live": 0,
+        "first_contract_start": AS_OF - timedelta(days=10),
+        "first_billable_date": None,
+        "band": "not_live",
+        "burn": "on_pace",
+        "utilization": 0.0,
+    }
+    row = _actions(health, params=Params(bands=Bands(burn_slow=0.0)))
+    assert (row["next_action"], row["reason"]) == (
+        "keep_steady",
+        "Band not live, burn on pace, 0 workflows live and no early warning: keep it steady.",
+    )

@@ -145,3 +145,16 @@ def test_went_live_of_a_new_account_at_the_previous_as_of(first_billable, went_l
     now = _health(("b", "under", "too_slow", first_billable))
     got = _changes(_health(), _cases(), now, _cases())
     assert got == ([("b", "went_live", None, first_billable.isoformat())] if went_live else [])
+
+
+def test_went_live_on_usage_that_arrived_after_the_previous_run() -> None:
+    # a was in the previous run (THEN = Nov 8) with no first billable event; usage dated Nov 5
+    # arrived later, so now its first billable date is before THEN: a first billable event now,
+    # none then, is going live (the "after THEN" rule is only for accounts absent then)
+    # (kills changes.x__went_live__mutmut_17: every account read as absent then)
+    then = _health(("a", "not_live", "too_slow", None))
+    now = _health(("a", "under", "too_slow", date(2026, 11, 5)))
+    assert _changes(then, _cases(), now, _cases()) == [
+        ("a", "band_change", "not_live", "under"),
+        ("a", "went_live", None, "2026-11-05"),
+    ]
