@@ -1,7 +1,7 @@
 """The forecasts (docs/forecasts.md) at their edges: the 84-day window's first day and what cuts
 it; weekday counts over windows and horizons that are not whole weeks; p10 censored at 0; the
 exhaustion day rounded up (50.2 days is 51, 50 is 50) and the chance of exhausting by term end
-when the forecast lands exactly on the commit.
+when the forecast lands exactly on the commit; ``forecast_at`` of an account without spend.
 
 A = 2024-06-30, a Sunday (weekday 7).
 """
@@ -19,6 +19,7 @@ from drawdown.metrics.forecast import (
     Z90,
     exhaustion_inputs,
     exhaustion_quantiles,
+    forecast_at,
     forecast_spans,
     horizon_sum,
     quantiles,
@@ -162,3 +163,22 @@ def test_quiet_days_before_the_window(account: str) -> None:
     spans = forecast_spans(terms, daily, A).collect()
     window_from = dict(zip(spans["account_id"], spans["_from"], strict=True))
     assert window_from[account] == QUIET[account][3]
+
+
+# forecast_at: an account without spend in its window (z: its one spend is A − 84, before the
+# window A − 83 … A) gets 0 — level, variance and quantiles — next to one with spend (a: 1 a day
+# over the window, so level 1, variance 0 and 28 over 28 days).
+def test_forecast_at_without_spend_in_the_window_is_zero() -> None:
+    days = pl.date_range(A - timedelta(days=83), A, eager=True)
+    daily = pl.concat(
+        [
+            pl.DataFrame({"account_id": "a", "usage_date": days, "amount": 1.0}),
+            pl.DataFrame(
+                {"account_id": ["z"], "usage_date": [A - timedelta(days=84)], "amount": 1.0}
+            ),
+        ]
+    ).lazy()
+    terms = pl.LazyFrame({"account_id": ["a", "z"], "term_start": date(2023, 1, 1)})
+    got = forecast_at(terms, daily, A, pl.lit(28)).sort("account_id").collect()
+    columns = ["_level", "_var", "p10", "p50", "p90"]
+    assert got.select(columns).rows() == [(1.0, 0.0, 28.0, 28.0, 28.0), (0.0,) * 5]
