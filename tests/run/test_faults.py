@@ -187,6 +187,10 @@ def test_a_second_run_into_a_locked_folder_refuses_and_leaves_the_first_alone(
     assert rerun.exit_code == 0, rerun.output
 
 
+def _default_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(
     ("sig", "status", "name"),
     [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "Ctrl-C")],
@@ -204,8 +208,16 @@ def test_an_interrupted_run_stops_within_seconds_and_puts_its_stage_away(
     # the run is still going when the signal comes (with --format none, a quiet machine finished
     # the small book before a loaded test process sent it: the run exited 0)
     command += ["--format", "html", "--set", "as_of=2026-10-31"]
+    # preexec_fn: Ctrl-C's default disposition, as in a terminal. A test run started as a
+    # background job (`make test &`, a CI runner) has SIGINT ignored, and a child inherits that:
+    # drawdown then rightly ignores Ctrl-C, like any background job, and this test failed
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_default_ctrl_c,
     )
     deadline = time.monotonic() + 300
     while not list(runs.glob(".next.staging-*/notebooks/*.ipynb")) and process.poll() is None:
