@@ -9,7 +9,12 @@ from polars.testing import assert_frame_equal
 
 from _books import contract, make_book, usage
 from drawdown.inputs.rating import rate_usage
-from drawdown.metrics.series import account_months, by_account_day, daily_spend
+from drawdown.metrics.series import (
+    account_months,
+    by_account_day,
+    daily_spend,
+    sorted_daily_spend,
+)
 
 
 # "B" < "a" < "ab" byte-wise; 1969 is before the epoch (a negative day number)
@@ -103,3 +108,85 @@ def test_account_months_skip_accounts_not_started() -> None:
     the_book = make_book([contract("c1", date(2024, 5, 1), None, 0.0)], [])
     daily = daily_spend(rate_usage(the_book), date(2024, 3, 10))
     assert account_months(the_book, daily, date(2024, 3, 10)).collect().is_empty()
+
+
+# rated not in account order ("a", "b", "a", "b"): the fallback path (each row is ≥ the row two
+# before, not the row before). a on Jan 1: 1 + 4 = 5 (two rows apart), b on Jan 1: 2; Jan 9 is
+# after A = Jan 5 -> no row
+def test_sorted_daily_spend_rated_out_of_account_order() -> None:
+    rated = pl.LazyFrame(
+        {
+            "account_id": ["a", "b", "a", "b"],
+            "usage_date": [date(2024, 1, 1), date(2024, 1, 1), date(2024, 1, 1), date(2024, 1, 9)],
+            "amount": [1.0, 2.0, 4.0, 8.0],
+        }
+    )
+    expected = pl.DataFrame(
+        {
+            "account_id": ["a", "b"],
+            "usage_date": [date(2024, 1, 1), date(2024, 1, 1)],
+            "amount": [5.0, 2.0],
+        }
+    )
+    assert_frame_equal(sorted_daily_spend(rated, date(2024, 1, 5)), expected)
+
+
+# rated in account order: the fast path. a: Jan 2 (2 + 3 = 5) before 1969-12-31 sorts as
+# 1969-12-31 (a negative day number), Jan 2; b: Jan 1 = 1; days after A = Jan 5 -> no row
+def test_sorted_daily_spend_rated_in_account_order() -> None:
+    rated = pl.LazyFrame(
+        {
+            "account_id": ["a", "a", "a", "a", "b", "b"],
+            "usage_date": [
+                date(2024, 1, 2),
+                date(1969, 12, 31),
+                date(2024, 1, 2),
+                date(2024, 1, 6),
+                date(2024, 1, 1),
+                date(2024, 2, 1),
+            ],
+            "amount": [2.0, 7.0, 3.0, 50.0, 1.0, 60.0],
+        }
+    )
+    expected = pl.DataFrame(
+        {
+            "account_id": ["a", "a", "b"],
+            "usage_date": [date(1969, 12, 31), date(2024, 1, 2), date(2024, 1, 1)],
+            "amount": [7.0, 5.0, 1.0],
+        }
+    )
+    as_of = date(2024, 1, 5)
+    assert_frame_equal(sorted_daily_spend(rated, as_of), expected)
+    assert_frame_equal(
+        sorted_daily_spend(rated, as_of), by_account_day(daily_spend(rated, as_of)).collect()
+    )
+
+
+# by_account_day reorders the rows, it drops none: a null account_id is kept (sorted first)
+def test_by_account_day_keeps_a_null_account() -> None:
+    daily = pl.LazyFrame(
+        {
+            "account_id": ["b", None, "a"],
+            "usage_date": [date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)],
+            "amount": [1.0, 2.0, 3.0],
+        }
+    )
+    assert_frame_equal(
+        by_account_day(daily).collect(), daily.sort("account_id", "usage_date").collect()
+    )
+
+
+# 6,000 accounts, one day each: the account's place × 2³² stays far inside Int64 (a place
+# × 3³² would pass 2⁶³ from place 4,983 on); the order is the two-column sort's
+def test_by_account_day_many_accounts() -> None:
+    n = 6_000
+    daily = pl.LazyFrame(
+        {
+            "account_id": [f"acct{i:05d}" for i in range(n)][::-1],
+            "usage_date": [date(2024, 1, 1)] * n,
+            "amount": [float(i) for i in range(n)],
+        }
+    )
+    assert_frame_equal(
+        by_account_day(daily).collect(), daily.sort("account_id", "usage_date").collect()
+    )
