@@ -190,3 +190,38 @@ def test_by_account_day_many_accounts() -> None:
     assert_frame_equal(
         by_account_day(daily).collect(), daily.sort("account_id", "usage_date").collect()
     )
+
+
+# a contract starting on A: A's month is the account's one month; outcomes of 1 in Jan (no
+# spend: 0 / 1 = 0) and 0.5 in Mar (3 units × 2 = 6 -> 6 / 0.5 = 12); Feb has no outcomes row
+def test_account_months_contract_starting_on_as_of_and_small_outcome_counts() -> None:
+    as_of = date(2024, 3, 10)
+    the_book = make_book(
+        [
+            contract("c1", date(2024, 1, 15), None, 0.0),
+            contract("c2", as_of, None, 0.0, account="b"),
+        ],
+        [usage("a", date(2024, 3, 10), as_of, 3.0)],
+        prices={"c1": 2.0, "c2": 2.0},
+        outcomes=pl.DataFrame(
+            {
+                "account_id": "a",
+                "month": [date(2024, 1, 1), date(2024, 3, 1)],
+                "outcome_count": [1.0, 0.5],
+            }
+        ),
+    )
+    daily = daily_spend(rate_usage(the_book), as_of)
+    expected = pl.DataFrame(
+        {
+            "account_id": ["a", "a", "a", "b"],
+            "month": [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1), date(2024, 3, 1)],
+            "amount": [0.0, 0.0, 6.0, 0.0],
+            "outcome_count": [1.0, None, 0.5, None],
+            "cost_per_outcome": [0.0, None, 12.0, None],
+            "workflows_live": [0, 0, 0, 0],
+        }
+    )
+    assert_frame_equal(
+        account_months(the_book, daily, as_of).collect(), expected, check_dtypes=False
+    )
