@@ -80,3 +80,11 @@ def test_revenue_windows(day: date, window: str | None) -> None:
     got = account_revenue(_accounts({"a": "s"}), _daily([("a", day, 7.0)]), A).collect()
     for column in ("rev_current", "rev_prior"):
         assert got[column].item() == (7.0 if column == window else 0.0)
+
+
+# revenue below 1 (a cohort of cents): prior 0.5, current 0.2 -> GRR = NRR = 0.2 / 0.5 = 0.4;
+# the cohort is rev_prior > 0, the ratios need Σ rev_prior > 0, not ≥ 1
+def test_retention_of_a_cohort_below_one() -> None:
+    daily = _daily([("a", PRIOR_DAY, 0.5), ("a", CURRENT_DAY, 0.2)])
+    expected = pl.DataFrame({"segment": ["s", "All"], "grr": [0.4, 0.4], "nrr": [0.4, 0.4]})
+    assert_frame_equal(retention(_accounts({"a": "s"}), daily, A).collect(), expected)
