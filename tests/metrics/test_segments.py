@@ -62,3 +62,15 @@ def test_segment_summary() -> None:
 def test_segment_summary_without_cases_has_zero_overage() -> None:
     got = segment_summary(HEALTH, CASES.clear(), RETENTION).collect()
     assert got.select("overage_amount", "cases_conversation").rows() == [(0.0, 0)] * 3
+
+
+# one row per segment of the health frame, whatever retention holds: a segment retention lacks
+# (smb here) keeps its row, with null grr and nrr
+def test_segment_summary_keeps_a_segment_without_retention() -> None:
+    retention = RETENTION.filter(pl.col("segment") != "smb")
+    got = segment_summary(HEALTH, CASES, retention).collect()
+    assert got.select("segment", "accounts", "grr", "nrr").rows() == [
+        ("ent", 4, 0.9, 1.1),
+        ("smb", 1, None, None),
+        ("All", 5, 0.8, 1.0),
+    ]
