@@ -195,3 +195,33 @@ def test_clinic_weeks_as_each_begins(as_of: date, measured: float | None) -> Non
     )
     got = _measured(clinic_share(book, S, as_of))
     assert got == (pytest.approx(measured) if measured is not None else None)
+
+
+# a past day 60 with two workflows; b past day 60 with no workflow at all: b still counts, with
+# 0 live -> 1 / 2
+def test_ladder_counts_an_account_without_workflows() -> None:
+    health = _health(("a", A - timedelta(days=60), 1.0), ("b", A - timedelta(days=60), 1.0))
+    book = _workflows(("a", S, None), ("a", S, None))
+    assert _measured(two_workflow_share(health, book, S, A)) == 0.5
+
+
+# an account without an account_value sorts after every valued one: the top ten are t01 … t10
+# (all budgeted), not the unvalued "nv" (no budget) -> 10 / 10
+def test_budget_top_ten_leaves_an_unvalued_account_last() -> None:
+    tops = [(f"t{i:02d}", date(2023, 1, 1), float(i)) for i in range(1, 11)]
+    health = _health(("nv", date(2023, 1, 1), None), *tops)
+    book = _budgets(*[(t, S) for t, _, _ in tops])
+    assert _measured(budget_share(health, book, S, A)) == 1.0
+
+
+# week 5 is days 28 … 34 after S: clinics on S + 31 and S + 33 are one week -> 1 / 1 on S + 34
+def test_clinics_in_one_week_count_once() -> None:
+    book = _activities(
+        ("usage_clinic", S + timedelta(days=31)), ("usage_clinic", S + timedelta(days=33))
+    )
+    assert _measured(clinic_share(book, S, S + timedelta(days=34))) == 1.0
+
+
+def test_clinic_before_week_five_is_a_null_float() -> None:
+    frame = clinic_share(_activities(), S, WEEK_5 - DAY)
+    assert frame.collect_schema() == pl.Schema({"measured": pl.Float64})
