@@ -8,11 +8,12 @@ from datetime import date
 import polars as pl
 import pytest
 
+from drawdown.artifacts import SCHEMAS
 from drawdown.inputs.contract import Book
 from drawdown.inputs.rating import rate_usage
 from drawdown.metrics.accounts import account_health
 from drawdown.metrics.overconsumption import meter_months, overage_cases
-from drawdown.metrics.reset import reset_comparison, reset_tracker, with_csm_books
+from drawdown.metrics.reset import compare_states, reset_comparison, reset_tracker, with_csm_books
 from drawdown.params import Params
 
 START = date(2024, 1, 1)
@@ -81,8 +82,17 @@ def test_no_tracker_without_start_date():
     book = _book()
     tracker = reset_tracker(book, book.usage, _health(), pl.LazyFrame(), Params(), START)
     assert tracker.collect().is_empty()
+    assert tracker.collect_schema() == pl.Schema(SCHEMAS["reset_tracker"])
 
 
+def test_no_comparison_without_start_date():
+    book = _book()
+    comparison = reset_comparison(book, book.usage, _health(), pl.LazyFrame(), Params(), START)
+    assert comparison.collect().is_empty()
+    assert comparison.collect_schema() == pl.Schema(SCHEMAS["reset_comparison"])
+
+
+@pytest.mark.filterwarnings("error")  # the items' rows are given as rows: no orientation guess
 def test_items_in_week_order_due_at_the_end_of_their_week():
     # start Jan 1: week 1 ends Jan 7, week 2 Jan 14, week 3 Jan 21, week 4 Jan 28, week 8 Feb 25
     tracker = _tracker(date(2024, 1, 10))
@@ -143,6 +153,27 @@ def test_csm_books_written_after_the_metrics_complete_item_one():
         "done",
     )
     assert updated.drop("measured", "status").equals(tracker.drop("measured", "status"))
+    others = pl.col("item_id") != "csm_books"
+    assert updated.filter(others).equals(tracker.filter(others))
+
+
+def test_a_single_csm_with_a_book_is_done():
+    # one CSM (pat) with an active account, her book written -> 1 / 1
+    params = Params(reset={"start_date": START})
+    book = _book()
+    tracker = reset_tracker(
+        book, book.usage, _health({"account_id": "a"}), pl.LazyFrame(), params, START, ["pat"]
+    )
+    item = _item(tracker.collect(), "csm_books")
+    assert (item["measured"], item["status"]) == (1.0, "done")
+
+
+def test_csm_books_measure_a_tracker_of_item_one_alone():
+    # with_csm_books on the CSM-book row alone: measured on pat's and lee's books -> 2 / 2, done
+    health = _health({"account_id": "a"}, {"account_id": "b", "csm_owner": "lee"})
+    row = _tracker(date(2024, 1, 8), health).filter(pl.col("item_id") == "csm_books")
+    updated = with_csm_books(row, health.collect(), ["pat", "lee"], date(2024, 1, 8))
+    assert updated.select("measured", "status").row(0) == (1.0, "done")
 
 
 def test_a_run_that_writes_no_book_measures_zero():
@@ -319,3 +350,29 @@ def test_comparison_recomputes_the_state_at_start_date():
     assert comparison["at_start"].to_list() == pytest.approx([0.0, 9.0, 2000.0, math.sqrt(28)])
     assert comparison["at_as_of"].to_list()[:3] == [0.0, 9.0, 0.0]
     assert comparison["at_as_of"][3] is None
+
+
+def _state_health(*rows: tuple) -> pl.LazyFrame:
+    """rows: (account_id, account_value, cv_28d); band healthy, ttfbe 5."""
+    return pl.LazyFrame(
+        [(a, value, cv, "healthy", 5) for a, value, cv in rows],
+        schema={
+            "account_id": pl.String,
+            "account_value": pl.Float64,
+            "cv_28d": pl.Float64,
+            "band": pl.String,
+            "ttfbe_days": pl.Int64,
+        },
+        orient="row",
+    )
+
+
+def test_comparison_top_accounts_ties_by_id_and_unvalued_last():
+    # top 2 by account_value: c (9), then a and b tie at 5 -> a by account_id; n (no value) last.
+    # median cv_28d of c and a = (10 + 1) / 2 = 5.5 (b's 3 or n's 100 would make 6.5 or 55)
+    health = _state_health(("n", None, 100.0), ("b", 5.0, 3.0), ("a", 5.0, 1.0), ("c", 9.0, 10.0))
+    cases = pl.LazyFrame({"overage_amount": [1.0]})
+    params = Params(report={"top_accounts": 2})
+    comparison = compare_states(health, cases, health, cases, params).collect()
+    row = comparison.filter(pl.col("measure") == "median_cv_28d_top_accounts").row(0, named=True)
+    assert (row["at_start"], row["at_as_of"]) == (5.5, 5.5)
