@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -181,3 +182,39 @@ def test_nbconvert_html_hides_code_and_logs_and_inlines_svg(executed: Path) -> N
     assert "a noisy log line" not in page and "pagetitle" not in page
     assert "<title>Tiny report</title>" in page
     assert "<script" not in page
+
+
+def test_a_working_folder_still_being_written_is_removed_once_it_settles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chromium's helpers may still write its profile a moment after the browser exited: the
+    # first removal fails with "Directory not empty" (a fresh CI run failed 10 tests on it)
+    folder = tmp_path / "render-x"
+    (folder / "profile" / "Default").mkdir(parents=True)
+    real_rmtree, calls = shutil.rmtree, []
+
+    def busy_once(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 1:
+            raise OSError(39, "Directory not empty", "Default")
+        return real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(render.shutil, "rmtree", busy_once)
+    monkeypatch.setattr(render.time, "sleep", lambda seconds: None)
+    render.remove_working_folder(folder)
+    assert len(calls) == 2 and not folder.exists()
+
+
+def test_a_working_folder_that_never_settles_does_not_fail_the_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "render-y"
+    folder.mkdir()
+
+    def always_busy(path, *args, **kwargs):
+        if not kwargs.get("ignore_errors"):
+            raise OSError(39, "Directory not empty", "Default")
+
+    monkeypatch.setattr(render.shutil, "rmtree", always_busy)
+    monkeypatch.setattr(render.time, "sleep", lambda seconds: None)
+    render.remove_working_folder(folder)  # no exception: the reports are already written

@@ -34,6 +34,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -130,7 +131,7 @@ class ReportRenderer:
             self.formats.remove("pdf")
         self._worker = ThreadPoolExecutor(max_workers=QUARTO_FOLDERS if quarto_path() else 1)
         self._printer = ThreadPoolExecutor(max_workers=1)
-        self._work = tempfile.TemporaryDirectory(prefix="render-")
+        self._work = Path(tempfile.mkdtemp(prefix="render-"))
         self._made: dict[Path, Future[dict[str, Path]]] = {}
         self._browser: _Browser | None = None
         self._per_page = False
@@ -145,7 +146,7 @@ class ReportRenderer:
         self._printer.shutdown(wait=not interrupted, cancel_futures=True)
         if self._browser is not None:
             self._browser.close()
-        self._work.cleanup()
+        remove_working_folder(self._work)
 
     def add(self, notebook: Path) -> None:
         """Start rendering an executed notebook (nbconvert only; Quarto waits for ``finish``)."""
@@ -179,14 +180,14 @@ class ReportRenderer:
     def _submit(self, notebook: Path) -> None:
         """The page's HTML on the worker thread, then its PDF on the printer thread: the next
         page's HTML is written (in this process) while Chromium prints this one."""
-        html = self._worker.submit(_html_page, notebook, Path(self._work.name))
+        html = self._worker.submit(_html_page, notebook, self._work)
         self._made[notebook] = self._printer.submit(self._render, html)
 
     def _submit_quarto(self, notebooks: list[Path]) -> None:
         for index, group in enumerate(share_out(notebooks, QUARTO_FOLDERS)):
             made: dict[Path, Future[dict[str, Path]]] = {notebook: Future() for notebook in group}
             self._made.update(made)
-            folder = Path(self._work.name) / f"quarto-{index}"
+            folder = self._work / f"quarto-{index}"
             self._worker.submit(self._quarto_folder, folder, made)
 
     def _quarto_folder(self, folder: Path, made: dict[Path, Future[dict[str, Path]]]) -> None:
@@ -212,14 +213,34 @@ class ReportRenderer:
         if not self._per_page:
             try:
                 if self._browser is None:
-                    self._browser = _Browser(chromium, Path(self._work.name) / "profile")
+                    self._browser = _Browser(chromium, self._work / "profile")
                 pdf.write_bytes(self._browser.print_page(html.as_uri()))
                 return pdf
             except (OSError, ValueError, DevToolsError, subprocess.TimeoutExpired):
                 self._per_page = True
-        profile = Path(self._work.name) / f"profile-{html.stem}"
+        profile = self._work / f"profile-{html.stem}"
         _run(chromium_command(chromium, html, pdf, profile), html.parent, html.stem, PER_PAGE)
         return pdf
+
+
+CLEANUP_ATTEMPTS = 25
+"""Tries at removing the renderer's working folder, 0.2 s apart (``remove_working_folder``)."""
+
+
+def remove_working_folder(folder: Path) -> None:
+    """Remove the renderer's own working folder. Chromium's helper processes can still be
+    writing its profile there a moment after the browser has exited ("Directory not empty"):
+    try again for a few seconds, then leave what remains to the system's temporary-file cleaning
+    rather than fail reports that are already written."""
+    for _ in range(CLEANUP_ATTEMPTS):
+        try:
+            shutil.rmtree(folder)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def quarto_command(quarto: str, formats: Sequence[str]) -> list[str]:
