@@ -313,18 +313,25 @@ def write_partitioned(
     returns the artifact's folder (replaced). ``part_count(accounts)`` parts: the book's accounts
     (``book_accounts``), so that every series of a book has as many parts as a sharded run of it
     has shards; None: the accounts in ``frame``."""
-    ids = frame.lazy().select(pl.col("account_id").unique()).collect()["account_id"]
-    parts = part_count(ids.len() if accounts is None else accounts)
+    ids = None if accounts is not None else _account_ids(frame)
+    parts = part_count(accounts if ids is None else ids.len())
     target = _fresh_folder(folder / name)
     if parts == 1:
         write_artifact(name, frame, part_path(folder, name, 0))
         return target
+    ids = _account_ids(frame) if ids is None else ids
     owners = pl.DataFrame({"account_id": ids, "_part": account_parts(ids, parts)}).lazy()
     routed = frame.lazy().join(owners, on="account_id", how="left", maintain_order="left")
+    if isinstance(frame, pl.DataFrame):  # joined once, not once per part
+        routed = routed.collect().lazy()
     for part in range(parts):
         rows = routed.filter(pl.col("_part") == part).drop("_part")
         write_artifact(name, rows, part_path(folder, name, part))
     return target
+
+
+def _account_ids(frame: pl.DataFrame | pl.LazyFrame) -> pl.Series:
+    return frame.lazy().select(pl.col("account_id").unique()).collect()["account_id"]
 
 
 def write_parts(name: str, shard_files: Sequence[Path], folder: Path, accounts: int | None) -> Path:
