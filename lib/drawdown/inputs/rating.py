@@ -30,45 +30,101 @@ def rate_usage(book: Book) -> pl.LazyFrame:
     Columns: account_id, meter, usage_date, quantity, contract_id (null when out of contract),
     unit_price, included_quantity, overage_unit_price (null overage price = unit_price),
     rating_status (``rated`` / ``out_of_contract`` / ``unrated``) and amount (0 unless rated).
-    Validation guarantees the contracts of an account do not overlap, so they and the gaps
-    between them split the account's calendar (``_calendar_piece``): each usage row, joined with
-    its account's contracts, is kept once, with the contract whose piece holds its day. The rows
-    keep the usage's order (a validated book's: by account_id, meter, usage_date), which
-    ``series.sorted_daily_spend`` groups on cheaply.
+    The rows keep the usage's order (a validated book's: by account_id, meter, usage_date),
+    which ``series.sorted_daily_spend`` groups on cheaply.
+
+    Validation guarantees the contracts of an account do not overlap, so the contract covering
+    a day, if any, is the account's latest contract starting on or before it, when its term
+    holds the day. Both lookups are binary searches over small sorted integer keys
+    (``_term_keys``, ``_price_keys``) instead of joins on text: a join of every usage row with
+    its account's contracts, then with the rate card on (contract_id, meter), costs several
+    times the time and memory at tens of millions of rows. Computed here, returned lazy.
     """
-    pieces = book.contracts.select(
-        "account_id",
+    usage = book.usage.collect()
+    contracts = book.contracts.collect()
+    prices = contract_prices(book.rate_card).collect()
+    account_runs, meter_runs = usage["account_id"].rle(), usage["meter"].rle()
+    accounts = _domain(account_runs.struct.field("value"), contracts["account_id"])
+    meters = _domain(meter_runs.struct.field("value"), prices["meter"])
+    terms = _term_keys(contracts, accounts)
+    price_keys = _price_keys(prices, terms, meters)
+    place = _codes(account_runs, accounts)
+    day = usage["usage_date"]
+    latest = _at_or_before(terms["_key"], place * _PLACE + _day(day))
+    end = terms["end_date"].gather(latest)
+    holds = (terms["_place"].gather(latest) == place) & (end.is_null() | (day <= end))
+    term = _where(holds, latest)
+    price = _position(price_keys["_key"], term * meters.len() + _codes(meter_runs, meters))
+    looked_up = [terms["contract_id"].gather(term)] + [
+        price_keys[name].gather(price)
+        for name in ("unit_price", "included_quantity", "overage_unit_price")
+    ]
+    return usage.with_columns(looked_up).lazy().with_columns(rating_status(), amount())
+
+
+_PLACE = 2**32
+"""Keys of (account, day): the account's place among the sorted account_ids × 2³², plus the day
+(``_day``, in [0, 2³²))."""
+
+
+def _day(day: pl.Series) -> pl.Series:
+    """Dates as non-negative integers below 2³²: days since 1970-01-01 + 2³¹."""
+    return day.cast(pl.Int64) + 2**31
+
+
+def _domain(*values: pl.Series) -> pl.Series:
+    """The distinct non-null values of the series, sorted."""
+    return pl.concat([series.unique() for series in values]).unique().drop_nulls().sort()
+
+
+def _codes(runs: pl.Series, domain: pl.Series) -> pl.Series:
+    """Each value's index in ``domain`` (sorted, holding every non-null value; null stays
+    null), from the values' runs (``Series.rle``): searched once per run, cheap on sorted
+    usage."""
+    values, lengths = runs.struct.field("value"), runs.struct.field("len")
+    places = _where(values.is_not_null(), domain.search_sorted(values).cast(pl.Int64))
+    return pl.select(pl.lit(places).repeat_by(pl.lit(lengths)).explode()).to_series()
+
+
+def _term_keys(contracts: pl.DataFrame, accounts: pl.Series) -> pl.DataFrame:
+    """The contracts keyed by (account, start_date) (``_PLACE``), sorted by that key: _key,
+    _place, contract_id, start_date, end_date."""
+    known = contracts.filter(pl.col("account_id").is_not_null(), pl.col("start_date").is_not_null())
+    place = accounts.search_sorted(known["account_id"]).cast(pl.Int64)
+    return known.select(
+        (place * _PLACE + _day(known["start_date"])).alias("_key"),
+        place.alias("_place"),
         "contract_id",
-        "start_date",
         "end_date",
-        pl.col("start_date").shift(-1).over("account_id", order_by="start_date").alias("_next"),
-        (pl.col("start_date") == pl.col("start_date").min().over("account_id")).alias("_first"),
-    )
-    return (
-        book.usage.join(pieces, on="account_id", how="left", maintain_order="left")
-        .filter(pl.col("contract_id").is_null() | _calendar_piece("usage_date"))
-        .with_columns(
-            pl.when(covers("usage_date")).then(pl.col("contract_id")).alias("contract_id")
-        )
-        .drop("start_date", "end_date", "_next", "_first")
-        .join(
-            contract_prices(book.rate_card),
-            on=["contract_id", "meter"],
-            how="left",
-            maintain_order="left",
-        )
-        .with_columns(rating_status(), amount())
-    )
+    ).sort("_key")
 
 
-def _calendar_piece(day: str) -> pl.Expr:
-    """True where a contract's piece of its account's calendar holds the day: its term
-    [start_date, end_date], the gap after it up to the next contract's start (``_next``; no end
-    after the last), and for the first contract (``_first``) every day before its start."""
-    value = pl.col(day)
-    after = pl.col("end_date").is_not_null() & (value > pl.col("end_date"))
-    before_next = pl.col("_next").is_null() | (value < pl.col("_next"))
-    return covers(day) | (after & before_next) | (pl.col("_first") & (value < pl.col("start_date")))
+def _price_keys(prices: pl.DataFrame, terms: pl.DataFrame, meters: pl.Series) -> pl.DataFrame:
+    """``contract_prices`` keyed by (the contract's row in ``terms``, the meter's index in
+    ``meters``), sorted by that key."""
+    rows = terms.select("contract_id").with_row_index("_term")
+    priced = prices.join(rows, on="contract_id")
+    meter = meters.search_sorted(priced["meter"]).cast(pl.Int64)
+    key = priced["_term"].cast(pl.Int64) * meters.len() + meter
+    return priced.with_columns(key.alias("_key")).sort("_key")
+
+
+def _at_or_before(keys: pl.Series, key: pl.Series) -> pl.Series:
+    """The index of the last of ``keys`` (sorted) ≤ each key; null when none is or key is null."""
+    index = keys.search_sorted(key.fill_null(-1), side="right").cast(pl.Int64) - 1
+    return _where(key.is_not_null() & (index >= 0), index)
+
+
+def _position(keys: pl.Series, key: pl.Series) -> pl.Series:
+    """The index of each key in ``keys`` (sorted, distinct); null when absent or key is null."""
+    index = keys.search_sorted(key.fill_null(-1)).cast(pl.Int64)
+    found = keys.gather(_where(index < keys.len(), index)) == key
+    return _where(found, index)
+
+
+def _where(condition: pl.Series, values: pl.Series) -> pl.Series:
+    """values where condition is true, else null (a null condition counts as false)."""
+    return pl.select(pl.when(condition.fill_null(False)).then(values)).to_series()
 
 
 def contract_prices(rate_card: pl.LazyFrame) -> pl.LazyFrame:
