@@ -98,10 +98,7 @@ def _rated_by_hand(usage: pl.DataFrame) -> list[tuple[object, ...]]:
         contract = holding[0] if holding else None
         price = prices.get((contract, meter))
         unit_price, included, overage = price or (None, None, None)
-        if contract is None:
-            status = OUT_OF_CONTRACT
-        else:
-            status = RATED if price else UNRATED
+        status = OUT_OF_CONTRACT if contract is None else RATED if price else UNRATED
         amount = quantity * unit_price if price else 0.0
         rated.append(
             (account, meter, day, quantity, contract, unit_price, included, overage, status, amount)
