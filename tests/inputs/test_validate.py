@@ -619,3 +619,17 @@ def test_cli_validate_writes_rejects_when_asked(tmp_path):
     assert result.exit_code == 0, result.output
     rejected = pl.read_csv(tmp_path / "rejects" / "usage.csv", infer_schema=False)
     assert rejected.select("_row", "reason").rows() == [("6", "unknown_account")]
+
+
+def test_validation_releases_the_rows_as_read_and_keeps_their_origin(tmp_path):
+    # the tables as read are the largest frames while the usage is rated; validation empties
+    # them once every row is checked, and the book and its counts come from the checked rows
+    raw = read_source(write_folder(tmp_path), Params())
+    origins = {table: read.origin for table, read in raw.items()}
+    rows_read = {table: read.frame.height for table, read in raw.items()}
+    validated = validate(raw, Params())
+    assert {table: read.frame.height for table, read in raw.items()} == dict.fromkeys(raw, 0)
+    assert {table: read.origin for table, read in raw.items()} == origins
+    tables = validated.quality.to_json()["tables"]
+    assert {table: tables[table]["rows_read"] for table in raw} == rows_read
+    assert validated.book.usage.collect().height == validated.quality.usage_daily_rows > 0
