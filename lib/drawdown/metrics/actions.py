@@ -22,7 +22,7 @@ from drawdown.metrics.health import (
     RENEWAL_RISK,
     USAGE_DROP,
     ZERO_STREAK,
-    warning_sums,
+    warning_facts,
 )
 from drawdown.metrics.overconsumption import (
     CONVERSATION,
@@ -131,10 +131,14 @@ def unit_cost_change(months: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
 
 
 def _spend_figures(daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
-    """Per account with spend: the two complete quarters' consumption and the warning sums."""
+    """Per account with spend: the two complete quarters' consumption and the warning facts.
+
+    The quarter sums read only the rows from the earlier quarter's first day on (filtered
+    before grouping, as ``warning_facts`` does)."""
     quarter, amount = quarter_comparison(as_of), pl.col("amount")
-    return (
-        daily.filter(pl.col("usage_date") <= as_of, amount > 0)
+    spend = daily.filter(pl.col("usage_date") <= as_of, amount > 0)
+    quarters = (
+        spend.filter(pl.col("usage_date") >= quarter.previous.first)
         .group_by("account_id")
         .agg(
             exact_sum(pl.when(quarter.current.holds()).then(amount)).alias(
@@ -143,9 +147,9 @@ def _spend_figures(daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
             exact_sum(pl.when(quarter.previous.holds()).then(amount)).alias(
                 "consumption_prior_quarter"
             ),
-            *warning_sums(as_of),
         )
     )
+    return warning_facts(spend, as_of).join(quarters, on="account_id", how="left")
 
 
 def _unit_cost_jumped(jump: float) -> pl.Expr:

@@ -69,35 +69,52 @@ def _spend_facts(starts: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) -> pl.L
     """Per account: first_billable_date (first day ≥ first_contract_start with c > 0, ≤ A),
     _zero_days_at_as_of, _recent_28d and _prior_28d (see ``usage_health``)."""
     day = pl.col("usage_date")
-    return (
+    first_billable = (
         starts.select("account_id", "first_contract_start")
-        .join(daily, on="account_id")
-        .filter(pl.col("amount") > 0)
+        .join(daily.filter(pl.col("amount") > 0), on="account_id")
         .group_by("account_id")
-        .agg(
-            pl.when(day >= pl.col("first_contract_start"))
-            .then(day)
-            .min()
-            .alias("first_billable_date"),
-            *warning_sums(as_of),
-        )
+        .agg(pl.when(day >= pl.col("first_contract_start")).then(day).min())
+        .select("account_id", pl.col("usage_date").alias("first_billable_date"))
+    )
+    return first_billable.join(warning_facts(daily, as_of), on="account_id", how="left")
+
+
+def warning_facts(daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Per account with spend (rows with c > 0, days up to A), the numbers the usage_drop and
+    zero_streak warnings test: _zero_days_at_as_of (A − the last day with c > 0), _recent_28d
+    (Σ c over [A−27, A]) and _prior_28d (Σ c over [A−55, A−28]), 0 without spend in them.
+
+    The sums read only the rows of their 56 days, filtered before grouping: summing a window
+    of every account's whole history costs the fixed-point sum of every row."""
+    day, amount = pl.col("usage_date"), pl.col("amount")
+    spend = daily.filter(amount > 0)
+    last_day = spend.group_by("account_id").agg(
+        (pl.lit(as_of) - day.max()).dt.total_days().alias("_zero_days_at_as_of")
+    )
+    sums = (
+        spend.filter(day >= warning_start(as_of)).group_by("account_id").agg(*warning_sums(as_of))
+    )
+    return last_day.join(sums, on="account_id", how="left").with_columns(
+        pl.col("_recent_28d", "_prior_28d").fill_null(0.0)
     )
 
 
+def warning_start(as_of: date) -> date:
+    """A − 55: the first day the warning sums read."""
+    return as_of - timedelta(days=2 * CV_WINDOW_DAYS - 1)
+
+
 def warning_sums(as_of: date) -> list[pl.Expr]:
-    """Aggregations over an account's daily spend rows with c > 0 (days up to A), the numbers the
-    usage_drop and zero_streak warnings test: _recent_28d (Σ c over [A−27, A]), _prior_28d
-    (Σ c over [A−55, A−28]) and _zero_days_at_as_of (A − the last day with c > 0).
+    """Aggregations over an account's daily spend rows of [``warning_start``, A]: _recent_28d
+    (Σ c over [A−27, A]) and _prior_28d (Σ c over [A−55, A−28]).
 
     A window's rows are picked with ``when`` (null outside, which sums skip), not ``filter``: a
     filter inside an aggregation takes Polars' slower per-group path."""
     day, amount = pl.col("usage_date"), pl.col("amount")
     recent_start = as_of - timedelta(days=CV_WINDOW_DAYS - 1)
-    prior_start = as_of - timedelta(days=2 * CV_WINDOW_DAYS - 1)
     return [
-        (pl.lit(as_of) - day.max()).dt.total_days().alias("_zero_days_at_as_of"),
         exact_sum(pl.when(day >= recent_start).then(amount)).alias("_recent_28d"),
-        exact_sum(pl.when((day >= prior_start) & (day < recent_start)).then(amount)).alias(
+        exact_sum(pl.when((day >= warning_start(as_of)) & (day < recent_start)).then(amount)).alias(
             "_prior_28d"
         ),
     ]
