@@ -448,6 +448,13 @@ class Artifacts:
         return folder
 
 
+def write_working(frame: pl.DataFrame, path: Path) -> None:
+    """Write a working file a run reads back, not an output (the validated book's snapshot, its
+    rated usage, a shard's book): LZ4-compressed, which at 41 M usage rows writes about 1.4×
+    and reads about 3× faster than the default Zstandard, for files about a third larger."""
+    frame.write_parquet(path, compression="lz4", statistics=False)
+
+
 def write_json(path: Path, payload: dict[str, Any]) -> None:
     """Deterministic, readable JSON (sorted keys, two-space indent, trailing newline)."""
     path.write_text(

@@ -54,6 +54,7 @@ from drawdown.artifacts import (
     write_json,
     write_parts,
     write_rejects,
+    write_working,
 )
 from drawdown.errors import InputError, ParamsError
 from drawdown.inputs.contract import REQUIRED_TABLES, RULES, TABLES, Book
@@ -806,8 +807,8 @@ def _validate_worker(routed: RoutedBook, shard: int, params: Params) -> ShardChe
         book_folder.mkdir(parents=True, exist_ok=True)
         frames = pl.collect_all(list(validated.book.tables().values()))
         for table, frame in zip(TABLES, frames, strict=True):
-            frame.write_parquet(book_folder / f"{table}.parquet")
-        validated.rated.write_parquet(book_folder / "_rated.parquet")
+            write_working(frame, book_folder / f"{table}.parquet")
+        write_working(validated.rated, book_folder / "_rated.parquet")
     return check
 
 

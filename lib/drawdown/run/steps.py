@@ -23,6 +23,7 @@ from drawdown.artifacts import (
     write_artifact_to,
     write_json,
     write_rejects,
+    write_working,
 )
 from drawdown.errors import ParamsError
 from drawdown.inputs.contract import TABLES, Book
@@ -145,8 +146,8 @@ def write_snapshot(validated: ValidatedBook, run_dir: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     frames = pl.collect_all(list(validated.book.tables().values()))
     for table, frame in zip(TABLES, frames, strict=True):
-        frame.write_parquet(folder / f"{table}.parquet", statistics=False)
-    validated.rated.write_parquet(Path(run_dir) / RATED, statistics=False)
+        write_working(frame, folder / f"{table}.parquet")
+    write_working(validated.rated, Path(run_dir) / RATED)
     artifacts = Path(run_dir) / ARTIFACTS
     artifacts.mkdir(parents=True, exist_ok=True)
     write_json(artifacts / "data_quality.json", validated.quality.to_json())
