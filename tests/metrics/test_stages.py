@@ -146,8 +146,8 @@ def test_forecast_spend_holds_every_day_the_back_test_reads() -> None:
 
 
 # reset_stage with the daily_spend artifact (as compute_artifacts calls it) and without it
-# (aggregating the rated usage again) gives the same frames (kills reset_stage's mutant 8: the
-# artifact used only when it is not given)
+# (aggregating the rated usage again) gives the same frames (kills reset_stage's mutants 7 and 9,
+# which call `.lazy()` on the missing artifact)
 def test_reset_stage_without_the_daily_spend_is_the_same() -> None:
     params = Params.model_validate({"reset": {"start_date": "2024-03-01"}})
     rated = rate_usage(BOOK).collect().lazy()
