@@ -73,6 +73,18 @@ def _book():
     for account, day in (("p_first", A - timedelta(days=364)), ("p_out", A - timedelta(days=365))):
         contracts.append(contract(f"c_{account}", date(2023, 1, 1), None, 0.0, account=account))
         spend += [usage(account, day, day, 100.0), usage(account, A, A, 1.0)]
+    # pay-as-you-go on a fixed term from 2022 (term_start before A − 364, so the rows from
+    # term_start are read): the trailing year still starts on A − 364
+    contracts.append(
+        contract("c_p_long", date(2022, 1, 1), date(2025, 12, 31), 0.0, account="p_long")
+    )
+    spend += [usage("p_long", A - timedelta(days=365), A - timedelta(days=365), 100.0)]
+    spend.append(usage("p_long", A, A, 1.0))
+    # pay-as-you-go without any spend
+    contracts.append(contract("c_p_none", date(2023, 1, 1), None, 0.0, account="p_none"))
+    # a commit of 1.0 reached: 0.5 a day from Jan 1 -> running total 1.0 on Jan 2
+    contracts.append(contract("c_one_reached", TERM_START, TERM_END, 1.0, account="one_reached"))
+    spend.append(usage("one_reached", TERM_START, A, 0.5))
     # pay-as-you-go late in a 100-day term (81 days elapsed: 0.81 > 0.80), no utilization
     late_start = A - timedelta(days=80)
     contracts.append(
@@ -211,6 +223,20 @@ def test_paygo_trailing_year_first_day(rows: dict, account: str, value: float) -
     assert (row["band"], row["account_value"]) == ("paygo", value)
 
 
+# the term started in 2022, so the rows back to then are read; 100 on A − 365 is still outside
+# the trailing year: 1 on A alone (kills term_consumption's mutant 109: the year from A − 365)
+def test_paygo_trailing_year_first_day_on_a_long_term(rows: dict) -> None:
+    row = rows["p_long"]
+    assert (row["band"], row["account_value"]) == ("paygo", 1.0)
+
+
+# no spend at all: no rows to sum, a trailing year of 0, not unknown (kills term_consumption's
+# mutant 162: _trailing_year_amount left null for an account without spend)
+def test_paygo_without_spend_is_worth_zero(rows: dict) -> None:
+    row = rows["p_none"]
+    assert (row["band"], row["consumed_to_date"], row["account_value"]) == ("paygo", 0.0, 0.0)
+
+
 def test_paygo_has_no_burn_or_exhaustion(rows: dict) -> None:
     row = rows["p_first"]
     assert (row["burn"], row["exhaustion_date"], row["exhausts_before_term_end"]) == (
@@ -236,5 +262,15 @@ def test_a_commit_of_one_is_a_commit(rows: dict) -> None:
         True,
     )
     assert row["exhaustion_date"] == TERM_END
+    # its ratios are not null (a null one would still read healthy and on_pace: kills the
+    # mutants 8 of utilization and projected_utilization, commit_amount > 1)
+    assert (row["utilization"], row["projected_utilization"]) == pytest.approx((0.5, 1.0))
     # annualized as a commit: 1.0 x 365 / 100 days = 3.65 (not its trailing year, 0.5)
     assert row["account_value"] == pytest.approx(3.65)
+
+
+# commit 1.0, 0.5 a day from Jan 1: the running total reaches 1.0 on Jan 2, the exhaustion date
+# (kills term_consumption's mutant 45: a commit reached only when above 1)
+def test_a_commit_of_one_reached_is_exhausted_that_day(rows: dict) -> None:
+    row = rows["one_reached"]
+    assert (row["consumed_to_date"], row["exhaustion_date"]) == (25.0, date(2024, 1, 2))

@@ -295,3 +295,52 @@ def test_ttfbe_cohort_counts_the_target_day_as_within() -> None:
         "p75_ttfbe_days": 14.5,
         "share_live_within_target": 0.5,
     }
+
+
+# first contract Jan 1, A = Jan 31. day0 pays 5 on Jan 1, the contract's first day: live that
+# day, ttfbe 0. zeros has usage rows of quantity 0 on every day but Jan 10, where it pays 5: a day
+# with c = 0 is not billable, so it went live on Jan 10 (ttfbe 9) and its last spend is Jan 10,
+# 21 zero days before A: a zero streak (kills _spend_facts' mutant 34, a first billable day
+# after first_contract_start only; its mutant 27, the rows with c = 0 kept, is equivalent: the
+# daily spend stores no day of c = 0)
+def test_first_billable_day_is_the_first_with_spend_from_the_contract_start() -> None:
+    start, as_of, paid = date(2024, 1, 1), date(2024, 1, 31), date(2024, 1, 10)
+    book = make_book(
+        [
+            contract("c_day0", start, date(2024, 12, 31), 1000.0, account="day0"),
+            contract("c_zeros", start, date(2024, 12, 31), 1000.0, account="zeros"),
+        ],
+        [
+            usage("day0", start, start, 5.0),
+            usage("zeros", start, paid - timedelta(days=1), 0.0),
+            usage("zeros", paid, paid, 5.0),
+            usage("zeros", paid + timedelta(days=1), as_of, 0.0),
+        ],
+    )
+    rows = health_rows(book, as_of)
+    assert (rows["day0"]["first_billable_date"], rows["day0"]["ttfbe_days"]) == (start, 0)
+    zeros = rows["zeros"]
+    assert (zeros["first_billable_date"], zeros["ttfbe_days"]) == (paid, 9)
+    assert "zero_streak" in zeros["early_warnings"]
+
+
+# two workflows: one live since Feb 1, the second put in production on A itself (Jun 30): two
+# are live on A, so two_workflows_date = A (kills two_workflows_date's mutant 18: production
+# dates before A only)
+def test_two_workflows_date_can_be_a() -> None:
+    workflows = pl.DataFrame(
+        {
+            "account_id": ["a", "a"],
+            "workflow_id": ["w1", "w2"],
+            "production_date": [date(2024, 2, 1), A],
+            "retired_date": [None, None],
+        },
+        schema_overrides={"retired_date": pl.Date},
+    )
+    book = make_book(
+        [contract("c1", date(2024, 1, 1), date(2024, 12, 31), 1000.0)],
+        [usage("a", date(2024, 1, 10), A, 1.0)],
+        workflows=workflows,
+    )
+    row = health_rows(book, A)["a"]
+    assert (row["workflows_live"], row["two_workflows_date"]) == (2, A)

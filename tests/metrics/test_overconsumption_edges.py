@@ -15,7 +15,13 @@ import pytest
 from _books import limit_book
 from drawdown.inputs.contract import Book
 from drawdown.inputs.rating import rate_usage
-from drawdown.metrics.overconsumption import meter_months, overage_cases, triage
+from drawdown.metrics.overconsumption import (
+    case_status,
+    meter_months,
+    over_meters,
+    overage_cases,
+    triage,
+)
 from drawdown.params import Params
 
 APR_30 = date(2024, 4, 30)
@@ -191,6 +197,37 @@ def test_spike_test_at_its_edge(spike_cases: dict, account: str, pattern: str, t
     assert (spike_cases[account]["pattern"], spike_cases[account]["triage"]) == (pattern, triage)
 
 
+# Days without usage count as 0 in the typical day: included 15 in April (0.5 a day), one usage
+# day of 100 on Apr 9 and no row on the 29 others: median 0 -> typical 0 ≤ 15 -> spike. (Were
+# the missing days 1, the median would be 1 -> typical 30 > 15 -> emerging: kills _typical_at's
+# mutant 65, fill_null(1.0).)
+def test_days_without_usage_are_zero_in_the_typical_day() -> None:
+    book = limit_book(
+        [("c_sparse", "sparse", APRIL, None)],
+        [("c_sparse", "m", 1.0, 15.0, None)],
+        [("sparse", "m", date(2024, 4, 9), 100.0)],
+    )
+    case = _by_account(_cases(book, _health(("sparse", "csm", 1.0))))["sparse"]
+    assert (case["pattern"], case["triage"]) == ("spike", "monitor")
+
+
+# pct_over and limit are those of the latest over month m* whatever the order of the meter
+# months' rows: March limit 1000 (c1), usage 1500 -> pct_over 0.5; April limit 2000 (c2), usage
+# 2400 -> 0.2. m* = April: 0.2 and 2000, from the rows in reverse month order too (kills
+# over_meters' mutants 45 and 56: sorted by is_over alone, the last over row is March's)
+def test_over_meter_takes_the_latest_over_month_whatever_the_row_order() -> None:
+    book = limit_book(
+        [("c1", "two", date(2024, 3, 1), date(2024, 3, 31)), ("c2", "two", APRIL, None)],
+        [("c1", "m", 1.0, 1000.0, None), ("c2", "m", 1.0, 2000.0, None)],
+        [("two", "m", date(2024, 3, 9), 1500.0), ("two", "m", date(2024, 4, 9), 2400.0)],
+    )
+    months = meter_months(book, rate_usage(book), APR_30).collect()
+    for frame in (months, months.reverse()):
+        row = over_meters(frame.lazy(), book, Params(), APR_30).collect().row(0, named=True)
+        assert (row["months_over"], row["latest_over_month"]) == (2, APRIL)
+        assert (row["pct_over"], row["limit"]) == pytest.approx((0.2, 2000.0))
+
+
 # --- eligibility and CSM capacity -------------------------------------------------------------
 
 
@@ -320,3 +357,32 @@ def test_a_csms_queue_follows_rank_whatever_the_row_order() -> None:
         2: "conversation",
         3: "wait",
     }
+
+
+# The status is the latest motion activity by date, and on one date the later step of
+# MOTION_ACTIVITIES: "later" had scope_reduction on Mar 1 and a conversation on Apr 1 ->
+# conversation (the date wins over the step); "same_day" had an expansion_opportunity then a
+# conversation, in either row order, both on Apr 1 -> expansion_opportunity (the step breaks the
+# tie, not the row order nor the name). Kills case_status' mutants 33 and 35 (sorted by the step
+# alone) and 36 (by the date alone).
+def test_status_is_the_latest_activity_and_on_one_day_the_latest_step() -> None:
+    same_day = [
+        ("same_day", "expansion_opportunity", APRIL),
+        ("same_day", "overconsumption_conversation", APRIL),
+    ]
+    # both row orders: a sort by date alone leaves the tie to the rows' positions
+    for rows in (same_day, same_day[::-1]):
+        book = limit_book(
+            [("c_later", "later", APRIL, None), ("c_same", "same_day", APRIL, None)],
+            [("c_later", "m", 1.0, 10.0, None), ("c_same", "m", 1.0, 10.0, None)],
+            activities=[
+                ("later", "scope_reduction", date(2024, 3, 1)),
+                ("later", "overconsumption_conversation", APRIL),
+                *rows,
+            ],
+        )
+        status = dict(case_status(book, APR_30).collect().iter_rows())
+        assert status == {
+            "later": "overconsumption_conversation",
+            "same_day": "expansion_opportunity",
+        }

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+import polars as pl
 import pytest
 
 from _books import contract, make_book, usage
@@ -11,7 +12,16 @@ from drawdown.artifacts import OPTIONAL_ARTIFACTS, SCHEMAS
 from drawdown.errors import InputError
 from drawdown.inputs.rating import rate_usage
 from drawdown.inputs.validate import load_book
-from drawdown.metrics import compute_artifacts, health_stage, resolve_as_of, seen_at
+from drawdown.metrics import (
+    compute_artifacts,
+    forecast_spend,
+    health_stage,
+    overconsumption_stage,
+    reset_stage,
+    resolve_as_of,
+    seen_at,
+)
+from drawdown.metrics.backtest import forecast_backtest
 from drawdown.params import Params
 
 BOOK = make_book(
@@ -30,7 +40,9 @@ def test_as_of_from_params_wins() -> None:
 
 def test_as_of_without_usage_is_an_input_error() -> None:
     empty = make_book([contract("c1", date(2024, 1, 1), None, 0.0)], [])
-    with pytest.raises(InputError, match="as_of"):
+    # the whole message (kills resolve_as_of's mutant 9: the message changed)
+    message = "^the usage table has no rows: set as_of to compute metrics$"
+    with pytest.raises(InputError, match=message):
         resolve_as_of(empty, Params())
 
 
@@ -98,3 +110,77 @@ def test_seen_at_computes_the_summary_only_when_asked(with_summary: bool, names:
     else:
         frames = seen_at(BOOK, Params(), rated, earlier)
     assert set(frames) == names
+
+
+# forecast_spend keeps the last max(OFFSETS) + WINDOW_DAYS + QUIET_DAYS + HORIZON_DAYS
+# = 84 + 84 + 28 + 28 = 224 days: A − 223 … A (kills forecast_spend's mutants 2, 3: a reach of
+# 168; and 10: `>=` keeping A − 224 too)
+def test_forecast_spend_keeps_the_last_224_days() -> None:
+    as_of = date(2024, 12, 31)
+    days = pl.date_range(as_of - timedelta(days=300), as_of, eager=True)
+    daily = pl.LazyFrame({"account_id": "a", "usage_date": days, "amount": 1.0})
+    kept = forecast_spend(daily, as_of).collect()["usage_date"]
+    assert (kept.min(), kept.max(), kept.len()) == (as_of - timedelta(days=223), as_of, 224)
+
+
+# The farthest day a forecast reads: the back-test made at M = A − 84 looks for a first day with
+# spend in [M − 83 − 28, M] = [A − 195, A − 84] (the window and the QUIET_DAYS before it). Spend
+# on A − 190 and then every day from A − 100: with the day A − 190 the window at M is the whole
+# [A − 167, A − 84] (84 days, 17 with spend); without it, a fresh start [A − 100, A − 84].
+def test_forecast_spend_holds_every_day_the_back_test_reads() -> None:
+    as_of = date(2024, 12, 31)
+    book = make_book([contract("c1", date(2024, 1, 1), date(2025, 12, 31), 5000.0)], [])
+    days = [
+        as_of - timedelta(days=190),
+        *pl.date_range(as_of - timedelta(days=100), as_of, eager=True),
+    ]
+    daily = pl.LazyFrame({"account_id": "a", "usage_date": days, "amount": 5.0})
+    whole = forecast_backtest(book.contracts, daily, as_of, 28).collect()
+    kept = forecast_backtest(book.contracts, forecast_spend(daily, as_of), as_of, 28).collect()
+    assert kept.equals(whole)
+    # the day A − 190 matters: without it the forecast made at A − 84 differs
+    later = forecast_backtest(
+        book.contracts, daily.filter(pl.col("usage_date") > as_of - timedelta(days=168)), as_of, 28
+    ).collect()
+    assert not later.equals(whole)
+
+
+# reset_stage with the daily_spend artifact (as compute_artifacts calls it) and without it
+# (aggregating the rated usage again) gives the same frames (kills reset_stage's mutants 7 and 9,
+# which call `.lazy()` on the missing artifact)
+def test_reset_stage_without_the_daily_spend_is_the_same() -> None:
+    params = Params.model_validate({"reset": {"start_date": "2024-03-01"}})
+    rated = rate_usage(BOOK).collect().lazy()
+    frames = health_stage(BOOK, params, rated)
+    health = frames["account_health"]
+    cases = overconsumption_stage(BOOK, params, rated, health)["overage_cases"]
+    given = reset_stage(BOOK, params, rated, health, cases, frames["daily_spend"])
+    fresh = reset_stage(BOOK, params, rated, health, cases)
+    assert set(fresh) == {"reset_tracker", "reset_comparison"}
+    for name, frame in fresh.items():
+        assert given[name].equals(frame), name
+
+
+# health_stage(forecast=False) leaves the exhaustion quantiles null; by default they are
+# computed: 825 of 1200 left at a flat 5 a day, so p10 = p50 = p90 = A + 165 days = Aug 27 (kills
+# health_stage's mutant 25: `forecast` not passed on to account_health)
+def test_health_stage_without_forecast_leaves_the_exhaustion_null() -> None:
+    rated = rate_usage(BOOK).collect().lazy()
+    columns = ["exhaustion_p10", "exhaustion_p50", "exhaustion_p90", "p_exhaust_before_term_end"]
+    with_forecast = health_stage(BOOK, Params(), rated)["account_health"].select(columns)
+    without = health_stage(BOOK, Params(), rated, forecast=False)["account_health"].select(columns)
+    assert with_forecast.row(0) == (date(2024, 8, 27),) * 3 + (1.0,)
+    assert without.null_count().row(0) == (1, 1, 1, 1)
+
+
+# seen_at's account_health reads no forecast: its exhaustion quantiles are null, where the
+# same book's health_stage as of that day has them (kills seen_at's mutants 33, 34: the
+# account_health of the earlier book computed with forecast=True)
+def test_seen_at_leaves_the_exhaustion_null() -> None:
+    rated = rate_usage(BOOK).collect().lazy()
+    columns = ["exhaustion_p10", "exhaustion_p50", "exhaustion_p90", "p_exhaust_before_term_end"]
+    earlier = date(2024, 3, 1)
+    health = seen_at(BOOK, Params(), rated, earlier)["account_health"].select(columns)
+    assert health.null_count().row(0) == (1, 1, 1, 1)
+    staged = health_stage(BOOK, Params(as_of=earlier), rated)["account_health"].select(columns)
+    assert staged.null_count().row(0) == (0, 0, 0, 0)
