@@ -287,6 +287,13 @@ def test_eligibility_at_its_edges(eligibility: dict, account: str) -> None:
     assert eligibility[account]["triage"] == ELIGIBILITY[account][2]
 
 
+def test_a_case_without_account_value_ranks_last(eligibility: dict) -> None:
+    # value_null's priority_score (account_value x pct_over) is null: ranked after the six with
+    # a score, not first as a descending sort would put a null (rank_cases' 130 and 154)
+    assert eligibility["value_null"]["rank"] == len(ELIGIBILITY)
+    assert sorted(case["rank"] for case in eligibility.values()) == list(range(1, 8))
+
+
 # one CSM, six eligible cases, values 60 000, 50 000 … 10 000 + 20 000: ranks 1 … 6;
 # max_cases_per_csm 5: ranks 1-5 conversation, rank 6 wait; another CSM's case is not counted
 CAPACITY = {f"k{i}": 80_000.0 - 10_000.0 * i for i in range(1, 7)}
