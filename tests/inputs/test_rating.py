@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from drawdown.inputs.contract import Book
+from drawdown.inputs.contract import COLUMNS, Book
 from drawdown.inputs.rating import OUT_OF_CONTRACT, RATED, UNRATED, rate_usage
 
 CONTRACTS = [
@@ -58,26 +58,12 @@ def _usage(seed: int) -> pl.DataFrame:
 def _book(usage: pl.DataFrame) -> Book:
     contracts = pl.DataFrame(
         [(c, a, s, e, 100.0, "USD", None) for a, c, s, e in CONTRACTS],
-        schema=[
-            "contract_id",
-            "account_id",
-            "start_date",
-            "end_date",
-            "commit_amount",
-            "currency",
-            "renewal_of",
-        ],
+        schema=list(COLUMNS["contracts"]),
         orient="row",
     )
     rate_card = pl.DataFrame(
         PRICES,
-        schema=[
-            "contract_id",
-            "meter",
-            "unit_price",
-            "included_quantity",
-            "overage_unit_price",
-        ],
+        schema=list(COLUMNS["rate_card"]),
         orient="row",
     )
     accounts = pl.DataFrame({"account_id": ["a", "b", "c", "d"], "account_name": "x"})

@@ -88,7 +88,7 @@ def _codes(runs: pl.Series, domain: pl.Series) -> pl.Series:
 
 def _term_keys(contracts: pl.DataFrame, accounts: pl.Series) -> pl.DataFrame:
     """The contracts keyed by (account, start_date) (``_PLACE``), sorted by that key: _key,
-    _place, contract_id, start_date, end_date."""
+    _place, contract_id, end_date."""
     known = contracts.filter(pl.col("account_id").is_not_null(), pl.col("start_date").is_not_null())
     place = accounts.search_sorted(known["account_id"]).cast(pl.Int64)
     return known.select(

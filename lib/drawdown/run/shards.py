@@ -54,7 +54,6 @@ from drawdown.artifacts import (
     write_json,
     write_parts,
     write_rejects,
-    write_working,
 )
 from drawdown.errors import InputError, ParamsError
 from drawdown.inputs.contract import REQUIRED_TABLES, RULES, TABLES, Book
@@ -91,6 +90,7 @@ from drawdown.metrics.scenarios import renewal_scenarios
 from drawdown.metrics.segments import segment_summary
 from drawdown.metrics.series import account_months, by_account_day, daily_spend
 from drawdown.params import Params
+from drawdown.run.steps import write_book
 
 SHARD = "_shard"
 """The column holding a row's shard number while routing."""
@@ -804,11 +804,7 @@ def _validate_worker(routed: RoutedBook, shard: int, params: Params) -> ShardChe
     check, validated = validate_shard(routed.raw_tables(shard), params)
     if validated is not None:
         book_folder = routed.folder / "shards" / str(shard) / "book"
-        book_folder.mkdir(parents=True, exist_ok=True)
-        frames = pl.collect_all(list(validated.book.tables().values()))
-        for table, frame in zip(TABLES, frames, strict=True):
-            write_working(frame, book_folder / f"{table}.parquet")
-        write_working(validated.rated, book_folder / "_rated.parquet")
+        write_book(validated, book_folder, book_folder / "_rated.parquet")
     return check
 
 

@@ -142,16 +142,21 @@ def scope_frames(
 def write_snapshot(validated: ValidatedBook, run_dir: Path) -> None:
     """Write the validated book, its rated usage, data_quality.json and rejects/ into the run
     folder."""
-    folder = Path(run_dir) / BOOK_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    frames = pl.collect_all(list(validated.book.tables().values()))
-    for table, frame in zip(TABLES, frames, strict=True):
-        write_working(frame, folder / f"{table}.parquet")
-    write_working(validated.rated, Path(run_dir) / RATED)
+    write_book(validated, Path(run_dir) / BOOK_FOLDER, Path(run_dir) / RATED)
     artifacts = Path(run_dir) / ARTIFACTS
     artifacts.mkdir(parents=True, exist_ok=True)
     write_json(artifacts / "data_quality.json", validated.quality.to_json())
     write_rejects(artifacts, rejects_as_written(validated))
+
+
+def write_book(validated: ValidatedBook, folder: Path, rated: Path) -> None:
+    """Each table of the validated book as ``<folder>/<table>.parquet``, and its rated usage as
+    ``rated`` (working files: ``write_working``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    frames = pl.collect_all(list(validated.book.tables().values()))
+    for table, frame in zip(TABLES, frames, strict=True):
+        write_working(frame, folder / f"{table}.parquet")
+    write_working(validated.rated, rated)
 
 
 def rejects_as_written(validated: ValidatedBook) -> dict[str, pl.DataFrame]:
