@@ -23,6 +23,11 @@ class InputError(DrawdownError):
     exit_code = 2
 
 
+class ConnectionFailed(InputError):
+    """The source database could not be reached, or refused the login: asking it again would
+    only wait (an unreachable host) or fail the same way."""
+
+
 class ParamsError(DrawdownError):
     """An unknown parameter key or a value the parameter does not accept."""
 

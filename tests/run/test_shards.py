@@ -499,3 +499,29 @@ def test_a_sharded_run_from_duckdb_on_the_command_line_writes_the_whole_books_ar
     assert (runs / "n2" / "artifacts" / "rejects" / "usage.csv").is_file()
     assert _same_files(runs / "n1" / "artifacts", runs / "n2" / "artifacts") == []
     assert _same_files(runs / "n1" / "exports", runs / "n2" / "exports") == []
+
+
+def test_an_unreachable_database_is_asked_once_and_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Counting the accounts (to plan the shards) is the run's first contact with the database:
+    # when it cannot connect, the run stops there with the driver's reason instead of planning
+    # one shard and connecting again to validate (a second wait for an unreachable host).
+    import adbc_driver_postgresql.dbapi
+
+    from drawdown.run.pipeline import RunRequest, run
+    from inputs.test_database import _closed_port_uri
+
+    attempts: list[str] = []
+    connect = adbc_driver_postgresql.dbapi.connect
+
+    def counted(uri: str, **options: object) -> object:
+        attempts.append(uri)
+        return connect(uri, **options)
+
+    monkeypatch.setattr(adbc_driver_postgresql.dbapi, "connect", counted)
+    params = load_params(None).with_overrides({"source": {"uri": _closed_port_uri()}})
+    with pytest.raises(InputError, match=r"^cannot connect to database .*: Connection refused$"):
+        run(params, RunRequest(out=tmp_path / "runs" / "r"))
+    assert len(attempts) == 1
+    assert not (tmp_path / "runs" / "r").exists()

@@ -53,7 +53,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from drawdown.errors import InputError, ParamsError
+from drawdown.errors import ConnectionFailed, InputError, ParamsError
 from drawdown.inputs.contract import COLUMNS, OPTIONAL_TABLES, TABLES
 from drawdown.inputs.raw import EVENTS_COLUMN, RawTable
 from drawdown.params import Params
@@ -336,7 +336,7 @@ def _connect(uri: str, params: Params) -> Iterator[adbc_driver_manager.dbapi.Cur
             connection_uri(uri, params), autocommit=True
         )
     except adbc_driver_manager.Error as exc:
-        raise InputError(_connect_message(uri, exc)) from None
+        raise ConnectionFailed(_connect_message(uri, exc)) from None
     try:
         with connection, connection.cursor() as cursor:
             yield cursor

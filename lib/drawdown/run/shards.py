@@ -55,7 +55,7 @@ from drawdown.artifacts import (
     write_parts,
     write_rejects,
 )
-from drawdown.errors import InputError, ParamsError
+from drawdown.errors import ConnectionFailed, InputError, ParamsError
 from drawdown.inputs.contract import REQUIRED_TABLES, RULES, TABLES, Book
 from drawdown.inputs.files import (
     UnreadableFile,
@@ -839,8 +839,9 @@ def planned_shards(params: Params) -> int:
 def source_accounts(params: Params) -> int | None:
     """The rows of the source's accounts table, counted without reading the book: a folder's
     accounts file scanned, a PostgreSQL or DuckDB table by one ``SELECT COUNT(*)``. None when
-    they cannot be counted: no such table or file, a database not reached, another kind of
-    source."""
+    they cannot be counted (no such table or file, another kind of source): the whole-book
+    validation then names the problem. ConnectionFailed when the database cannot be reached or
+    refuses the login: that is the run's answer, without a second attempt."""
     uri = params.source.uri
     try:
         if uri.startswith("duckdb://"):
@@ -861,6 +862,8 @@ def source_accounts(params: Params) -> int | None:
             else pl.scan_parquet(accounts)
         )
         return scan.select(pl.len()).collect().item()
+    except ConnectionFailed:
+        raise  # the whole-book validation would connect again, and wait or fail the same way
     except (OSError, pl.exceptions.PolarsError, InputError, ParamsError):
         return None
 
