@@ -474,9 +474,10 @@ def month_to_date(account: AccountData) -> dict[str, Any]:
 def monthly_consumption(daily: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """Consumption of the last complete month, the month before and the same month a year
     before (``periods``: complete months only). Columns: period, label, amount."""
+    month = periods.month_comparison(as_of)
     shown = {
-        "last_month": periods.complete_months(as_of, 1),
-        "month_before": periods.complete_months(as_of, 1, skip=1),
+        "last_month": month.current,
+        "month_before": month.previous,
         "year_before": periods.complete_months(as_of, 1, skip=12),
     }
     return pl.DataFrame(
