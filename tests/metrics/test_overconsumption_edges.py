@@ -2,7 +2,8 @@
 exactly at its limit (not over), a cent inside and outside, a limit that does not divide evenly;
 the lookback's first day and the day before; sustained_months on the line; the spike test with
 typical exactly at the limit; eligibility at min_pct_over and value_floor; the CSM's fifth and
-sixth case; the status on A and the day after. Each account is asserted on its own.
+sixth case; the status on A and the day after; a limit of one day and of an included quantity of
+1; a case's latest over month from its own meter. Each account is asserted on its own.
 """
 
 from __future__ import annotations
