@@ -632,7 +632,7 @@ def test_a_drop_to_no_spend_at_all_reads_zero_dollars() -> None:
 def test_the_zero_streak_reason_reads_no_spend_after_as_of() -> None:
     # last spend up to A on Nov 5: A - Nov 5 = 10 days; the spend dated Nov 20, after A, is not
     # read (docs/data-contract.md: no metric reads usage after A), else A - Nov 20 = -5
-    # (kills actions.x__spend_figures__mutmut_14: no usage_date <= A filter)
+    # (kills actions.x__spend_figures__mutmut_9: no usage_date <= A filter)
     daily = _daily(
         [
             (date(2026, 10, 1), date(2026, 11, 5), 10.0),
@@ -646,8 +646,8 @@ def test_the_zero_streak_reason_reads_no_spend_after_as_of() -> None:
 
 def test_the_zero_streak_reason_counts_from_the_last_day_with_spend_above_zero() -> None:
     # last day with c > 0 is Nov 5: A - Nov 5 = 10 days; a row of 0 on Nov 10 is no spend,
-    # else A - Nov 10 = 5 (kills actions.x__spend_figures__mutmut_15, no amount > 0 filter,
-    # and _20, amount >= 0)
+    # else A - Nov 10 = 5 (both _spend_figures and warning_facts drop it: a mutant of either
+    # filter alone is masked by the other, docs/testing.md#equivalent-mutants)
     daily = _daily(
         [
             (date(2026, 10, 1), date(2026, 11, 5), 10.0),
@@ -657,6 +657,17 @@ def test_the_zero_streak_reason_counts_from_the_last_day_with_spend_above_zero()
     assert _actions({"early_warnings": ["zero_streak"]}, daily=daily)["reason"] == (
         "Early warning: no spend for the last 10 days."
     )
+
+
+def test_the_zero_streak_reason_of_an_account_without_spend_in_the_last_two_quarters() -> None:
+    # last spend Apr 30, before the prior quarter's first day (May 1: quarters Aug-Oct and
+    # May-Jul): no quarter sums, but the warning facts still hold its zero days, A - Apr 30 =
+    # 184 (May-Oct) + 15 = 199 (kills actions.x__spend_figures__mutmut_47: the quarter sums
+    # joined inner, which drops the account's warning facts)
+    daily = _daily([(date(2026, 4, 1), date(2026, 4, 30), 10.0)])
+    row = _actions({"early_warnings": ["zero_streak"]}, daily=daily)
+    assert row["reason"] == "Early warning: no spend for the last 199 days."
+    assert (row["consumption_last_quarter"], row["consumption_prior_quarter"]) == (0.0, 0.0)
 
 
 def test_keep_steady_reason_for_a_commit_not_live_inside_its_ttfbe_target() -> None:

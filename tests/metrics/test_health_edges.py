@@ -16,7 +16,7 @@ import pytest
 from _books import contract, health_rows, make_book, usage
 from drawdown.inputs.rating import rate_usage
 from drawdown.metrics.accounts import account_health
-from drawdown.metrics.health import adoption_stage, is_smooth, ttfbe_cohorts
+from drawdown.metrics.health import adoption_stage, is_smooth, ttfbe_cohorts, warning_facts
 from drawdown.params import Health, Params
 
 A = date(2024, 6, 30)
@@ -300,8 +300,8 @@ def test_ttfbe_cohort_counts_the_target_day_as_within() -> None:
 # first contract Jan 1, A = Jan 31. day0 pays 5 on Jan 1, the contract's first day: live that
 # day, ttfbe 0. zeros has usage rows of quantity 0 on every day but Jan 10, where it pays 5: a day
 # with c = 0 is not billable, so it went live on Jan 10 (ttfbe 9) and its last spend is Jan 10,
-# 21 zero days before A: a zero streak (kills _spend_facts' mutant 34, a first billable day
-# after first_contract_start only; its mutant 27, the rows with c = 0 kept, is equivalent: the
+# 21 zero days before A: a zero streak (kills _spend_facts' mutant 36, a first billable day
+# after first_contract_start only; its mutant 28, the rows with c = 0 kept, is equivalent: the
 # daily spend stores no day of c = 0)
 def test_first_billable_day_is_the_first_with_spend_from_the_contract_start() -> None:
     start, as_of, paid = date(2024, 1, 1), date(2024, 1, 31), date(2024, 1, 10)
@@ -322,6 +322,31 @@ def test_first_billable_day_is_the_first_with_spend_from_the_contract_start() ->
     zeros = rows["zeros"]
     assert (zeros["first_billable_date"], zeros["ttfbe_days"]) == (paid, 9)
     assert "zero_streak" in zeros["early_warnings"]
+
+
+# warning_facts on a daily frame of its own (its callers give it only rows with c > 0):
+# "zero_row": 10 on A − 10 and a row of 0 on A − 2: the last day with c > 0 is A − 10, 10 zero
+#   days (kills warning_facts' 10, amount >= 0: A − 2, 2 days); recent [A − 27, A] = 10, prior 0;
+# "old": 10 on A − 56 only, the day before the sums' first day A − 55: 56 zero days and both
+#   sums 0, not null (kills warning_facts' 30, 44, 45: one or both left null; 50: filled 1.0).
+WARNING_FACTS = {
+    "zero_row": ([(10, 10.0), (2, 0.0)], (10, 10.0, 0.0)),
+    "old": ([(56, 10.0)], (56, 0.0, 0.0)),
+}
+
+
+@pytest.mark.parametrize("account", list(WARNING_FACTS))
+def test_warning_facts_read_only_spend_and_are_zero_without_it(account: str) -> None:
+    daily = pl.LazyFrame(
+        [(a, _day(n), amount) for a, (rows, _) in WARNING_FACTS.items() for n, amount in rows],
+        schema={"account_id": pl.String, "usage_date": pl.Date, "amount": pl.Float64},
+        orient="row",
+    )
+    facts = {row["account_id"]: row for row in warning_facts(daily, A).collect().to_dicts()}
+    row = facts[account]
+    assert (row["_zero_days_at_as_of"], row["_recent_28d"], row["_prior_28d"]) == (
+        WARNING_FACTS[account][1]
+    )
 
 
 # two workflows: one live since Feb 1, the second put in production on A itself (Jun 30): two

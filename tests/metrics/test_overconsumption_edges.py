@@ -2,7 +2,8 @@
 exactly at its limit (not over), a cent inside and outside, a limit that does not divide evenly;
 the lookback's first day and the day before; sustained_months on the line; the spike test with
 typical exactly at the limit; eligibility at min_pct_over and value_floor; the CSM's fifth and
-sixth case; the status on A and the day after. Each account is asserted on its own.
+sixth case; the status on A and the day after; a limit of one day and of an included quantity of
+1; a case's latest over month from its own meter. Each account is asserted on its own.
 """
 
 from __future__ import annotations
@@ -112,6 +113,50 @@ def test_month_under_its_limit_has_no_negative_overage(line_months: dict) -> Non
 )
 def test_limit_that_does_not_divide_evenly(line_months: dict, column: str, expected: float) -> None:
     assert line_months["third"][column] == pytest.approx(expected, rel=1e-9)
+
+
+# The limit's smallest cases, A = Apr 30, usage 1.5 x the month's limit in each:
+# "starts_on_a": included 3000, contract from A itself: one limited day, limit 3000 / 30 x 1 =
+#   100, usage 150 -> pct_over 0.5 (a span of one day is a span: kills _limited_spans' 68,
+#   span_from < span_to, which leaves the account no meter month);
+# "included_1": included 1 in April since Apr 1: limit 1 / 30 x 30 = 1, usage 1.5 -> pct_over
+#   0.5 (any included_quantity above 0 is a limit: kills has_limit's 7, above 1).
+SMALL_LIMITS = {"starts_on_a": (APR_30, 3000.0, 150.0), "included_1": (APRIL, 1.0, 1.5)}
+
+
+@pytest.mark.parametrize(("account", "limit"), [("starts_on_a", 100.0), ("included_1", 1.0)])
+def test_the_smallest_limits_are_limits(account: str, limit: float) -> None:
+    book = limit_book(
+        [(f"c_{a}", a, start, None) for a, (start, _, _) in SMALL_LIMITS.items()],
+        [(f"c_{a}", "m", 1.0, included, None) for a, (_, included, _) in SMALL_LIMITS.items()],
+        [(a, "m", APR_30, usage) for a, (_, _, usage) in SMALL_LIMITS.items()],
+    )
+    row = _by_account(meter_months(book, rate_usage(book), APR_30).collect())[account]
+    assert (row["month"], row["is_over"]) == (APRIL, True)
+    assert (row["limit"], row["pct_over"]) == pytest.approx((limit, 0.5))
+
+
+# meter_months is sorted by account_id, meter, month whatever the order of the book's rows: three
+# accounts listed a3, a1, a2, meters y then x, usage months April back to January. Its rows come
+# out of a group_by (no order of its own): without the final sort (meter_months' 42, sort(None))
+# all 50 of 50 calls in each of three processes came out unsorted.
+def test_meter_months_are_sorted_by_account_meter_and_month() -> None:
+    accounts = ["a3", "a1", "a2"]
+    book = limit_book(
+        [(f"c_{a}", a, date(2024, 1, 1), None) for a in accounts],
+        [(f"c_{a}", m, 1.0, 100.0, None) for a in accounts for m in ("y", "x")],
+        [
+            (a, m, date(2024, mo, 5), 50.0)
+            for a in accounts
+            for m in ("y", "x")
+            for mo in (4, 3, 2, 1)
+        ],
+    )
+    months = meter_months(book, rate_usage(book), APR_30).collect()
+    assert months.height == 3 * 2 * 4
+    assert months.select("account_id", "meter", "month").rows() == sorted(
+        months.select("account_id", "meter", "month").rows()
+    )
 
 
 # --- lookback, sustained, spike ---------------------------------------------------------------
@@ -292,6 +337,53 @@ def test_a_case_without_account_value_ranks_last(eligibility: dict) -> None:
     # a score, not first as a descending sort would put a null (rank_cases' 130 and 154)
     assert eligibility["value_null"]["rank"] == len(ELIGIBILITY)
     assert sorted(case["rank"] for case in eligibility.values()) == list(range(1, 8))
+
+
+# A case's latest_over_month is that of its meter (the highest pct_over, ties: the first meter
+# name), not of another of its meters. Limit 1000 a month; each meter over in one month only:
+# "apart": meter a over in March by 0.5 (usage 1500), meter b in April by 0.25 (usage 1250) ->
+#   meter a, pct_over 0.5, latest_over_month March (the lowest pct_over first would take b's
+#   April: kills rank_cases' 56 and 60, latest_over_month sorted ascending);
+# "tied": a over in March by 0.5, b in April by 0.5 -> a (first name), March (the meter tie
+#   broken descending would take b's April: kills rank_cases' 61).
+CASE_METERS = {
+    "apart": {"a": (date(2024, 3, 1), 0.5), "b": (APRIL, 0.25)},
+    "tied": {"a": (date(2024, 3, 1), 0.5), "b": (APRIL, 0.5)},
+}
+
+
+def _over_month(account: str, meter: str, month: date, pct: float) -> pl.DataFrame:
+    """One meter month of ``_sustained``'s (March or April 2024), limit 1000, over by ``pct``."""
+    return (
+        _sustained(account, pct).filter(pl.col("month") == month).with_columns(meter=pl.lit(meter))
+    )
+
+
+# function-scoped for mutmut (see eligibility)
+@pytest.fixture
+def case_meters() -> dict[str, dict]:
+    health = _health(*[(a, f"csm_{a}", 50_000.0) for a in CASE_METERS])
+    months = [
+        _over_month(account, meter, month, pct)
+        for account, meters in CASE_METERS.items()
+        for meter, (month, pct) in meters.items()
+    ]
+    return _triage(health, *months)
+
+
+@pytest.mark.parametrize(
+    ("account", "meter", "pct_over", "latest_over_month"),
+    [("apart", "a", 0.5, date(2024, 3, 1)), ("tied", "a", 0.5, date(2024, 3, 1))],
+)
+def test_a_case_takes_its_meters_latest_over_month(
+    case_meters: dict, account: str, meter: str, pct_over: float, latest_over_month: date
+) -> None:
+    case = case_meters[account]
+    assert (case["meter"], case["pct_over"], case["latest_over_month"]) == (
+        meter,
+        pytest.approx(pct_over),
+        latest_over_month,
+    )
 
 
 # one CSM, six eligible cases, values 60 000, 50 000 … 10 000 + 20 000: ranks 1 … 6;
