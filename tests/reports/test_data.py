@@ -357,3 +357,31 @@ def test_warning_counts_are_per_account(run: report_data.RunData) -> None:
     # A3 shows two warnings: one account, counted under each
     assert report_data.warning_counts(run["account_health"]) == {"renewal_risk": 1, "usage_drop": 1}
     assert report_data.warned_accounts(run["account_health"], run["account_actions"]).height == 1
+
+
+def test_csm_accounts_are_each_books_rows_in_ladder_then_value_order() -> None:
+    ladder = list(report_data.ACTION_LABELS)
+    health = pl.DataFrame(
+        {
+            "account_id": ["a", "b", "c", "d", "e", "f", "g"],
+            "csm_owner": ["Kim", "Kim", " Kim", "  ", None, "Kim", "Dana"],
+            "account_value": [10.0, 50.0, 5.0, 1.0, 2.0, 50.0, None],
+        }
+    )
+    actions = pl.DataFrame(
+        {
+            "account_id": ["a", "b", "c", "d", "e", "f", "g"],
+            # b and f share the first step and the value: the account_id decides
+            "next_action": [ladder[0], ladder[0], ladder[1], ladder[2], ladder[0], ladder[0], None],
+            "owner": ["Kim"] * 7,
+            "owner_role": ["csm"] * 7,
+            "reason": [""] * 7,
+            "days_to_renewal": [30] * 7,
+        }
+    )
+    books = report_data.csm_accounts(health, actions)
+    ids = {csm: frame["account_id"].to_list() for csm, frame in books.items()}
+    # Kim: the first step before its value (b, f: 50 then a: 10); " Kim" is a name of its own;
+    # a blank and a null owner are the accounts without a CSM, ladder order (e before d)
+    assert ids == {"Kim": ["b", "f", "a"], " Kim": ["c"], None: ["e", "d"], "Dana": ["g"]}
+    assert sorted(report_data.csm_names(health)) == sorted(c for c in books if c is not None)

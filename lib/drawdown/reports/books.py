@@ -39,9 +39,11 @@ def book_filename(csm: str | None) -> str:
     return f"{NO_CSM if csm is None else safe_filename(csm)}.html"
 
 
-def csm_book_html(run: RunData, csm: str | None, brand: Brand, currency: str = "USD") -> str:
-    """The book of ``csm`` (None: accounts with no CSM) as one HTML page (no script, no CDN)."""
-    accounts = csm_accounts(run["account_health"], run["account_actions"], csm)
+def csm_book_html(
+    run: RunData, csm: str | None, accounts: pl.DataFrame, brand: Brand, currency: str = "USD"
+) -> str:
+    """The book of ``csm`` (None: accounts with no CSM), whose ``accounts`` are those of
+    ``csm_accounts``, as one HTML page (no script, no CDN)."""
     ids = accounts["account_id"].implode()
     cases = run["overage_cases"].filter(pl.col("account_id").is_in(ids))
     warned = accounts.filter(pl.col("early_warnings").list.len() > 0)
@@ -118,14 +120,16 @@ def write_csm_books(
     folder = Path(run_dir) / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     health = run["account_health"]
+    books = csm_accounts(health, run["account_actions"])
     owners: list[str | None] = list(csm_names(health))
-    if csm_accounts(health, run["account_actions"], None).height:
+    if None in books:
         owners.append(None)
     written = {}
     for csm in owners:
         path = folder / book_filename(csm)
         partial = path.with_name(f".{path.name}.partial")
-        partial.write_text(csm_book_html(run, csm, brand, currency), encoding="utf-8")
+        page = csm_book_html(run, csm, books[csm], brand, currency)
+        partial.write_text(page, encoding="utf-8")
         partial.replace(path)
         written[NO_CSM if csm is None else csm] = path
     return written

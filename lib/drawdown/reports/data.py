@@ -738,17 +738,20 @@ def csm_names(health: pl.DataFrame) -> list[str]:
     return sorted(names.unique().to_list())
 
 
-def csm_accounts(health: pl.DataFrame, actions: pl.DataFrame, csm: str | None) -> pl.DataFrame:
-    """The accounts of ``csm`` (None: the accounts that name no CSM) with their next action
-    (``with_actions``): the next actions in ladder order, then the most valuable first."""
+def csm_accounts(health: pl.DataFrame, actions: pl.DataFrame) -> dict[str | None, pl.DataFrame]:
+    """The accounts of each CSM book with their next action (``with_actions``): for every CSM of
+    ``csm_names`` its accounts, and under None the accounts that name no CSM (when any does);
+    each in the next actions' ladder order, then the most valuable first. One join and one sort
+    for every book (a book apiece would filter and sort the whole book again)."""
     owner = pl.col("csm_owner")
-    mine = (owner.is_null() | (owner.str.strip_chars() == "")) if csm is None else (owner == csm)
-    return (
-        with_actions(health.filter(mine), actions)
+    unnamed = owner.is_null() | (owner.str.strip_chars() == "")
+    ordered = (
+        with_actions(health, actions)
         .with_columns(
             pl.col("next_action")
             .replace_strict(ACTION_ORDER, default=len(ACTION_ORDER))
-            .alias("_order")
+            .alias("_order"),
+            pl.when(~unnamed).then(owner).alias("_book"),
         )
         .sort(
             ["_order", "account_value", "account_id"],
@@ -757,6 +760,8 @@ def csm_accounts(health: pl.DataFrame, actions: pl.DataFrame, csm: str | None) -
         )
         .drop("_order")
     )
+    books = ordered.partition_by("_book", as_dict=True, include_key=False, maintain_order=True)
+    return {key[0]: accounts for key, accounts in books.items()}
 
 
 def action_counts(accounts: pl.DataFrame) -> list[tuple[str, int]]:
