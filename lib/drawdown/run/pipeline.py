@@ -25,10 +25,12 @@ import shutil
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
+from typing import Any, TypeVar
 
 import nbformat
 import polars as pl
@@ -46,6 +48,7 @@ from drawdown.run.manifest import build_manifest, input_files
 from drawdown.run.progress import ACCOUNT_REPORTS, RunProgress
 
 log = logging.getLogger("drawdown")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -233,18 +236,13 @@ def _report(
 ) -> list[Path]:
     """Exports, report notebooks, rendering and the manifest; returns the rendered reports.
 
-    The exports are written on a thread of their own while the report notebooks execute (in
-    the kernels) and render: the workbook is seconds of CPU at 5,000 accounts that no report
-    waits for."""
+    The exports are written first, in a process of their own (``_in_own_process``), while the
+    CSM books are written and the report notebooks execute (in the kernels) and render: the
+    workbook is seconds of CPU at 5,000 accounts and tens at 50,000, which no report waits for."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="exports") as background:
-
-        def start_exports() -> Future[None]:
-            return background.submit(_timed_exports, stage, params, reports_cache, progress)
-
-        reports, exported = _reports(
-            stage, params, request, pool, progress, reports_cache, start_exports
-        )
-        exported.result()  # a failed run waits for the thread too, on leaving the block
+        exported = background.submit(_timed_exports, stage, params, reports_cache, progress)
+        reports = _reports(stage, params, request, pool, progress, reports_cache)
+        exported.result()  # a failed run waits for the exports too, on leaving the block
     outputs = _outputs(stage, reports)
     _write_manifest(
         stage, params, "succeeded", started, progress.timings, outputs, inputs, previous
@@ -267,17 +265,14 @@ def _reports(
     pool: KernelPool,
     progress: RunProgress,
     reports_cache: cache.ReportCache,
-    start_exports: Callable[[], Future[None]],
-) -> tuple[list[Path], Future[None]]:
-    """The CSM books, the report notebooks and their rendering; returns the rendered reports
-    and the exports (started once the CSM books are written: the executive review waits for
-    them, and two Python threads at once would slow them down)."""
+) -> list[Path]:
+    """The CSM books, then the report notebooks (the executive review reads the books' count)
+    and their rendering; returns the rendered reports."""
     formats = tuple(params.report.formats if request.formats is None else request.formats)
     reports: list[Path] = []
     if formats:
         with progress.step("csm_books"):
             books = steps.csm_books_step(stage, params)
-        exported = start_exports()
         accounts = select_accounts(
             stage,
             request.accounts or tuple(params.report.accounts),
@@ -303,8 +298,7 @@ def _reports(
         reports += books
     else:
         steps.measure_csm_books(stage, [], params.as_of)  # no reports: no CSM book written
-        exported = start_exports()
-    return reports, exported
+    return reports
 
 
 def _exports(stage: Path, params: Params, reports_cache: cache.ReportCache) -> None:
@@ -319,9 +313,18 @@ def _exports(stage: Path, params: Params, reports_cache: cache.ReportCache) -> N
             shutil.copyfile(path, folder / name)
         log.info("exports reused from the cache")
         return
-    written = steps.export(stage, params)
+    written = _in_own_process(steps.export, stage, params)
     if sorted(path.name for path in written) == sorted(steps.EXPORTS):
         reports_cache.store(key, {path.name: path for path in written})
+
+
+def _in_own_process(work: Callable[..., T], *args: Any) -> T:
+    """``work(*args)`` in a fresh interpreter; its exception, if any, is raised here. The exports'
+    workbook is pure Python (XlsxWriter writes cell by cell: about 30 s at 50,000 accounts);
+    on a thread of this process it would hold the interpreter lock that the kernels' clients and
+    the HTML renderer wait for. Spawned, not forked: Polars' threads do not survive a fork."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(work, *args).result()
 
 
 class _Reports:
