@@ -330,9 +330,9 @@ def _html_exporter() -> Any:
     """This thread's nbconvert exporter with the drawdown template. Building one finds, loads and
     compiles the templates (about 0.1 s), so each thread keeps its own for every page."""
     if not hasattr(_exporters, "html"):
-        from nbconvert import HTMLExporter
+        from drawdown.reports.html_page import ReportPageExporter
 
-        _exporters.html = HTMLExporter(
+        _exporters.html = ReportPageExporter(
             template_name="drawdown",
             extra_template_basedirs=[str(REPORTS_DIR / "nbconvert")],
             exclude_input=True,
