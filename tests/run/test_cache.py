@@ -4,6 +4,7 @@ report-only parameters; entries are complete or absent."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -178,6 +179,23 @@ def test_a_stored_report_is_found_with_every_format_it_was_stored_with(tmp_path:
     assert found["notebook"].read_text() == "{}"
     assert reports.lookup("r1", ["html", "pdf"]) is None
     assert reports.lookup("r2", ["html"]) is None
+
+
+def test_a_prune_keeps_the_most_recently_stored_or_used_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "KEEP_REPORTS", 2)
+    html = tmp_path / "r.html"
+    html.write_text("<p>r</p>")
+    reports = cache.ReportCache.of(tmp_path / "runs", "k1")
+    assert reports.folder is not None
+    for n in range(4):
+        reports.store(f"r{n}", {"html": html})
+        os.utime(reports.folder / f"r{n}", (1_000 + n, 1_000 + n))
+    assert len(list(reports.folder.iterdir())) == 4  # a store prunes nothing: the run prunes once
+    assert reports.lookup("r0", ["html"]) is not None  # a use: r0 is now the most recent
+    reports.prune()
+    assert sorted(path.name for path in reports.folder.iterdir()) == ["r0", "r3"]
 
 
 # --- an honest cache (docs/reliability.md#guarantees) ---

@@ -386,7 +386,13 @@ class ReportCache:
             shutil.copyfile(path, scratch / _file_name(kind))
         (scratch / ENTRY).write_text(json.dumps({"files": _checksums(scratch)}), encoding="utf-8")
         _place(scratch, self.folder / key)
-        _prune(self.folder, KEEP_REPORTS)
+
+    def prune(self) -> None:
+        """Remove all but the ``KEEP_REPORTS`` most recently stored or used entries. Once per run,
+        after its last ``store``: each pass reads every entry's time, and a run of 100 account
+        reviews stores some 600 entries."""
+        if self.folder is not None and self.folder.is_dir():
+            _prune(self.folder, KEEP_REPORTS)
 
 
 def _file_name(kind: str) -> str:

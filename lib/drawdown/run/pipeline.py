@@ -243,6 +243,7 @@ def _report(
         exported = background.submit(_timed_exports, stage, params, reports_cache, progress)
         reports = _reports(stage, params, request, pool, progress, reports_cache)
         exported.result()  # a failed run waits for the exports too, on leaving the block
+    reports_cache.prune()
     outputs = _outputs(stage, reports)
     _write_manifest(
         stage, params, "succeeded", started, progress.timings, outputs, inputs, previous
@@ -266,13 +267,14 @@ def _reports(
     progress: RunProgress,
     reports_cache: cache.ReportCache,
 ) -> list[Path]:
-    """The CSM books, then the report notebooks (the executive review reads the books' count)
-    and their rendering; returns the rendered reports."""
+    """The report notebooks and their rendering, and the CSM books; returns the rendered
+    reports. Reports whose executed notebooks are cached start rendering first, so that a
+    report-parameter change (the brand) renders them while the CSM books are written; the
+    books are written before any report notebook executes (the executive review reads their
+    count)."""
     formats = tuple(params.report.formats if request.formats is None else request.formats)
     reports: list[Path] = []
     if formats:
-        with progress.step("csm_books"):
-            books = steps.csm_books_step(stage, params)
         accounts = select_accounts(
             stage,
             request.accounts or tuple(params.report.accounts),
@@ -286,6 +288,8 @@ def _reports(
         with ReportRenderer(stage / "reports", formats) as renderer:
             cached = _Reports(report, reports_cache, renderer, params)
             fresh = [step for step in report if not cached.reuse(step, progress)]
+            with progress.step("csm_books"):
+                books = steps.csm_books_step(stage, params)
 
             def done(step: Step, seconds: float) -> None:
                 progress.done(step, seconds)
