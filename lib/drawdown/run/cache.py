@@ -24,8 +24,8 @@ kernel starts); asking for one more account review executes and renders only tha
 exports are keyed by ``scope.segment``, the code and the changes (no brand: none shows it).
 
 Entries are written to a temporary folder and renamed into place, so a half-written entry is
-never read; the ``KEEP`` most recent metric entries are kept, and under each the ``KEEP_REPORTS``
-most recently used reports.
+never read; the ``KEEP`` most recent metric entries are kept, and under each the 500 most
+recently used reports (``KEEP_REPORTS``).
 
 Honest (docs/reliability.md#guarantees): an entry holds copies, never hard links, so editing a
 published run cannot change the cache nor the other way round; its ``entry.json`` lists every
@@ -84,7 +84,10 @@ key (a changed chart builder re-renders the reports and keeps the metrics) — b
 REPORT_CODE_IN_METRICS = ("inert.py",)
 """Report modules the cached metric entry is written with (the snapshot's rejects/ CSVs)."""
 KEEP = 4
-KEEP_REPORTS = 500
+KEEP_REPORTS = 1_500
+"""Report entries kept under a metric entry: three per report (its executed notebook, its HTML and
+its PDF), so the 500 most recently used reports. A run of 100 account reviews has 202 reports,
+606 entries: with 500, it pushed some of its own reports out of the cache."""
 REPORTS = "reports"
 NOTEBOOK = "notebook.ipynb"
 
