@@ -206,3 +206,29 @@ def test_overage_ratio_of_an_amount_of_one() -> None:
 def test_a_tie_goes_to_the_first_scenario(scenario: str, cheapest: bool) -> None:
     row = _edge_scenarios()["both"][scenario]
     assert (row["cost"], row["is_cheapest"], row["cost_over_cheapest"]) == (12000.0, cheapest, 0.0)
+
+
+# the rows come by account_id, and each account's scenarios in the order pay_overage,
+# expand_commit, right_size, whatever order account_health gives: 300 accounts in the band under
+# with a forecast of 1,000 over a commit of 500 (all three offered), given in reverse
+def test_rows_by_account_then_scenario_order() -> None:
+    accounts = [f"a{k:03}" for k in reversed(range(300))]
+    health = pl.DataFrame([_health(account, 500.0, "under", 28) for account in accounts])
+    forecast = pl.DataFrame({"account_id": accounts, "horizon": "next_28_days", "p50": 1000.0})
+    rated = pl.DataFrame(
+        schema={
+            "account_id": pl.String,
+            "contract_id": pl.String,
+            "usage_date": pl.Date,
+            "quantity": pl.Float64,
+            "overage_unit_price": pl.Float64,
+            "amount": pl.Float64,
+        }
+    )
+    frame = renewal_scenarios(health.lazy(), forecast.lazy(), rated.lazy(), AS_OF).collect()
+    expected = [
+        (account, scenario)
+        for account in sorted(accounts)
+        for scenario in ("pay_overage", "expand_commit", "right_size")
+    ]
+    assert frame.select("account_id", "scenario").rows() == expected

@@ -80,10 +80,15 @@ def weekday_profile(
 
 def weekday_means(profile: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
     """Per key: the mean of each weekday (``_mean``, rows per weekday), the daily level ``_level``
-    = Σ_w mean_w / 7 and the daily variance ``_var`` = Σ (c − mean_wd)² / (n − 1) (0 for n = 1)."""
+    = Σ_w mean_w / 7 and the daily variance ``_var`` = Σ (c − mean_wd)² / (n − 1) (0 for n = 1).
+
+    A weekday's squares Σ (c − mean)² are Σ c² − (Σ c)² / days; for a weekday of one day they
+    are 0 exactly (its day is its mean), not the residue of c² in the fixed point."""
     seen = pl.col("_days") > 0
     overall = exact_sum(pl.col("_s1")).over(keys) / pl.col("_days").sum().over(keys)
-    squares = pl.when(seen).then(pl.col("_s2") - pl.col("_s1") ** 2 / pl.col("_days"))
+    squares = pl.when(pl.col("_days") > 1).then(
+        pl.col("_s2") - pl.col("_s1") ** 2 / pl.col("_days")
+    )
     n = pl.col("_days").sum().over(keys)
     return profile.with_columns(
         pl.when(seen).then(pl.col("_s1") / pl.col("_days")).otherwise(overall).alias("_mean"),

@@ -72,30 +72,21 @@ def renewal_scenarios(
     )
     forecast_amount, commit = pl.col("forecast_consumption"), pl.col("_commit")
     past = (forecast_amount - commit).clip(lower_bound=0.0) * pl.col("_overage_ratio")
-    options = pl.concat(
-        [
-            base.with_columns(
-                pl.lit(PAY_OVERAGE).alias("scenario"),
-                commit.alias("commit_amount"),
-                past.alias("overage_amount"),
-            ),
-            base.filter(forecast_amount > commit).with_columns(
-                pl.lit(EXPAND_COMMIT).alias("scenario"),
-                forecast_amount.alias("commit_amount"),
-                pl.lit(0.0).alias("overage_amount"),
-            ),
-            base.filter(pl.col("band") == UNDER).with_columns(
-                pl.lit(RIGHT_SIZE).alias("scenario"),
-                forecast_amount.alias("commit_amount"),
-                pl.lit(0.0).alias("overage_amount"),
-            ),
-        ]
-    )
-    order = pl.col("scenario").replace_strict({name: i for i, name in enumerate(SCENARIOS)})
+    # Each account's scenarios as a list in SCENARIOS' order, exploded into rows: the order
+    # (and so the tie-break of is_cheapest) comes from the list, not from a sort, which Polars
+    # does not keep stable.
+    offered = pl.concat_list(
+        _scenario(PAY_OVERAGE, commit, past, pl.lit(True)),
+        _scenario(EXPAND_COMMIT, forecast_amount, pl.lit(0.0), forecast_amount > commit),
+        _scenario(RIGHT_SIZE, forecast_amount, pl.lit(0.0), pl.col("band") == UNDER),
+    ).list.drop_nulls()
     cost = pl.col("cost")
     return (
-        options.with_columns((pl.col("commit_amount") + pl.col("overage_amount")).alias("cost"))
-        .sort("account_id", order)
+        base.sort("account_id")
+        .with_columns(offered.alias("_scenario"))
+        .explode("_scenario")
+        .unnest("_scenario")
+        .with_columns((pl.col("commit_amount") + pl.col("overage_amount")).alias("cost"))
         .with_columns(
             (pl.int_range(pl.len()).over("account_id") == cost.arg_min().over("account_id")).alias(
                 "is_cheapest"
@@ -113,5 +104,19 @@ def renewal_scenarios(
             "cost",
             "is_cheapest",
             "cost_over_cheapest",
+        )
+    )
+
+
+def _scenario(
+    name: str, commit_amount: pl.Expr, overage_amount: pl.Expr, offered: pl.Expr
+) -> pl.Expr:
+    """The scenario ``name`` as a struct (scenario, commit_amount, overage_amount) where
+    ``offered``, null elsewhere."""
+    return pl.when(offered).then(
+        pl.struct(
+            pl.lit(name).alias("scenario"),
+            commit_amount.alias("commit_amount"),
+            overage_amount.alias("overage_amount"),
         )
     )
