@@ -221,7 +221,11 @@ def band_mix_chart(mix: pl.DataFrame, *, title: str = "Band mix per segment") ->
             ),
             color=alt.Color("band_label:N", title="Band", scale=band_scale()),
             order=alt.Order("order:Q"),
-            tooltip=["segment", "band_label", alt.Tooltip("share:Q", format=".0%")],
+            tooltip=[
+                alt.Tooltip("segment"),
+                alt.Tooltip("band_label"),
+                alt.Tooltip("share:Q", format=".0%"),
+            ],
         )
         .properties(width=WIDTH - 120, height=alt.Step(26))
     )
@@ -271,17 +275,17 @@ def burnup_chart(
             pl.DataFrame({"commit": [commit], "label": [f"Commit {_money(commit, currency)}"]})
         )
         .mark_rule(color="#333", strokeDash=[2, 2])
-        .encode(y="commit:Q")
+        .encode(y=alt.Y("commit:Q"))
     )
     label = commit_rule.mark_text(align="left", dx=4, dy=-7, color="#333", fontSize=11).encode(
-        text="label:N", x=alt.value(0)
+        text=alt.Text("label:N"), x=alt.XValue(0)
     )
     layers: list[alt.Chart] = []
     if cone is not None and cone.height:
         layers.append(
             alt.Chart(cone)
             .mark_area(color=SERIES_COLORS[2], opacity=0.25)
-            .encode(x=x, y="low:Q", y2="high:Q")
+            .encode(x=x, y=alt.Y("low:Q"), y2=alt.Y2("high:Q"))
         )
     title = "Consumed so far and where the term ends" + (
         " (shaded: the forecast range)" if layers else ""
@@ -304,7 +308,7 @@ def account_daily_chart(daily: pl.DataFrame, *, currency: str = "USD") -> alt.Ch
                 axis=month_axis(months=_months(daily["usage_date"]), format="%d %b"),
             ),
             y=alt.Y("amount:Q", title=f"Spend a day ({currency})", axis=money_axis(currency)),
-            tooltip=["usage_date", alt.Tooltip("amount:Q", format=",.0f")],
+            tooltip=[alt.Tooltip("usage_date"), alt.Tooltip("amount:Q", format=",.0f")],
         )
         .properties(width=WIDTH, height=150)
     )
@@ -327,13 +331,19 @@ def meter_months_chart(meters: pl.DataFrame) -> alt.FacetChart:
                 range=list(PATTERN_COLORS.values()),
             ),
         ),
-        tooltip=["meter", "month", "usage", "limit", alt.Tooltip("pct_over:Q", format="+.0%")],
+        tooltip=[
+            alt.Tooltip("meter"),
+            alt.Tooltip("month"),
+            alt.Tooltip("usage"),
+            alt.Tooltip("limit"),
+            alt.Tooltip("pct_over:Q", format="+.0%"),
+        ],
     )
-    limit = base.mark_tick(color="#222", thickness=2, size=28).encode(y="limit:Q")
+    limit = base.mark_tick(color="#222", thickness=2, size=28).encode(y=alt.Y("limit:Q"))
     labels = (
         base.transform_filter("datum.mark != 'within'")
         .mark_text(dy=-6, fontSize=10, color="#333")
-        .encode(y="usage:Q", text="mark_label:N")
+        .encode(y=alt.Y("usage:Q"), text=alt.Text("mark_label:N"))
     )
     return (
         alt.layer(bars, limit, labels, data=data)
@@ -389,7 +399,12 @@ def funnel_chart(funnel: pl.DataFrame) -> alt.Chart:
                 scale=alt.Scale(domain=[0, 1]),
             ),
             color=alt.Color("segment:N", title="Segment"),
-            tooltip=["segment", "step", "accounts", alt.Tooltip("share:Q", format=".0%")],
+            tooltip=[
+                alt.Tooltip("segment"),
+                alt.Tooltip("step"),
+                alt.Tooltip("accounts"),
+                alt.Tooltip("share:Q", format=".0%"),
+            ],
         )
         .properties(width=WIDTH, height=220)
     )
@@ -398,7 +413,7 @@ def funnel_chart(funnel: pl.DataFrame) -> alt.Chart:
 def monthly_spend_chart(months: pl.DataFrame, *, currency: str = "USD") -> alt.Chart:
     """Monthly spend bars; with a ``period`` column (``report_data.spend_by_month``) the month
     so far is drawn lighter, so it is never read as a complete month."""
-    color: Any = alt.value("#1f4e79")
+    color: Any = alt.ColorValue("#1f4e79")
     if "period" in months.columns:
         color = alt.Color(
             "period:N",
@@ -415,7 +430,7 @@ def monthly_spend_chart(months: pl.DataFrame, *, currency: str = "USD") -> alt.C
             x=alt.X("yearmonth(month):O", title=None, axis=month_axis(temporal=False)),
             y=alt.Y("amount:Q", title=f"Spend ({currency})", axis=money_axis(currency)),
             color=color,
-            tooltip=["month", alt.Tooltip("amount:Q", format=",.0f")],
+            tooltip=[alt.Tooltip("month"), alt.Tooltip("amount:Q", format=",.0f")],
         )
         .properties(width=WIDTH, height=150)
     )
@@ -437,7 +452,7 @@ def cost_per_outcome_chart(months: pl.DataFrame, *, currency: str = "USD") -> al
                 scale=alt.Scale(zero=False),
                 axis=money_axis(currency),
             ),
-            tooltip=["month", alt.Tooltip("cost_per_outcome:Q", format=",.2f")],
+            tooltip=[alt.Tooltip("month"), alt.Tooltip("cost_per_outcome:Q", format=",.2f")],
         )
         .properties(width=WIDTH, height=180)
     )

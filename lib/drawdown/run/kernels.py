@@ -52,11 +52,15 @@ numbered from 1 again for each notebook, which IPython's history database would 
 cache (``Out``, ``_``): it would keep every notebook's results alive for the kernel's lifetime."""
 WARM_UP = """
 import drawdown.run.steps, drawdown.reports.charts, drawdown.reports.narrative, drawdown.reports.data, drawdown.reports.tables
+import altair.utils.schemapi
+altair.utils.schemapi.disable_debug_mode()
 import vl_convert
 vl_convert.vegalite_to_svg({"mark": "point"})
 """
 """What every notebook of a run imports, loaded once per kernel before the first notebook, and
-vl-convert's first conversion (about 2 s: it starts its JavaScript engine)."""
+vl-convert's first conversion (about 2 s: it starts its JavaScript engine). Altair's debug mode
+is turned off: it checks every chart object against the Vega-Lite schema as it is made, about a
+tenth of an account review's time; the chart builders' tests check every chart they make."""
 RESET = "_drawdown_fresh_namespace()"
 """Run before each notebook: the names the previous notebook defined are removed (imported
 modules stay loaded) and cells are numbered from 1 again. Lighter than ``%reset -f``, which also
