@@ -45,6 +45,7 @@ import nbformat
 import yaml
 
 from drawdown.errors import StepFailed
+from drawdown.notebook_files import read_notebook, write_notebook
 from drawdown.reports import quarto
 from drawdown.resources import REPORTS_DIR
 
@@ -272,8 +273,8 @@ def render_with_quarto(
     for name in QUARTO_FILES:
         shutil.copy2(REPORTS_DIR / name, folder / name)
     for notebook in notebooks:
-        book = nbformat.read(notebook, as_version=4)
-        nbformat.write(quarto.for_quarto(book, _brand_color(book)), folder / notebook.name)
+        book = read_notebook(notebook)
+        write_notebook(quarto.for_quarto(book, _brand_color(book)), folder / notebook.name)
     stems = [notebook.stem for notebook in notebooks]
     command = quarto_command(str(quarto_path()), formats)
     try:
@@ -316,7 +317,7 @@ def chromium_command(chromium: str, html: Path, pdf: Path, profile: Path) -> lis
 
 def notebook_html(notebook: Path, brand_color: str | None = None) -> str:
     """The executed notebook as one self-contained HTML page (code hidden, charts inline SVG)."""
-    book = nbformat.read(notebook, as_version=4)
+    book = read_notebook(notebook)
     exporter = _html_exporter()
     resources: dict[str, Any] = {
         "report_title": _front_matter(book).get("pagetitle", notebook.stem),

@@ -36,6 +36,7 @@ from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
 from drawdown.errors import StepFailed
+from drawdown.notebook_files import write_notebook
 
 log = logging.getLogger("drawdown")
 
@@ -260,7 +261,7 @@ def execute_step(step: Step, kernel: _Kernel) -> float:
         duration=seconds,
         exception=failure is not None,
     )
-    nbformat.write(notebook, step.output)
+    write_notebook(notebook, step.output)
     if failure is not None:
         raise failure
     return seconds

@@ -32,10 +32,10 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, TypeVar
 
-import nbformat
 import polars as pl
 
 from drawdown.errors import DrawdownError, InputError, StepFailed, Terminated
+from drawdown.notebook_files import read_notebook, write_notebook
 from drawdown.params import Params, quote
 from drawdown.reports import brand
 from drawdown.reports.narrative import logo_image
@@ -389,9 +389,9 @@ class _Reports:
         self.renderer.add(neutral.output)
 
     def _publish(self, step: Step, neutral: Path) -> None:
-        book = nbformat.read(neutral, as_version=4)
+        book = read_notebook(neutral)
         step.output.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(brand.apply_brand(book, step.parameters), step.output)
+        write_notebook(brand.apply_brand(book, step.parameters), step.output)
 
     def store_rendered(self, report: Sequence[Step], folder: Path) -> None:
         """Keep each rendered file that did not come from the cache."""
