@@ -218,3 +218,22 @@ def test_a_working_folder_that_never_settles_does_not_fail_the_render(
     monkeypatch.setattr(render.shutil, "rmtree", always_busy)
     monkeypatch.setattr(render.time, "sleep", lambda seconds: None)
     render.remove_working_folder(folder)  # no exception: the reports are already written
+
+
+# Quarto's folders are balanced by what a report costs to render, not by bytes alone: each report
+# costs about as much as 280 KB of notebook besides its size. One 1,200 KB report and twelve of
+# 40 KB: by bytes the large one would render alone (1,200 against 480) while one folder renders
+# twelve; weighed (1,480 and 320 each), largest first into the lighter folder, it shares its
+# folder with four small ones (1,480 + 4 x 320 = 2,760 against 8 x 320 = 2,560).
+def test_quarto_folders_are_balanced_by_reports_as_well_as_bytes(tmp_path: Path) -> None:
+    big = tmp_path / "executive_review.ipynb"
+    big.write_bytes(b"x" * 1_200_000)
+    small = []
+    for n in range(12):
+        path = tmp_path / f"account_prep_{n:02}.ipynb"
+        path.write_bytes(b"x" * 40_000)
+        small.append(path)
+    groups = render.share_out([big, *small], 2)
+    with_big = next(group for group in groups if big in group)
+    assert sorted(len(group) for group in groups) == [5, 8]
+    assert len(with_big) == 5
