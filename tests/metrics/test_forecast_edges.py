@@ -263,7 +263,7 @@ def test_a_constant_level_has_no_spread() -> None:
     assert (row["p10"], row["p50"], row["p90"]) == (pytest.approx(19.6),) * 3
 
 
-# a window of one or two days (1 to 7 days: each day the only one of its weekday): every day is
+# a window of 1 to 7 days (here 1, 2 and 3), each day the only one of its weekday: every day is
 # its weekday's mean, so the variance is exactly 0 and p90 = p50. Σ c² − (Σ c)² / 1 in the
 # fixed point is not: 2679.951128² = 7182138.049… enters with 16 significant digits and leaves a
 # residue (2.8e-9 here, so p90 − p50 = 0.001 over 28 days)

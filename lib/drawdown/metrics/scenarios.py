@@ -12,7 +12,6 @@ from drawdown.metrics.commit import NOT_LIVE, PAYGO, UNDER
 from drawdown.metrics.forecast import HORIZON_DAYS, NEXT_28_DAYS, WINDOW_DAYS
 
 PAY_OVERAGE, EXPAND_COMMIT, RIGHT_SIZE = "pay_overage", "expand_commit", "right_size"
-SCENARIOS = (PAY_OVERAGE, EXPAND_COMMIT, RIGHT_SIZE)
 
 
 def overage_ratio(rated: pl.LazyFrame, health: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
@@ -72,7 +71,7 @@ def renewal_scenarios(
     )
     forecast_amount, commit = pl.col("forecast_consumption"), pl.col("_commit")
     past = (forecast_amount - commit).clip(lower_bound=0.0) * pl.col("_overage_ratio")
-    # Each account's scenarios as a list in SCENARIOS' order, exploded into rows: the order
+    # Each account's scenarios as a list in the documented order, exploded into rows: the order
     # (and so the tie-break of is_cheapest) comes from the list, not from a sort, which Polars
     # does not keep stable.
     offered = pl.concat_list(

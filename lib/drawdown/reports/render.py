@@ -259,17 +259,14 @@ def share_out(notebooks: Sequence[Path], folders: int) -> list[list[Path]]:
     """``notebooks`` in at most ``folders`` groups of about equal rendering cost, each notebook
     weighing its size plus ``QUARTO_REPORT_BYTES`` (largest first into the lightest group); no
     group is empty."""
+    cost = {notebook: notebook.stat().st_size + QUARTO_REPORT_BYTES for notebook in notebooks}
     groups: list[list[Path]] = [[] for _ in range(max(1, min(folders, len(notebooks))))]
     costs = [0] * len(groups)
-    for notebook in sorted(notebooks, key=lambda path: -_quarto_cost(path)):
+    for notebook in sorted(notebooks, key=lambda path: -cost[path]):
         lightest = costs.index(min(costs))
         groups[lightest].append(notebook)
-        costs[lightest] += _quarto_cost(notebook)
+        costs[lightest] += cost[notebook]
     return [group for group in groups if group]
-
-
-def _quarto_cost(notebook: Path) -> int:
-    return notebook.stat().st_size + QUARTO_REPORT_BYTES
 
 
 def render_with_quarto(
