@@ -385,3 +385,30 @@ def test_csm_accounts_are_each_books_rows_in_ladder_then_value_order() -> None:
     # a blank and a null owner are the accounts without a CSM, ladder order (e before d)
     assert ids == {"Kim": ["b", "f", "a"], " Kim": ["c"], None: ["e", "d"], "Dana": ["g"]}
     assert sorted(report_data.csm_names(health)) == sorted(c for c in books if c is not None)
+
+
+# a tie: paying overage and expanding cost the same (the overage priced at the unit price), and
+# renewal_scenarios marks pay_overage the cheapest (ties go to the scenarios' order). The review
+# takes the first option as the cheapest, so it must be the one the artifact marks, not the first
+# by name ("expand_commit" sorts before "pay_overage").
+def test_renewal_options_put_the_scenario_marked_cheapest_first_on_a_tie() -> None:
+    scenarios = pl.DataFrame(
+        {
+            "account_id": ["T", "T"],
+            "renewal_date": [date(2027, 7, 1)] * 2,
+            "scenario": ["pay_overage", "expand_commit"],
+            "next_term_days": [365, 365],
+            "forecast_consumption": [1_035_031.55] * 2,
+            "commit_amount": [1_000_000.0, 1_035_031.55],
+            "overage_amount": [35_031.55, 0.0],
+            "cost": [1_035_031.55] * 2,
+            "is_cheapest": [True, False],
+            "cost_over_cheapest": [0.0, 0.0],
+        }
+    )
+    options = report_data.renewal_options(scenarios, "T")
+    assert options["option"].to_list() == [
+        "Renew as is, paying overage",
+        "Expand the commit to the forecast",
+    ]
+    assert options["is_cheapest"].to_list() == [True, False]

@@ -311,3 +311,21 @@ def test_reset_rows_say_why_a_pending_item_cannot_be_measured() -> None:
         "50% of CSMs with an active account have their CSM book (target 100%).",
     ]
     assert rows["status_label"].to_list() == ["pending", "late"]
+
+
+# a tie (paying overage and expanding both $1,035,032): the other option is "the same", not
+# "$0 less"
+def test_renewal_choice_on_a_tie_says_the_same(run: report_data.RunData) -> None:
+    account = report_data.account_data(run, "A2")
+    options = pl.DataFrame(
+        {
+            "option": ["Renew as is, paying overage", "Expand the commit to the forecast"],
+            "commit": [1_000_000.0, 1_035_031.55],
+            "cost": [1_035_031.55, 1_035_031.55],
+            "over_cheapest": [0.0, 0.0],
+            "is_cheapest": [True, False],
+            "renewal_date": [date(2026, 7, 1)] * 2,
+        }
+    )
+    text = narrative.renewal_choice(account, options).text
+    assert "$1,035,032 (the same as expand the commit to the forecast)." in text

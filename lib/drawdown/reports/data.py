@@ -561,8 +561,8 @@ def spend_variation(months: pl.DataFrame, as_of: date) -> float | None:
 
 def renewal_options(scenarios: pl.DataFrame | None, account_id: str) -> pl.DataFrame:
     """The account's renewal scenarios (``renewal_scenarios``: the next term priced at the
-    forecast median, docs/forecasts.md#renewal-scenarios), cheapest first, with the option in
-    words. None for a not-live or pay-as-you-go account (empty frame).
+    forecast median, docs/forecasts.md#renewal-scenarios): the one it marks cheapest first, then
+    by cost (ties in the scenarios' order), with the option in words. None for a not-live or pay-as-you-go account (empty frame).
 
     Columns: option, commit, cost, over_cheapest (what it costs more than the cheapest),
     is_cheapest, renewal_date."""
@@ -578,7 +578,7 @@ def renewal_options(scenarios: pl.DataFrame | None, account_id: str) -> pl.DataF
         return pl.DataFrame(schema=columns)
     return (
         scenarios.filter(pl.col("account_id") == account_id)
-        .sort(["cost", "scenario"])
+        .sort(~pl.col("is_cheapest"), "cost", maintain_order=True)
         .select(
             glossary.value_words("scenario").alias("option"),
             pl.col("commit_amount").alias("commit"),

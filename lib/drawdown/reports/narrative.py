@@ -320,12 +320,22 @@ def renewal_choice(account: AccountData, options: pl.DataFrame, currency: str = 
             f"({name}); no other option is cheaper."
         )
     others = "; ".join(
-        f"{money(row['over_cheapest'], currency)} less than {escape(row['option'].lower())}"
+        _saving(row["over_cheapest"], escape(row["option"].lower()), currency)
         for row in options.slice(1).iter_rows(named=True)
     )
     return Md(
         when + f"Cheapest over the next term at the forecast usage: **{name}**, "
         f"{money(cheapest['cost'], currency)} ({others})."
+    )
+
+
+def _saving(over_cheapest: float, option: str, currency: str) -> str:
+    """What the cheapest saves against ``option``; "the same as" when that rounds to nothing."""
+    amount = money(over_cheapest, currency)
+    return (
+        f"the same as {option}"
+        if amount == money(0.0, currency)
+        else f"{amount} less than {option}"
     )
 
 
