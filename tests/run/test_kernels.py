@@ -3,9 +3,11 @@ namespace, and a failing cell names the notebook, the cell and the error."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
 from drawdown.errors import StepFailed
@@ -65,3 +67,20 @@ def test_steps_wait_for_what_they_need(pool: KernelPool, tmp_path: Path) -> None
     template = _notebook(tmp_path / "t.ipynb")
     with pytest.raises(StepFailed, match="never run"):
         execute_all([Step("a", template, tmp_path / "a.ipynb", {}, needs=("missing",))], pool)
+
+
+def _kernel_processes() -> set[int]:
+    children = psutil.Process().children(recursive=True)
+    return {child.pid for child in children if "ipykernel" in " ".join(child.cmdline())}
+
+
+def test_a_lazy_pool_starts_its_kernels_when_asked(tmp_path: Path) -> None:
+    before = _kernel_processes()  # the module's pool
+    with KernelPool(tmp_path, size=1, eager=False) as pool:
+        time.sleep(0.5)
+        assert _kernel_processes() == before
+        pool.start()
+        deadline = time.monotonic() + 60
+        while _kernel_processes() == before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(_kernel_processes() - before) == 1

@@ -144,9 +144,9 @@ class KernelPool:
     """``size`` worker threads, each with its own warm kernel started in ``cwd``.
 
     With ``eager``, kernels start (and import ``WARM_UP``) as soon as the pool is entered, so they
-    warm up while the caller does other work (validation); otherwise at the first ``submit``, so
-    a run whose notebooks all come from the cache starts none. ``submit`` queues a step; the
-    first free worker runs it.
+    warm up while the caller does other work (validation); otherwise at ``start`` or the first
+    ``submit``, so a run whose notebooks all come from the cache starts none. ``submit`` queues a
+    step; the first free worker runs it.
     """
 
     def __init__(self, cwd: Path, size: int | None = None, *, eager: bool = True) -> None:
@@ -164,7 +164,7 @@ class KernelPool:
 
     def __enter__(self) -> KernelPool:
         if self._eager:
-            self._start()
+            self.start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
@@ -190,12 +190,13 @@ class KernelPool:
 
     def submit(self, step: Step) -> Future[float]:
         """Queue ``step``; the future holds its wall seconds or its StepFailed."""
-        self._start()
+        self.start()
         future: Future[float] = Future()
         self._jobs.put((step, future))
         return future
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the kernels that have not started (they warm up in the background)."""
         for thread in self._threads:
             if thread.ident is None:
                 thread.start()

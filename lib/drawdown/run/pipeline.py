@@ -288,6 +288,8 @@ def _reports(
         with ReportRenderer(stage / "reports", formats) as renderer:
             cached = _Reports(report, reports_cache, renderer, params)
             fresh = [step for step in report if not cached.reuse(step, progress)]
+            if fresh:
+                pool.start()  # the kernels warm up while the CSM books are written
             with progress.step("csm_books"):
                 books = steps.csm_books_step(stage, params)
 
