@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import date
 from pathlib import Path
 
@@ -329,3 +330,40 @@ def test_renewal_choice_on_a_tie_says_the_same(run: report_data.RunData) -> None
     )
     text = narrative.renewal_choice(account, options).text
     assert "$1,035,032 (the same as expand the commit to the forecast)." in text
+
+
+def _shown(md: narrative.Md) -> str:
+    """The text a reader sees in the rendered Markdown."""
+    rendered = markdown2html_mistune(md.text)
+    return html.unescape(re.sub(r"<[^>]+>", "", rendered))
+
+
+def test_risks_and_wins_name_the_accounts_with_one_full_stop() -> None:
+    items = [
+        report_data.Item("of commit left unused", 669_000, 11, ("Willow Health", "Quarry Inc.")),
+        report_data.Item("renewing under their commit", 195_000, 2, ("Tidewater", "Quarry Inc.")),
+        report_data.Item("with usage falling", 290_000, 1, ("Willow Payments SA",)),
+    ]
+    shown = _shown(narrative.items_list("Top three risks", items))
+    assert (
+        "$669k of commit left unused — 11 accounts: Willow Health, Quarry Inc. and 9 more." in shown
+    )
+    assert "$195k renewing under their commit — 2 accounts: Tidewater, Quarry Inc.\n" in shown
+    assert "$290k with usage falling — 1 account: Willow Payments SA." in shown
+    assert ".." not in shown
+
+
+def test_a_name_with_its_own_full_stop_ends_the_sentence() -> None:
+    health = pl.DataFrame(
+        {
+            "account_id": ["A1", "A2"],
+            "account_name": ["Willow Health", "Quarry Inc."],
+            "is_smooth": [False, False],
+            "account_value": [100.0, 50.0],
+        }
+    )
+    uneven = _shown(narrative.smoothness(health.select("account_id"), health, 0.5))
+    healthy = _shown(narrative.healthy_line(health))
+    assert uneven.strip().endswith("Willow Health, Quarry Inc.")
+    assert healthy.strip().endswith("the largest: Willow Health, Quarry Inc.")
+    assert narrative.names_ending(["Willow Health"]) == "Willow Health."

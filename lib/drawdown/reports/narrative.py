@@ -116,6 +116,13 @@ def book_state(figures: pl.DataFrame) -> Md | None:
     return None
 
 
+def names_ending(names: list[str]) -> str:
+    """Names that end a sentence, escaped and joined, with the sentence's full stop unless the
+    last name brings its own ("Quarry Payments Inc.")."""
+    listed = ", ".join(escape(name) for name in names)
+    return listed if names and names[-1].endswith(".") else f"{listed}."
+
+
 def smoothness(lines: pl.DataFrame, health: pl.DataFrame, smooth_cv_max: float) -> Md:
     """Which of the top accounts draw smoothly (cv_28d ≤ smooth_cv_max) and which do not."""
     shown = health.filter(pl.col("account_id").is_in(lines["account_id"].unique().implode()))
@@ -124,9 +131,9 @@ def smoothness(lines: pl.DataFrame, health: pl.DataFrame, smooth_cv_max: float) 
         return Md(
             f"All {shown.height} top accounts draw smoothly (28-day variation ≤ {smooth_cv_max:.0%})."
         )
-    names = ", ".join(escape(name) for name in uneven)
     return Md(
-        f"Uneven daily draw (28-day variation above {smooth_cv_max:.0%} or no usage): {names}."
+        f"Uneven daily draw (28-day variation above {smooth_cv_max:.0%} or no usage): "
+        + names_ending(uneven)
     )
 
 
@@ -703,12 +710,15 @@ def items_list(title: str, items: list[Item], currency: str = "USD", empty: str 
         return Md(f"**{escape(title)}.** {escape(empty)}")
     lines = []
     for number, item in enumerate(items, 1):
-        names = ", ".join(escape(name) for name in item.names)
         more = item.accounts - len(item.names)
-        behind = f"{names}" + (f" and {more:,} more" if more > 0 else "")
+        behind = (
+            ", ".join(escape(name) for name in item.names) + f" and {more:,} more."
+            if more > 0
+            else names_ending(list(item.names))
+        )
         count = f"{item.accounts:,} account{'s' if item.accounts != 1 else ''}"
         lines.append(
-            f"{number}. **{short_money(item.amount, currency)}** {escape(item.what)} — {count}: {behind}."
+            f"{number}. **{short_money(item.amount, currency)}** {escape(item.what)} — {count}: {behind}"
         )
     return Md(f"**{escape(title)}**\n\n" + "\n".join(lines))
 
@@ -859,11 +869,11 @@ def healthy_line(healthy: pl.DataFrame, currency: str = "USD") -> Md:
     """The healthy group in one sentence: how many, their annual value, the largest three."""
     if healthy.height == 0:
         return note("No account is in the healthy group.")
-    names = ", ".join(escape(name) for name in healthy["account_name"].head(3).to_list())
+    largest = names_ending(healthy["account_name"].head(3).to_list())
     return Md(
         f"{healthy.height:,} account{'s' if healthy.height != 1 else ''} "
         f"({money(float(healthy['account_value'].sum()), currency)} of annual value) need nothing "
-        f"but a steady hand; the largest: {names}."
+        f"but a steady hand; the largest: {largest}"
     )
 
 
