@@ -275,3 +275,26 @@ def test_the_accounts_sheet_has_every_account_with_its_action(tmp_path) -> None:
     assert accounts.height == 5 and accounts["account_id"][0] == "A1"
     assert accounts["next_action"].null_count() == 0
     assert accounts.filter(pl.col("account_id") == "A1")["monthly_budget"].item() == 12000.0
+
+
+def test_the_limit_crossings_sheet_holds_every_crossing_the_reports_list(tmp_path) -> None:
+    from _report_run import write_run
+    from drawdown.reports import data as report_data
+    from drawdown.reports.exports import workbook_sheets, write_workbook
+
+    run = report_data.load_run(write_run(tmp_path / "run"))
+    health, actions = run["account_health"], run["account_actions"]
+    # seen on 9 April, both meters are still to cross: A2's on the 10th, A1's on the 28th
+    crossings = report_data.crossings_ahead(
+        run["limit_crossing"], health, actions, date(2026, 4, 9)
+    )
+    sheets = workbook_sheets(
+        health, actions, run["overage_cases"], run["segment_summary"], crossings=crossings
+    )
+    xml = _workbook_xml(write_workbook(sheets, tmp_path / "accounts.xlsx", "USD"))
+    assert re.findall(r'<sheet name="([^"]+)"', xml["xl/workbook.xml"])[-1] == "Limit crossings"
+    sheet = sheets["Limit crossings"]
+    assert sheet["account_id"].to_list() == ["A2", "A1"]
+    assert sheet["crossing_date"].to_list() == [date(2026, 4, 10), date(2026, 4, 28)]
+    assert sheet["next_action"].null_count() == 0
+    assert "Crosses the limit on" in xml["xl/sharedStrings.xml"]

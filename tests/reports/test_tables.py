@@ -100,3 +100,17 @@ def test_cases_table_marks_unowned_steps_of_the_shown_cases_only(run: report_dat
 def test_cases_table_says_what_an_empty_list_means(run: report_data.RunData) -> None:
     html = tables.cases_table(run["overage_cases"].head(0), empty="No new case.").as_raw_html()
     assert "No new case." in html and "contractual limits" not in html
+
+
+def test_a_cut_short_crossing_list_names_the_sheet_that_holds_them_all(
+    run: report_data.RunData,
+) -> None:
+    crossings = report_data.crossings_ahead(
+        run["limit_crossing"],
+        run["account_health"],
+        run["account_actions"],
+        run.as_of.replace(day=1),
+    )
+    html = tables.crossing_table(_copies(crossings, 40), rows=8).as_raw_html()
+    assert "Showing the 8 soonest of 40 by crossing day" in html
+    assert "exports/accounts.xlsx (sheet Limit crossings)" in html

@@ -1105,18 +1105,27 @@ def forecast_record(run: RunData) -> dict[str, Any] | None:
 
 
 def about_to_cross(run: RunData) -> pl.DataFrame:
-    """Meters forecast to cross their limit later in as_of's month (``limit_crossing`` with a
-    crossing_date after as_of, docs/forecasts.md#limit-crossing): a case seen before the month
-    closes. With the account's name, segment, CSM and next action (``with_actions``); the
-    soonest first, then the furthest over."""
+    """Meters forecast to cross their limit later in as_of's month: ``crossings_ahead`` of the
+    run's limit_crossing (none when the run has no forecasts)."""
     crossing = run.get("limit_crossing")
-    columns = run["account_health"].select("account_id", "account_name", "segment", "csm_owner")
     if crossing is None:
+        columns = run["account_health"].select("account_id", "account_name", "segment", "csm_owner")
         return with_actions(columns.clear(), run["account_actions"])
-    soon = crossing.filter(pl.col("crossing_date") > run.as_of).join(
+    return crossings_ahead(crossing, run["account_health"], run["account_actions"], run.as_of)
+
+
+def crossings_ahead(
+    crossing: pl.DataFrame, health: pl.DataFrame, actions: pl.DataFrame, as_of: date
+) -> pl.DataFrame:
+    """The rows of ``crossing`` (limit_crossing) with a crossing_date after ``as_of``
+    (docs/forecasts.md#limit-crossing): a case seen before the month closes. With the account's
+    name, segment, CSM and next action (``with_actions``); the soonest first, then the furthest
+    over. The reports' list and the workbook's sheet of them."""
+    columns = health.select("account_id", "account_name", "segment", "csm_owner")
+    soon = crossing.filter(pl.col("crossing_date") > as_of).join(
         columns, on="account_id", how="inner"
     )
-    return with_actions(soon, run["account_actions"]).sort(
+    return with_actions(soon, actions).sort(
         ["crossing_date", "projected_pct_over", "account_id"],
         descending=[False, True, False],
         nulls_last=True,

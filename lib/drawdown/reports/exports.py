@@ -20,8 +20,9 @@ from drawdown.reports.inert import chat_text, spreadsheet_cells
 
 WORKBOOK = "accounts.xlsx"
 """The accounts workbook in ``exports/``: the full tables a reader opens in a spreadsheet."""
-SHEETS = ("Accounts", "Cases", "Changes", "Segments", "Forecasts")
-"""Its sheets, in order; ``Changes`` and ``Forecasts`` only when the run has them."""
+SHEETS = ("Accounts", "Cases", "Changes", "Segments", "Forecasts", "Limit crossings")
+"""Its sheets, in order; ``Changes``, ``Forecasts`` and ``Limit crossings`` only when the run has
+them."""
 CODED = (
     "band",
     "burn",
@@ -229,6 +230,27 @@ def forecasts_sheet(forecast: pl.DataFrame, health: pl.DataFrame) -> pl.DataFram
     return forecast.join(names, on="account_id", how="left").sort("account_id", "horizon_days")
 
 
+def crossings_sheet(crossings: pl.DataFrame) -> pl.DataFrame:
+    """Every meter forecast to cross its limit later this month (``data.crossings_ahead``), in
+    the reports' order: the account, the meter, the day, the month against the limit and the
+    account's next action."""
+    return crossings.select(
+        "account_id",
+        "account_name",
+        "segment",
+        "csm_owner",
+        "meter",
+        "crossing_date",
+        "limit",
+        "usage_to_date",
+        "projected_usage",
+        "projected_pct_over",
+        "next_action",
+        "owner",
+        "owner_role",
+    )
+
+
 def in_words(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` as a reader sees it: coded values in words (``CODED``), ``from`` / ``to`` of a
     change in words, lists joined (``early_warnings``, ``missing_owners``), text inert
@@ -291,9 +313,11 @@ def workbook_sheets(
     changes: pl.DataFrame | None = None,
     budgets: pl.DataFrame | None = None,
     forecast: pl.DataFrame | None = None,
+    crossings: pl.DataFrame | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The workbook's sheets (``SHEETS``) from the artifacts: accounts, cases, segments, and the
-    changes and forecasts when the run has them."""
+    changes, forecasts and limit crossings ahead (``data.crossings_ahead``) when the run has
+    them."""
     sheets = {
         "Accounts": accounts_sheet(health, actions, budgets, forecast),
         "Cases": cases_sheet(cases, actions),
@@ -303,6 +327,8 @@ def workbook_sheets(
     sheets["Segments"] = segments
     if forecast is not None:
         sheets["Forecasts"] = forecasts_sheet(forecast, health)
+    if crossings is not None:
+        sheets["Limit crossings"] = crossings_sheet(crossings)
     return sheets
 
 

@@ -312,13 +312,16 @@ def _share_or_count(column: str) -> pl.Expr:
     return pl.when(pl.col("target") <= 1).then(percent).otherwise(count).alias(column)
 
 
-def _capped(table: GT, shown: int, total: int, by: str, where: str = WORKBOOK) -> GT:
-    """A note when the table shows ``shown`` rows of ``total``: how many, by what, and where
-    they all are: the run folder's spreadsheet (``WORKBOOK``), never a Parquet file."""
+def _capped(
+    table: GT, shown: int, total: int, by: str, where: str = WORKBOOK, *, first: str = "largest"
+) -> GT:
+    """A note when the table shows ``shown`` rows of ``total``: how many (the ``first`` by
+    ``by``), and where they all are: the run folder's spreadsheet (``WORKBOOK``), never a
+    Parquet file."""
     if shown >= total:
         return table
     return table.tab_source_note(
-        f"Showing the {shown} largest of {total:,} by {by}; "
+        f"Showing the {shown} {first} of {total:,} by {by}; "
         f"all {total:,} are in the run folder's {where}."
     )
 
@@ -542,5 +545,6 @@ def crossing_table(crossing: pl.DataFrame, *, rows: int = LIST_ROWS) -> GT:
         .fmt_percent("projected_pct_over", decimals=0, force_sign=True)
         .tab_style(style.text(weight="bold"), loc.body(columns="action"))
     )
-    table = _capped(table, data.height, crossing.height, "crossing day", WORKBOOK)
+    where = f"{WORKBOOK} (sheet Limit crossings)"
+    table = _capped(table, data.height, crossing.height, "crossing day", where, first="soonest")
     return _empty_note(table, data.height, "No meter is forecast to cross its limit this month.")

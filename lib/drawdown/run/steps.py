@@ -43,6 +43,7 @@ from drawdown.metrics import (
 from drawdown.metrics.actions import LADDER
 from drawdown.metrics.reset import with_csm_books
 from drawdown.params import Params, quote
+from drawdown.reports.data import crossings_ahead
 from drawdown.reports.exports import WORKBOOK, workbook_sheets, write_exports, write_workbook
 from drawdown.reports.inert import spreadsheet_cells
 from drawdown.run.folders import LATEST
@@ -291,7 +292,7 @@ def export(run_dir: Path, params: Params) -> list[Path]:
         "segment_summary",
         "account_budgets",
     )
-    for name in ("changes", "consumption_forecast"):
+    for name in ("changes", "consumption_forecast", "limit_crossing"):
         if (path := run_dir / ARTIFACTS / f"{name}.parquet").exists():
             frames[name] = pl.read_parquet(path)
     summary = frames.pop("segment_summary")
@@ -300,6 +301,12 @@ def export(run_dir: Path, params: Params) -> list[Path]:
         summary = summary.filter(pl.col("segment") == segment)
     frames = scope_frames(frames, frames["account_health"], segment)
     changes, forecast = frames.get("changes"), frames.get("consumption_forecast")
+    crossing = frames.get("limit_crossing")
+    crossings = None
+    if crossing is not None:
+        crossings = crossings_ahead(
+            crossing, frames["account_health"], frames["account_actions"], params.as_of
+        )
     written = write_exports(
         frames["overage_cases"],
         frames["account_actions"],
@@ -316,6 +323,7 @@ def export(run_dir: Path, params: Params) -> list[Path]:
         changes,
         frames["account_budgets"],
         forecast,
+        crossings,
     )
     return [*written, write_workbook(sheets, run_dir / "exports" / WORKBOOK, params.currency)]
 
