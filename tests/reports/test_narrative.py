@@ -94,7 +94,7 @@ def test_prep_next_action_is_the_artifacts_with_owner_reason_and_renewal(
 ) -> None:
     text = html.unescape(narrative.prep_next_action(report_data.account_data(run, "A2")).text)
     assert text.startswith("**Next action: Open the conversation**, owner Dana (CSM). api_calls")
-    assert text.endswith("**Renewal in 61 days** (30 Jun 2026).")
+    assert text.endswith("**Renewal in 61 days** (the term ends on 30 Jun 2026).")
 
 
 def test_prep_next_action_without_an_owner_names_the_missing_role(
@@ -155,7 +155,7 @@ def test_review_summary_states_outcomes_unit_cost_commit_and_renewal(
         account, report_data.quarter_with_unit_cost(quarter), comparison, "USD"
     ).text
     assert text.startswith("In Jan–Mar 2026, Acme Corp recorded 3,600 outcomes at $")
-    assert text.endswith("The contract renews on 30 June 2026.")
+    assert text.endswith("The term ends on 30 June 2026.")
 
 
 def test_month_to_date_is_never_compared(run: report_data.RunData) -> None:
@@ -367,3 +367,22 @@ def test_a_name_with_its_own_full_stop_ends_the_sentence() -> None:
     assert uneven.strip().endswith("Willow Health, Quarry Inc.")
     assert healthy.strip().endswith("the largest: Willow Health, Quarry Inc.")
     assert narrative.names_ending(["Willow Health"]) == "Willow Health."
+
+
+def test_a_review_states_one_renewal_date(run: report_data.RunData) -> None:
+    # renewal_scenarios' renewal_date is term_end + 1 day: the summary must not call the term's
+    # last day the renewal
+    account = report_data.account_data(run, "A2")
+    comparison, quarter = report_data.quarter_comparison(account)
+    summary = narrative.review_summary(
+        account, report_data.quarter_with_unit_cost(quarter), comparison, "USD"
+    ).text
+    options = narrative.renewal_choice(
+        account, report_data.renewal_options(run.get("renewal_scenarios"), "A2")
+    ).text
+    prep = narrative.prep_next_action(account).text + _prep_points(run, "A2", Guidelines())
+    stated = set(re.findall(r"renews on ([0-9]{2} [A-Z][a-z]+ [0-9]{4})", summary + options + prep))
+    assert stated == {"01 July 2026"}
+    # the prep sheet counts the days to the term's end and says so
+    assert "Renewal in 61 days (the term ends on 30 Jun 2026)" in html.unescape(prep)
+    assert not re.search(r"Renewal in [0-9]+ days\*?\*? \([0-9]", html.unescape(prep))

@@ -145,7 +145,7 @@ def review_summary(
 ) -> Md:
     """The customer review's opening: outcomes and their unit cost in the last complete quarter
     (``report_data.quarter_with_unit_cost``), against the quarter before only on a non-zero
-    base; where the commit stands; and the renewal date. Quarters are named."""
+    base; where the commit stands; and the day the term ends. Quarters are named."""
     health = account.health
     by = {row["measure"]: row for row in quarter.iter_rows(named=True)}
     name = escape(health["account_name"])
@@ -164,7 +164,8 @@ def review_summary(
         sentences.append(f"In {current}, {name} consumed {money(spent, currency)}.")
     sentences.append(commit_sentence(account, currency))
     if health["commit_amount"]:
-        sentences.append(f"The contract renews on {health['term_end']:%d %B %Y}.")
+        # the term's last day, not the renewal: renewal_scenarios renews the day after
+        sentences.append(f"The term ends on {health['term_end']:%d %B %Y}.")
     return Md(" ".join(sentences))
 
 
@@ -366,7 +367,7 @@ def prep_next_action(account: AccountData) -> Md:
     owner = f"{escape(action['owner'])} ({role})" if action["owner"] else f"no {role} named"
     renewal = action["days_to_renewal"]
     renews = (
-        f"**Renewal in {renewal} days** ({health['term_end']:%d %b %Y})."
+        f"**Renewal in {renewal} days** (the term ends on {health['term_end']:%d %b %Y})."
         if renewal is not None and health["term_end"]
         else "**No renewal date** (pay-as-you-go)."
     )
@@ -478,7 +479,8 @@ def prep_talking_points(
     renewal = account.action["days_to_renewal"]
     if health["commit_amount"] and renewal is not None and 0 <= renewal <= RENEWAL_TALK_DAYS:
         points["renewal"] = (
-            f"Renewal in {renewal} days ({health['term_end']:%d %b %Y}): agree the renewal option "
+            f"Renewal in {renewal} days (the term ends on {health['term_end']:%d %b %Y}): agree "
+            "the renewal option "
             "and its timeline in this meeting."
         )
     if health["early_warnings"]:
