@@ -75,6 +75,19 @@ def _every_chart(run: report_data.RunData) -> list[alt.TopLevelMixin]:
     ]
 
 
+@pytest.mark.parametrize("primary", [Brand().primary_color, "#123456"])
+def test_each_series_has_its_own_colour_whatever_the_brand(
+    run: report_data.RunData, primary: str
+) -> None:
+    # the default brand colour is also the first series colour: "All" and the first segment of
+    # the adoption funnel drew alike
+    chart = charts.funnel_chart(report_data.adoption_funnel(run["account_health"]))
+    themed = charts.theme(chart, Brand(primary_color=primary)).to_dict()
+    category = [colour.lower() for colour in themed["config"]["range"]["category"]]
+    assert category[0] == primary.lower() and len(set(category)) == len(category)
+    assert set(category) == {primary.lower(), *charts.SERIES_COLORS}
+
+
 def test_every_themed_chart_is_valid_vega_lite(run: report_data.RunData) -> None:
     """``svg`` skips the schema check for speed; this is where every builder meets it."""
     for chart in _every_chart(run):

@@ -35,9 +35,11 @@ PATTERN_COLORS = {
 }
 """Meter months: red means past the line, deeper the longer it lasts (the band colours keep their
 meaning: orange is only ever the under band)."""
-SERIES_COLORS = ["#1f4e79", "#8e9aaf", "#5dade2", "#34495e", "#a569bd", "#48c9b0"]
-"""Colours of series that carry no band or pattern meaning (after the brand colour): none is a
-band colour, so a colour means one thing in a report."""
+SERIES_COLORS = ["#8e9aaf", "#5dade2", "#34495e", "#a569bd", "#48c9b0"]
+"""Colours of series that carry no band or pattern meaning, after the brand colour: none is a
+band colour, so a colour means one thing in a report, and none is the default brand colour
+(``#1f4e79``), so the first two series never draw alike. They do not depend on the brand: a report
+executes with a neutral brand whose colour is replaced afterwards (``reports.brand``)."""
 FONT = "Liberation Sans, DejaVu Sans, Arial, Helvetica, sans-serif"
 WIDTH = 640
 
@@ -284,7 +286,7 @@ def burnup_chart(
     if cone is not None and cone.height:
         layers.append(
             alt.Chart(cone)
-            .mark_area(color=SERIES_COLORS[2], opacity=0.25)
+            .mark_area(color=SERIES_COLORS[1], opacity=0.25)
             .encode(x=x, y=alt.Y("low:Q"), y2=alt.Y2("high:Q"))
         )
     title = "Consumed so far and where the term ends" + (
