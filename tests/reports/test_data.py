@@ -38,6 +38,14 @@ def test_an_account_slice_holds_that_accounts_rows_and_the_same_account_data(
             assert set(frame["account_id"]) <= {"A2"}, name
         else:
             assert frame.equals(run[name]), name
+    assert sliced.previous_month is not None and run.previous_month is not None
+    for name, frame in sliced.previous_month.items():
+        whole_book = run.previous_month[name]
+        if "account_id" in frame.columns:
+            assert frame.equals(whole_book.filter(pl.col("account_id") == "A2")), name
+        else:
+            assert frame.equals(whole_book), name
+    assert sliced.previous_month["account_health"]["account_id"].to_list() == ["A2"]
     whole, alone = report_data.account_data(run, "A2"), report_data.account_data(sliced, "A2")
     assert alone.health == whole.health and alone.case == whole.case
     assert alone.action == whole.action and alone.action["next_action"] == "open_conversation"

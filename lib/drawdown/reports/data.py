@@ -101,10 +101,10 @@ def load_run(
     """Read ``<run_dir>/artifacts``: every artifact, data_quality.json and the previous folders.
 
     ``as_of`` defaults to the date the artifacts were computed at (term_start + elapsed_days - 1).
-    With ``account_id``, the per-account artifacts hold that account's rows only: an account
-    review reads its slice (the series from the one part holding the account; the other
-    artifacts are sorted by account, so Parquet skips their other row groups) rather than, at
-    50,000 accounts, tens of millions of daily rows.
+    With ``account_id``, the per-account artifacts (those of ``previous_month`` too) hold that
+    account's rows only: an account review reads its slice (the series from the one part holding
+    the account; the other artifacts are sorted by account, so Parquet skips their other row
+    groups) rather than, at 50,000 accounts, tens of millions of daily rows.
     """
     run_dir = Path(run_dir)
     folder = run_dir / "artifacts"
@@ -122,7 +122,7 @@ def load_run(
         as_of=resolved or _as_of_from(tables["account_health"]),
         tables=tables,
         data_quality=quality,
-        previous_month=_read_optional(folder / "previous_month", PREVIOUS_MONTH),
+        previous_month=_read_optional(folder / "previous_month", PREVIOUS_MONTH, account_id),
     )
 
 
@@ -684,10 +684,12 @@ def _as_of_from(health: pl.DataFrame) -> date:
     return as_of if as_of is not None else date.today()
 
 
-def _read_optional(folder: Path, names: tuple[str, ...]) -> dict[str, pl.DataFrame] | None:
+def _read_optional(
+    folder: Path, names: tuple[str, ...], account_id: str | None = None
+) -> dict[str, pl.DataFrame] | None:
     if not all(artifact_exists(folder, name) for name in names):
         return None
-    return {name: _read_artifact(folder, name) for name in names}
+    return {name: _read_artifact(folder, name, account_id) for name in names}
 
 
 def _narrow(name: str, frame: pl.DataFrame, segment: str, ids: pl.Series) -> pl.DataFrame:
