@@ -386,3 +386,18 @@ def test_a_review_states_one_renewal_date(run: report_data.RunData) -> None:
     # the prep sheet counts the days to the term's end and says so
     assert "Renewal in 61 days (the term ends on 30 Jun 2026)" in html.unescape(prep)
     assert not re.search(r"Renewal in [0-9]+ days\*?\*? \([0-9]", html.unescape(prep))
+
+
+def test_the_healthy_line_says_what_puts_an_account_there() -> None:
+    health = pl.DataFrame(
+        {"account_name": ["Willow Health", "Kestrel"], "account_value": [100.0, 50.0]}
+    )
+    two = _shown(narrative.healthy_line(health)).strip()
+    one = _shown(narrative.healthy_line(health.head(1))).strip()
+    # fewer than the healthy band when a healthy account has a case or a warning
+    assert two.startswith(
+        "2 accounts ($150 of annual value) have no case, no early warning and no band off "
+        "target: they need nothing but a steady hand"
+    )
+    assert one.startswith("1 account ($100 of annual value) has no case, no early warning and no")
+    assert "it needs nothing" in one

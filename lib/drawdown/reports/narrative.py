@@ -868,14 +868,18 @@ def story(
 
 
 def healthy_line(healthy: pl.DataFrame, currency: str = "USD") -> Md:
-    """The healthy group in one sentence: how many, their annual value, the largest three."""
+    """The healthy group (``report_data.briefing_groups``) in one sentence: how many, their annual
+    value, what puts them there (no case, no early warning, no band off target: fewer than the
+    healthy band when a healthy account has a case or a warning), the largest three."""
     if healthy.height == 0:
         return note("No account is in the healthy group.")
     largest = names_ending(healthy["account_name"].head(3).to_list())
+    one = healthy.height == 1
     return Md(
-        f"{healthy.height:,} account{'s' if healthy.height != 1 else ''} "
-        f"({money(float(healthy['account_value'].sum()), currency)} of annual value) need nothing "
-        f"but a steady hand; the largest: {largest}"
+        f"{healthy.height:,} account{'' if one else 's'} "
+        f"({money(float(healthy['account_value'].sum()), currency)} of annual value) "
+        f"{'has' if one else 'have'} no case, no early warning and no band off target: "
+        f"{'it needs' if one else 'they need'} nothing but a steady hand; the largest: {largest}"
     )
 
 
