@@ -314,7 +314,7 @@ def test_risks_are_the_largest_in_money_with_their_accounts(run: report_data.Run
 
 def test_wins_count_quarter_growth_in_money(run: report_data.RunData) -> None:
     # growth: A1 30600 - 27900 = 2700, A2 28500 - 21000 = 7500 -> 10200 at 2 accounts
-    grown = [item for item in report_data.wins(run, n=10) if "growth" in item.what]
+    grown = [item for item in report_data.wins(run, 90, n=10) if "growth" in item.what]
     assert [(item.amount, item.accounts) for item in grown] == [(10200.0, 2)]
 
 
@@ -420,3 +420,18 @@ def test_renewal_options_put_the_scenario_marked_cheapest_first_on_a_tie() -> No
         "Expand the commit to the forecast",
     ]
     assert options["is_cheapest"].to_list() == [True, False]
+
+
+@pytest.mark.parametrize(("window", "accounts"), [(90, 2), (61, 2), (60, 0)])
+def test_the_renewing_win_uses_the_runs_renewal_window(
+    run: report_data.RunData, window: int, accounts: int
+) -> None:
+    # A1 (healthy) and A2 (over) renew in 61 days: the window is health.renewal_window_days, as
+    # in "N accounts renew in the next N days" and the renewal_risk warning
+    renewing = [item for item in report_data.wins(run, window, n=10) if "renewing" in item.what]
+    if accounts:
+        assert [(item.what, item.accounts) for item in renewing] == [
+            (f"of annual value renewing in the next {window} days on or above their commit", 2)
+        ]
+    else:
+        assert renewing == []

@@ -864,15 +864,16 @@ def risks(run: RunData, n: int = 3) -> list[Item]:
     return _top(candidates, n)
 
 
-def wins(run: RunData, n: int = 3) -> list[Item]:
+def wins(run: RunData, renewal_days: int, n: int = 3) -> list[Item]:
     """The ``n`` largest wins in money, each with the accounts behind it:
 
     - expansion under way: next action ``expansion`` (a conversation or an expansion
       opportunity recorded) — Σ value past the line of their cases;
     - consumption grown: accounts whose last complete quarter beat the one before
       (``account_actions``) — Σ of the growth;
-    - renewing healthy: accounts renewing within the renewal window in band healthy or over —
-      their annual value;
+    - renewing healthy: accounts renewing within ``renewal_days`` (the run's
+      ``health.renewal_window_days``, as for ``renewing`` and the renewal_risk warning) in band
+      healthy or over — their annual value;
     - went live since the previous run (``changes``) — their commit.
     """
     health = with_actions(run["account_health"], run["account_actions"])
@@ -887,7 +888,7 @@ def wins(run: RunData, n: int = 3) -> list[Item]:
         on="account_id",
         how="left",
     ).filter(growth > 0)
-    window = pl.col("days_to_renewal").is_between(0, 90)
+    window = pl.col("days_to_renewal").is_between(0, renewal_days)
     changes = run.get("changes")
     live_ids = (
         changes.filter(pl.col("change") == "went_live")["account_id"]
@@ -903,7 +904,7 @@ def wins(run: RunData, n: int = 3) -> list[Item]:
         ),
         _item("of consumption growth, quarter on quarter", grown, growth, growth),
         _item(
-            "of annual value renewing in the next 90 days on or above their commit",
+            f"of annual value renewing in the next {renewal_days} days on or above their commit",
             health.filter(window & pl.col("band").is_in(["healthy", "over"])),
             pl.col("account_value"),
         ),
