@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from datetime import date
@@ -401,3 +402,15 @@ def test_the_healthy_line_says_what_puts_an_account_there() -> None:
     )
     assert one.startswith("1 account ($100 of annual value) has no case, no early warning and no")
     assert "it needs nothing" in one
+
+
+@pytest.mark.parametrize("window", [28, 14])
+def test_without_recent_usage_the_outlook_names_the_run_rate_window(
+    run: report_data.RunData, window: int
+) -> None:
+    account = report_data.account_data(run, "A1")
+    silent = dataclasses.replace(account, health={**account.health, "exhaustion_date": None})
+    text = narrative.forecast_status(silent, pl.DataFrame(), "USD", run_rate_days=window).text
+    assert text == (
+        f"No usage in the last {window} days: no date is forecast for the commit to run out."
+    )

@@ -196,15 +196,22 @@ def commit_sentence(account: AccountData, currency: str = "USD") -> str:
     )
 
 
-def forecast_status(account: AccountData, cone: pl.DataFrame, currency: str = "USD") -> Md:
+def forecast_status(
+    account: AccountData, cone: pl.DataFrame, currency: str = "USD", *, run_rate_days: int
+) -> Md:
     """The commit's outlook: the exhaustion forecast, and the forecast range at term end when
-    ``report_data.forecast_cone`` has one (shown only when the forecast artifact exists)."""
+    ``report_data.forecast_cone`` has one (shown only when the forecast artifact exists).
+    ``run_rate_days`` is the run's ``bands.run_rate_window_days``: without usage in it the run
+    rate is 0 and no exhaustion date is forecast."""
     health = account.health
     if not health["commit_amount"] or health["band"] == "not_live":
         return Md("")
     exhaustion = health["exhaustion_date"]
     if exhaustion is None:
-        text = "No usage in the last 28 days: no date is forecast for the commit to run out."
+        text = (
+            f"No usage in the last {run_rate_days} days: no date is forecast for the commit to "
+            "run out."
+        )
     elif exhaustion <= account.as_of:
         text = (
             f"The commit ran out on **{exhaustion:%d %b %Y}**; usage since then is billed as "
