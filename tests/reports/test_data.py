@@ -247,6 +247,24 @@ def test_forecast_cone_starts_at_consumed_to_date_and_widens(run: report_data.Ru
     assert report_data.forecast_cone(report_data.account_data(run, "A3"), None).height == 0
 
 
+def test_forecast_cone_stops_at_the_term_end(run: report_data.RunData) -> None:
+    # A3's term ends in 10 days: the 28-day horizon lies in the next term, off this burn-up
+    account = report_data.account_data(run, "A3")
+    ending = replace(account, health={**account.health, "term_end": date(2026, 5, 10)})
+    forecast = pl.DataFrame(
+        {
+            "account_id": ["A3", "A3"],
+            "horizon_days": [10, 28],
+            "p10": [200.0, 500.0],
+            "p50": [250.0, 700.0],
+            "p90": [300.0, 900.0],
+        }
+    )
+    cone = report_data.forecast_cone(ending, forecast)
+    assert cone["date"].to_list() == [AS_OF, date(2026, 5, 10)]
+    assert cone["high"].to_list() == [10000.0, 10300.0]
+
+
 def test_spend_by_month_keeps_the_first_month_and_marks_the_month_so_far(
     run: report_data.RunData,
 ) -> None:

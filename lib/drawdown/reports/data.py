@@ -593,14 +593,19 @@ def renewal_options(scenarios: pl.DataFrame | None, account_id: str) -> pl.DataF
 
 def forecast_cone(account: AccountData, forecast: pl.DataFrame | None) -> pl.DataFrame:
     """The forecast range drawn on the burn-up: consumed to date plus p10 and p90 of each
-    forecast horizon (``consumption_forecast``), from as_of (no spread) onwards.
+    forecast horizon (``consumption_forecast``) up to the term end, from as_of (no spread)
+    onwards. A horizon past the term end (the 28 days of a term ending sooner) forecasts the next
+    term's spend: it is not drawn against this term's commit.
 
     Columns: date, low, high. Empty without a forecast for the account or without a commit."""
     columns = {"date": pl.Date, "low": pl.Float64, "high": pl.Float64}
     health = account.health
     if forecast is None or not health["commit_amount"]:
         return pl.DataFrame(schema=columns)
-    mine = forecast.filter(pl.col("account_id") == account.account_id).sort("horizon_days")
+    days_left = (health["term_end"] - account.as_of).days
+    mine = forecast.filter(
+        pl.col("account_id") == account.account_id, pl.col("horizon_days") <= days_left
+    ).sort("horizon_days")
     if mine.height == 0:
         return pl.DataFrame(schema=columns)
     consumed = health["consumed_to_date"] or 0.0
