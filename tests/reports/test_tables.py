@@ -114,3 +114,20 @@ def test_a_cut_short_crossing_list_names_the_sheet_that_holds_them_all(
     html = tables.crossing_table(_copies(crossings, 40), rows=8).as_raw_html()
     assert "Showing the 8 soonest of 40 by crossing day" in html
     assert "exports/accounts.xlsx (sheet Limit crossings)" in html
+
+
+def test_the_changes_table_shows_values_in_the_workbooks_words_and_dates_as_dates() -> None:
+    changed = pl.DataFrame(
+        {
+            "account_name": ["Umber", "Driftwood"],
+            "segment": ["SMB", "SMB"],
+            "csm_owner": ["Kim", "Lee"],
+            "change": ["went_live", "band_change"],
+            "from": [None, "paygo"],
+            "to": ["2026-11-12", "not_live"],
+        }
+    )
+    html = tables.changes_table(changed, title="Changes", empty="None.").as_raw_html()
+    for shown in ("Went live", "Band change", "12 Nov 2026", "Pay-as-you-go", "Not live"):
+        assert f">{shown}<" in html, shown
+    assert "2026-11-12" not in html and "paygo" not in html

@@ -258,7 +258,7 @@ def in_words(frame: pl.DataFrame) -> pl.DataFrame:
     words = [glossary.value_words(column) for column in CODED if column in frame.columns]
     for column in ("from", "to"):
         if column in frame.columns:
-            words.append(_change_value_words(column))
+            words.append(glossary.change_value_words(column))
     lists = [
         glossary.list_words(column)
         for column, dtype in frame.schema.items()
@@ -350,15 +350,3 @@ def _money_format(currency: str) -> str:
 
 def _safe_code(currency: str) -> str:
     return "".join(ch for ch in currency if ch.isalnum())
-
-
-def _change_value_words(column: str) -> pl.Expr:
-    """``from`` / ``to`` of a change hold a band, burn, pattern or triage code (or a date):
-    each in words."""
-    mapping = {
-        code: words
-        for kind in ("band", "burn", "pattern", "triage")
-        for code, words in glossary.VALUES[kind].items()
-    }
-    source = pl.col(column)
-    return source.replace_strict(mapping, default=source, return_dtype=pl.String).alias(column)

@@ -405,6 +405,18 @@ def value_words(column: str, expr: pl.Expr | None = None) -> pl.Expr:
     )
 
 
+def change_value_words(column: str) -> pl.Expr:
+    """``from`` / ``to`` of a change (``changes``) hold a band, burn, pattern or triage code (or a
+    date, as text): each code in words, anything else as it is."""
+    mapping = {
+        code: words
+        for kind in ("band", "burn", "pattern", "triage")
+        for code, words in VALUES[kind].items()
+    }
+    source = pl.col(column)
+    return source.replace_strict(mapping, default=source, return_dtype=pl.String).alias(column)
+
+
 def list_words(column: str, separator: str = ", ") -> pl.Expr:
     """A list column of coded values (``early_warnings``, ``missing_owners``) as one text of
     words, joined by ``separator``; an empty list gives ``""``."""

@@ -18,6 +18,7 @@ from great_tables import GT, loc, style
 
 from drawdown.metrics.periods import Comparison
 from drawdown.params import Brand
+from drawdown.reports import glossary
 from drawdown.reports.charts import BAND_COLORS, BAND_LABELS, FONT
 from drawdown.reports.data import (
     ACCOUNTS_FILE,
@@ -292,8 +293,8 @@ def changes_table(changed: pl.DataFrame, *, title: str, empty: str, rows: int = 
         "account_name",
         "segment",
         "csm_owner",
-        pl.col("change").str.replace_all("_", " "),
-        *(pl.col(column).str.replace_all("_", " ") for column in ("from", "to")),
+        glossary.value_words("change"),
+        *(_change_value(column) for column in ("from", "to")),
     )
     table = (
         GT(data)
@@ -302,6 +303,12 @@ def changes_table(changed: pl.DataFrame, *, title: str, empty: str, rows: int = 
     )
     table = _capped(table, data.height, changed.height, "annual value", CHANGES_FILE)
     return _empty_note(table, data.height, empty)
+
+
+def _change_value(column: str) -> pl.Expr:
+    """A change's ``from`` / ``to`` in the workbook's words, a date (went live) as a date."""
+    day = pl.col(column).str.to_date("%Y-%m-%d", strict=False).dt.strftime("%d %b %Y")
+    return pl.coalesce(day, glossary.change_value_words(column)).alias(column)
 
 
 def _share_or_count(column: str) -> pl.Expr:
