@@ -1117,8 +1117,7 @@ def about_to_cross(run: RunData) -> pl.DataFrame:
     run's limit_crossing (none when the run has no forecasts)."""
     crossing = run.get("limit_crossing")
     if crossing is None:
-        columns = run["account_health"].select("account_id", "account_name", "segment", "csm_owner")
-        return with_actions(columns.clear(), run["account_actions"])
+        crossing = pl.DataFrame(schema=SCHEMAS["limit_crossing"])
     return crossings_ahead(crossing, run["account_health"], run["account_actions"], run.as_of)
 
 

@@ -487,8 +487,7 @@ def prep_talking_points(
     if health["commit_amount"] and renewal is not None and 0 <= renewal <= RENEWAL_TALK_DAYS:
         points["renewal"] = (
             f"Renewal in {renewal} days (the term ends on {health['term_end']:%d %b %Y}): agree "
-            "the renewal option "
-            "and its timeline in this meeting."
+            "the renewal option and its timeline in this meeting."
         )
     if health["early_warnings"]:
         points["warning"] = (
