@@ -453,3 +453,35 @@ def test_the_renewing_win_uses_the_runs_renewal_window(
         ]
     else:
         assert renewing == []
+
+
+def _spend_from(run: report_data.RunData, first: date) -> report_data.RunData:
+    """``run`` with a book whose spend starts on ``first``."""
+    daily = pl.DataFrame(
+        {"account_id": ["A1", "A1"], "usage_date": [first, run.as_of], "amount": [100.0, 100.0]}
+    )
+    return replace(run, tables={**run.tables, "daily_spend": daily})
+
+
+def test_retention_gap_when_the_spend_starts_inside_the_year_earlier_window(
+    run: report_data.RunData,
+) -> None:
+    # as of 30 Apr 2026 the year-earlier window is 31 Jan - 30 Apr 2025: 9 of its days from 22 Apr
+    gap = report_data.retention_gap(_spend_from(run, date(2025, 4, 22)))
+    assert gap is not None
+    assert (gap.prior.first, gap.prior.last) == (date(2025, 1, 31), date(2025, 4, 30))
+    assert (gap.first_spend, gap.covered_days) == (date(2025, 4, 22), 9)
+
+
+@pytest.mark.parametrize("first", [date(2025, 1, 31), date(2024, 6, 1), date(2025, 5, 1)])
+def test_no_retention_gap_when_the_year_earlier_window_is_whole_or_empty(
+    run: report_data.RunData, first: date
+) -> None:
+    assert report_data.retention_gap(_spend_from(run, first)) is None
+
+
+def test_no_segment_is_claimed_on_when_the_year_earlier_window_is_partial(
+    run: report_data.RunData,
+) -> None:
+    assert report_data.segment_moved_most(_spend_from(run, date(2024, 6, 1)), 1) is not None
+    assert report_data.segment_moved_most(_spend_from(run, date(2025, 4, 22)), 1) is None

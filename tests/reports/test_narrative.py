@@ -14,6 +14,7 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
 from _report_run import EVIL_NAME, write_run
 from drawdown.errors import ParamsError
+from drawdown.metrics import periods
 from drawdown.params import Brand, Guidelines
 from drawdown.reports import data as report_data
 from drawdown.reports import narrative
@@ -413,4 +414,60 @@ def test_without_recent_usage_the_outlook_names_the_run_rate_window(
     text = narrative.forecast_status(silent, pl.DataFrame(), "USD", run_rate_days=window).text
     assert text == (
         f"No usage in the last {window} days: no date is forecast for the commit to run out."
+    )
+
+
+def test_headline_retention_is_not_compared_with_a_partial_year_earlier(
+    run: report_data.RunData,
+) -> None:
+    gap = report_data.RetentionGap(
+        periods.Period(date(2025, 1, 31), date(2025, 4, 30)), date(2025, 4, 22)
+    )
+    rows = narrative.headline_rows(
+        report_data.monthly_consumption(run["daily_spend"], run.as_of),
+        report_data.headline_figures(run),
+        {"healthy": 5},
+        None,
+        retention_gap=gap,
+    )
+    against = dict(zip(rows["figure"], rows["against"], strict=True))
+    caveat = (
+        "not comparable: the year-earlier window (31 Jan–30 Apr 2025) holds 9 of its 90 days; "
+        "the spend starts on 22 Apr 2025"
+    )
+    assert against["Gross revenue retention (GRR)"] == caveat
+    assert against["Net revenue retention (NRR)"] == caveat
+    assert narrative.retention_note(gap) == (
+        "GRR and NRR are not comparable: the year-earlier window (31 Jan–30 Apr 2025) holds 9 of "
+        "its 90 days; the spend starts on 22 Apr 2025."
+    )
+
+
+def _cohorts(medians: list[float], mature: list[bool], live: list[int]) -> pl.DataFrame:
+    months = [date(2026, month, 1) for month in range(1, len(medians) + 1)]
+    return pl.DataFrame(
+        {
+            "cohort_month": months,
+            "accounts": live,
+            "live_accounts": live,
+            "median_ttfbe_days": medians,
+            "mature": mature,
+        }
+    ).with_columns((pl.col("mature") & (pl.col("live_accounts") >= 5)).alias("claimable"))
+
+
+def test_ttfbe_claim_names_every_recent_cohort_it_leaves_out() -> None:
+    cohorts = _cohorts([9.0, 8.0, 6.0, 3.0, 2.0], [True, True, True, False, False], [9, 9, 9, 7, 1])
+    text = narrative.ttfbe_claim(cohorts, 5, 14).text
+    assert "the March 2026 cohort (9 live accounts) took a median 6 days against 8" in text
+    assert (
+        "The April 2026 (7 live accounts) and May 2026 (1 live account) cohorts are too recent"
+    ) in text
+
+
+def test_ttfbe_claim_says_unchanged_when_the_medians_are_equal() -> None:
+    cohorts = _cohorts([0.0, 0.0, 0.0], [True, True, True], [9, 9, 9])
+    assert (
+        "Time to first billable event is **unchanged**"
+        in narrative.ttfbe_claim(cohorts, 5, 14).text
     )

@@ -41,6 +41,13 @@ def test_table_theme_returns_a_new_table(run: report_data.RunData) -> None:
     assert isinstance(themed, GT) and themed is not table
 
 
+def test_segment_table_carries_a_note_on_retention(run: report_data.RunData) -> None:
+    note = "GRR and NRR are not comparable: the year-earlier window holds 9 of its 90 days."
+    rows = report_data.segment_rows(run["segment_summary"])
+    assert note in tables.segment_table(rows, note=note).as_raw_html()
+    assert "not comparable" not in tables.segment_table(rows).as_raw_html()
+
+
 def test_options_table_shows_what_each_option_costs_over_the_cheapest(
     run: report_data.RunData,
 ) -> None:

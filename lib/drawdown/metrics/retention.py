@@ -7,22 +7,32 @@ from datetime import date, timedelta
 import polars as pl
 
 from drawdown.exact import exact_sum
+from drawdown.metrics.periods import Period
 
 ALL = "All"
 
 
+def current_window(as_of: date) -> Period:
+    """The current revenue window: the last 90 days [A − 89, A]."""
+    return Period(as_of - timedelta(days=89), as_of)
+
+
+def prior_window(as_of: date) -> Period:
+    """The prior revenue window: the current one a year earlier, [A − 454, A − 365]."""
+    return Period(as_of - timedelta(days=454), as_of - timedelta(days=365))
+
+
 def account_revenue(accounts: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
-    """Per account of the book: segment, rev_current = Σ c over [A − 89, A] and
-    rev_prior = Σ c over [A − 454, A − 365] (0 without spend)."""
+    """Per account of the book: segment, rev_current = Σ c over ``current_window`` and
+    rev_prior = Σ c over ``prior_window`` (0 without spend)."""
     day, amount = pl.col("usage_date"), pl.col("amount")
-    current_start = as_of - timedelta(days=89)
-    prior_start, prior_end = as_of - timedelta(days=454), as_of - timedelta(days=365)
+    current, prior = current_window(as_of), prior_window(as_of)
     revenue = (
-        daily.filter(day >= prior_start)
+        daily.filter(day >= prior.first)
         .group_by("account_id")
         .agg(
-            exact_sum(pl.when(day >= current_start).then(amount)).alias("rev_current"),
-            exact_sum(pl.when(day <= prior_end).then(amount)).alias("rev_prior"),
+            exact_sum(pl.when(day >= current.first).then(amount)).alias("rev_current"),
+            exact_sum(pl.when(day <= prior.last).then(amount)).alias("rev_prior"),
         )
     )
     return (

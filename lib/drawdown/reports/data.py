@@ -27,6 +27,7 @@ from drawdown.artifacts import (
     scan_artifact,
 )
 from drawdown.metrics import periods
+from drawdown.metrics.retention import current_window, prior_window
 from drawdown.reports import glossary
 from drawdown.reports.inert import plain_frame, plain_text
 
@@ -942,7 +943,10 @@ class SegmentMove:
 
 def segment_moved_most(run: RunData, min_group: int) -> SegmentMove | None:
     """The segment with the lowest GRR among segments of at least ``min_group`` accounts (a
-    smaller segment is not claimed on); None when no segment qualifies or only one exists."""
+    smaller segment is not claimed on); None when no segment qualifies or only one exists, and
+    when the year-earlier window is only partly in the data (``retention_gap``)."""
+    if retention_gap(run) is not None:
+        return None
     summary = run["segment_summary"]
     segments = segment_rows(summary).filter(
         pl.col("accounts") >= min_group, pl.col("grr").is_not_null()
@@ -970,6 +974,31 @@ def segment_moved_most(run: RunData, min_group: int) -> SegmentMove | None:
 
 
 @dataclass(frozen=True)
+class RetentionGap:
+    """The book's spend starts inside the year-earlier window of docs/metrics.md#retention: GRR
+    and NRR set the last 90 days against only the window's days from ``first_spend``."""
+
+    prior: periods.Period
+    first_spend: date
+
+    @property
+    def covered_days(self) -> int:
+        """The days of the year-earlier window the data holds."""
+        return periods.Period(self.first_spend, self.prior.last).days
+
+
+def retention_gap(run: RunData) -> RetentionGap | None:
+    """The gap when the first day of ``daily_spend`` lies inside the year-earlier window but
+    after its first day (a book exported with 13 months of history, say); None when the window
+    is whole, or holds no spend at all (the ratios are then empty)."""
+    prior = prior_window(run.as_of)
+    first = run["daily_spend"]["usage_date"].min()
+    if first is None or not prior.first < first <= prior.last:
+        return None
+    return RetentionGap(prior, first)
+
+
+@dataclass(frozen=True)
 class Churn:
     """Accounts that spent in the year-earlier window and nothing in the last 90 days
     (docs/metrics.md#retention), and what they spent then."""
@@ -983,9 +1012,7 @@ class Churn:
 def churned(run: RunData) -> Churn:
     """The retention cohort's accounts with no spend over [A − 89, A] (churned), from
     ``daily_spend``: the revenue they brought over [A − 454, A − 365]."""
-    as_of = run.as_of
-    prior = periods.Period(as_of - timedelta(days=454), as_of - timedelta(days=365))
-    current = periods.Period(as_of - timedelta(days=89), as_of)
+    prior, current = prior_window(run.as_of), current_window(run.as_of)
     daily = run["daily_spend"]
     revenue = daily.group_by("account_id").agg(
         pl.col("amount").filter(prior.holds()).sum().alias("rev_prior"),

@@ -12,6 +12,7 @@ import base64
 import re
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from drawdown.reports.data import (
     Churn,
     Item,
     Renewals,
+    RetentionGap,
     SegmentMove,
     counts_text,
 )
@@ -737,11 +739,13 @@ def headline_rows(
     bands_now: dict[str, int],
     bands_before: dict[str, int] | None,
     currency: str = "USD",
+    retention_gap: RetentionGap | None = None,
 ) -> pl.DataFrame:
     """The first page's headline figures as text: figure, now, against (what it is compared
     with). Consumption: the last complete month against the month before and a year before
     (``report_data.monthly_consumption``); value past the line, GRR and NRR against a month
-    earlier (``report_data.headline_figures``); accounts by band against a month earlier."""
+    earlier (``report_data.headline_figures``), or, with a ``retention_gap``, why GRR and NRR
+    are not comparable; accounts by band against a month earlier."""
     month = {row["period"]: row for row in consumption.iter_rows(named=True)}
     last = month["last_month"]
 
@@ -757,6 +761,8 @@ def headline_rows(
     value = {row["measure"]: row for row in figures.iter_rows(named=True)}
 
     def points(measure: str) -> str:
+        if retention_gap is not None:
+            return f"not comparable: {retention_caveat(retention_gap)}"
         now, before = value[measure]["current"], value[measure]["previous"]
         if now is None or before is None:
             return "no figure a month earlier"
@@ -809,6 +815,21 @@ def headline_rows(
         ),
     ]
     return pl.DataFrame(rows, schema=["figure", "now", "against"], orient="row")
+
+
+def retention_caveat(gap: RetentionGap) -> str:
+    """Why GRR and NRR mislead with a ``gap``: how little of the year-earlier window the data
+    holds."""
+    return (
+        f"the year-earlier window ({gap.prior.label}) holds {gap.covered_days} of its "
+        f"{gap.prior.days} days; the spend starts on {gap.first_spend.day} "
+        f"{gap.first_spend:%b %Y}"
+    )
+
+
+def retention_note(gap: RetentionGap | None) -> str | None:
+    """The segment table's note on GRR and NRR with a ``gap``; None without one."""
+    return None if gap is None else f"GRR and NRR are not comparable: {retention_caveat(gap)}."
 
 
 BAND_WORDS = {
@@ -996,21 +1017,13 @@ def reset_rows(tracker: pl.DataFrame) -> pl.DataFrame:
 def ttfbe_claim(cohorts: pl.DataFrame, min_group: int, target_days: int) -> Md:
     """Is time to first billable event getting shorter? Only cohorts that are ``claimable``
     (``report_data.ttfbe_cohort_table``: mature and with at least ``min_group`` live accounts)
-    are compared; the latest claimable one against the mean of those before it."""
+    are compared; the latest claimable one against the mean of those before it. The cohorts
+    after it are named, with why nothing is claimed on them."""
     claimable = cohorts.filter(pl.col("claimable"))
-    latest_shown = cohorts.row(-1, named=True) if cohorts.height else None
-    caveat = ""
-    if latest_shown is not None and not latest_shown["claimable"]:
-        n = latest_shown["live_accounts"]
-        why = (
-            f"too recent (accounts that started in it have not all had {target_days} days)"
-            if not latest_shown["mature"]
-            else f"too small (under {min_group} live accounts)"
-        )
-        caveat = (
-            f" The {latest_shown['cohort_month']:%B %Y} cohort ({n} live account"
-            f"{'s' if n != 1 else ''}) is {why}: nothing is claimed on it."
-        )
+    caveat = "".join(
+        f" {_cohorts_left_out(list(rows), reason, min_group, target_days)}"
+        for reason, rows in groupby(_trailing_unclaimable(cohorts), key=_left_out_reason)
+    )
     if claimable.height < 2:
         return Md(
             "Too few cohorts are large and mature enough to say whether time to first billable "
@@ -1018,14 +1031,48 @@ def ttfbe_claim(cohorts: pl.DataFrame, min_group: int, target_days: int) -> Md:
         )
     latest = claimable.row(-1, named=True)
     before = float(claimable.head(claimable.height - 1)["median_ttfbe_days"].mean())
-    direction = "shorter" if latest["median_ttfbe_days"] < before else "not shorter"
+    now = latest["median_ttfbe_days"]
+    direction = "shorter" if now < before else "longer" if now > before else "unchanged"
     return Md(
         f"Time to first billable event is **{direction}**: the {latest['cohort_month']:%B %Y} "
-        f"cohort ({latest['live_accounts']} live accounts) took a median "
-        f"{latest['median_ttfbe_days']:.0f} days against {before:.0f} for the "
+        f"cohort ({_live(latest)}) took a median {now:.0f} days against {before:.0f} for the "
         f"{claimable.height - 1} mature cohort{'s' if claimable.height > 2 else ''} before it "
         f"with at least {min_group} live accounts." + caveat
     )
+
+
+def _trailing_unclaimable(cohorts: pl.DataFrame) -> list[dict[str, Any]]:
+    """The cohorts after the latest claimable one (every cohort when none is), oldest first."""
+    rows = cohorts.rows(named=True)
+    claimable = [index for index, row in enumerate(rows) if row["claimable"]]
+    return rows[claimable[-1] + 1 :] if claimable else rows
+
+
+def _left_out_reason(row: dict[str, Any]) -> str:
+    return "small" if row["mature"] else "recent"
+
+
+def _cohorts_left_out(
+    rows: list[dict[str, Any]], reason: str, min_group: int, target_days: int
+) -> str:
+    """ "The April 2026 (7 live accounts) and May 2026 (1 live account) cohorts are too recent
+    (…): nothing is claimed on them." """
+    several = len(rows) > 1
+    months = [f"{row['cohort_month']:%B %Y} ({_live(row)})" for row in rows]
+    listed = ", ".join(months[:-1]) + f" and {months[-1]}" if several else months[0]
+    them = "them" if several else "it"
+    why = (
+        f"too recent (accounts that started in {them} have not all had {target_days} days)"
+        if reason == "recent"
+        else f"too small (under {min_group} live accounts)"
+    )
+    subject = f"The {listed} cohorts are" if several else f"The {listed} cohort is"
+    return f"{subject} {why}: nothing is claimed on {them}."
+
+
+def _live(row: dict[str, Any]) -> str:
+    n = row["live_accounts"]
+    return f"{n} live account{'s' if n != 1 else ''}"
 
 
 def coverage_text(coverage: dict[str, dict[str, float]], currency: str = "USD") -> Md:

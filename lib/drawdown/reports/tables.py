@@ -165,29 +165,31 @@ def burn_table(
     )
 
 
-def segment_table(segments: pl.DataFrame, *, currency: str = "USD") -> GT:
-    """Per segment: accounts, commit, consumed, healthy/over shares, TTFBE, GRR and NRR; the
-    ``All`` row, when present, reads "All segments" in bold."""
+def segment_table(segments: pl.DataFrame, *, currency: str = "USD", note: str | None = None) -> GT:
+    """Per segment: accounts, commit, consumed, under/healthy/over shares, TTFBE, GRR and NRR;
+    the ``All`` row, when present, reads "All segments" in bold; ``note`` (on GRR and NRR, say)
+    under the table."""
+    shares = ["share_under", "share_healthy", "share_over"]
     data = segments.select(
         pl.col("segment").replace("All", ALL_SEGMENTS),
         "accounts",
         "commit_total",
         "consumed_to_date_total",
-        "share_healthy",
-        "share_over",
+        *shares,
         "median_ttfbe_days",
         "overage_amount",
         "cases_conversation",
         "grr",
         "nrr",
     )
-    return (
+    table = (
         GT(data, rowname_col="segment")
         .tab_header("Segments")
         .cols_label(
             accounts="Accounts",
             commit_total="Commit",
             consumed_to_date_total="Consumed",
+            share_under="Under",
             share_healthy="Healthy",
             share_over="Over",
             median_ttfbe_days="Median TTFBE (days)",
@@ -201,12 +203,13 @@ def segment_table(segments: pl.DataFrame, *, currency: str = "USD") -> GT:
             currency=currency,
             decimals=0,
         )
-        .fmt_percent(["share_healthy", "share_over", "grr", "nrr"], decimals=0)
+        .fmt_percent([*shares, "grr", "nrr"], decimals=0)
         .fmt_number("median_ttfbe_days", decimals=0)
         .tab_style(
             style.text(weight="bold"), loc.body(rows=_rows_equal(data["segment"], ALL_SEGMENTS))
         )
     )
+    return table if note is None else table.tab_source_note(note)
 
 
 def reset_comparison_table(
