@@ -485,3 +485,9 @@ def test_no_segment_is_claimed_on_when_the_year_earlier_window_is_partial(
 ) -> None:
     assert report_data.segment_moved_most(_spend_from(run, date(2024, 6, 1)), 1) is not None
     assert report_data.segment_moved_most(_spend_from(run, date(2025, 4, 22)), 1) is None
+
+
+def test_renewing_as_is_under_the_commit_pays_no_overage(run: report_data.RunData) -> None:
+    # renewal_scenarios of A3: right-size to 7300 (cheapest), renew as is at its 30000 commit
+    options = report_data.renewal_options(run.get("renewal_scenarios"), "A3")
+    assert options["option"].to_list() == ["Right-size the commit to the forecast", "Renew as is"]

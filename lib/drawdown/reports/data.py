@@ -28,6 +28,7 @@ from drawdown.artifacts import (
 )
 from drawdown.metrics import periods
 from drawdown.metrics.retention import current_window, prior_window
+from drawdown.metrics.scenarios import PAY_OVERAGE
 from drawdown.reports import glossary
 from drawdown.reports.inert import plain_frame, plain_text
 
@@ -563,7 +564,9 @@ def spend_variation(months: pl.DataFrame, as_of: date) -> float | None:
 def renewal_options(scenarios: pl.DataFrame | None, account_id: str) -> pl.DataFrame:
     """The account's renewal scenarios (``renewal_scenarios``: the next term priced at the
     forecast median, docs/forecasts.md#renewal-scenarios): the one it marks cheapest first, then
-    by cost (ties in the scenarios' order), with the option in words. None for a not-live or pay-as-you-go account (empty frame).
+    by cost (ties in the scenarios' order), with the option in words ("Renew as is, paying
+    overage" when the forecast passes today's commit). None for a not-live or pay-as-you-go
+    account (empty frame).
 
     Columns: option, commit, cost, over_cheapest (what it costs more than the cheapest),
     is_cheapest, renewal_date."""
@@ -581,7 +584,7 @@ def renewal_options(scenarios: pl.DataFrame | None, account_id: str) -> pl.DataF
         scenarios.filter(pl.col("account_id") == account_id)
         .sort(~pl.col("is_cheapest"), "cost", maintain_order=True)
         .select(
-            glossary.value_words("scenario").alias("option"),
+            _option_words().alias("option"),
             pl.col("commit_amount").alias("commit"),
             "cost",
             pl.col("cost_over_cheapest").alias("over_cheapest"),
@@ -590,6 +593,12 @@ def renewal_options(scenarios: pl.DataFrame | None, account_id: str) -> pl.DataF
         )
         .cast(columns)
     )
+
+
+def _option_words() -> pl.Expr:
+    words = glossary.value_words("scenario")
+    paying = (pl.col("scenario") == PAY_OVERAGE) & (pl.col("overage_amount") > 0)
+    return pl.when(paying).then(pl.concat_str(words, pl.lit(", paying overage"))).otherwise(words)
 
 
 def forecast_cone(account: AccountData, forecast: pl.DataFrame | None) -> pl.DataFrame:

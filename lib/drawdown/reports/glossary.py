@@ -238,7 +238,7 @@ VALUES: dict[str, dict[str, str]] = {
     },
     "missing_owners": {"first_conversation": "first conversation", "expansion": "expansion"},
     "scenario": {
-        "pay_overage": "Renew as is, paying overage",
+        "pay_overage": "Renew as is",
         "expand_commit": "Expand the commit to the forecast",
         "right_size": "Right-size the commit to the forecast",
     },
