@@ -197,9 +197,17 @@ def test_commit_sentence_handles_paygo_and_not_live(
 
 
 def test_unowned_steps_escape_the_account(run: report_data.RunData) -> None:
-    text = narrative.unowned_steps(report_data.unowned_cases(run["overage_cases"])).text
+    text = narrative.unowned_steps(run["overage_cases"]).text
     assert "<script>" not in text and EVIL_NAME in html.unescape(text)
     assert "no owner for expansion" in text
+
+
+def test_no_word_on_owners_without_cases(run: report_data.RunData) -> None:
+    assert narrative.unowned_steps(run["overage_cases"].clear()) is None
+    owned = run["overage_cases"].with_columns(
+        pl.lit([], pl.List(pl.String)).alias("missing_owners")
+    )
+    assert narrative.unowned_steps(owned).text.startswith("Every case names an owner")
 
 
 def test_markdown_is_shown_as_markdown_only() -> None:

@@ -32,6 +32,7 @@ from drawdown.reports.data import (
     RetentionGap,
     SegmentMove,
     counts_text,
+    unowned_cases,
 )
 from drawdown.reports.inert import markdown_text
 
@@ -553,9 +554,13 @@ def _avoids_surprise_bills(guidelines: Guidelines) -> bool:
     return any(word in text for word in ("surprise", "invoice", "overage", "bill"))
 
 
-def unowned_steps(unowned: pl.DataFrame, rows: int = LIST_ROWS) -> Md:
-    """Call out the first ``rows`` cases with a step no one owns (``report_data.unowned_cases``, in
-    rank order) and say how many more there are and where they all are."""
+def unowned_steps(cases: pl.DataFrame, rows: int = LIST_ROWS) -> Md | None:
+    """Call out the first ``rows`` of the ``cases`` with a step no one owns
+    (``report_data.unowned_cases``, in rank order) and say how many more there are and where
+    they all are; None without cases."""
+    if cases.height == 0:
+        return None
+    unowned = unowned_cases(cases)
     if unowned.height == 0:
         return Md(
             "Every case names an owner for detection, the first conversation and the expansion."
