@@ -479,3 +479,31 @@ def test_ttfbe_claim_says_unchanged_when_the_medians_are_equal() -> None:
         "Time to first billable event is **unchanged**"
         in narrative.ttfbe_claim(cohorts, 5, 14).text
     )
+
+
+@pytest.mark.parametrize(
+    ("live", "point"),
+    [
+        (0, "No workflow is recorded as live: ask which ones carry the usage."),
+        (1, "One workflow carries all the usage: propose the second one."),
+        (2, None),
+    ],
+)
+def test_prep_adoption_point_follows_the_workflows_live(
+    run: report_data.RunData, live: int, point: str | None
+) -> None:
+    account = report_data.account_data(run, "A1")
+    account = dataclasses.replace(account, health={**account.health, "workflows_live": live})
+    comparison, quarter = report_data.quarter_comparison(account)
+    quarter = report_data.quarter_with_unit_cost(quarter)
+    text = narrative.prep_talking_points(account, quarter, comparison, Guidelines()).text
+    adoption = [line for line in text.splitlines() if "workflow" in line]
+    assert adoption == ([f"- {point}"] if point else [])
+
+
+def test_prep_early_warnings_are_in_lower_case_after_the_first(run: report_data.RunData) -> None:
+    account = report_data.account_data(run, "A1")
+    warned = ["zero_streak", "renewal_risk"]
+    account = dataclasses.replace(account, health={**account.health, "early_warnings": warned})
+    text = narrative.prep_facts(account, None).text
+    assert "**Early warnings:** Days without usage, renewal risk." in text

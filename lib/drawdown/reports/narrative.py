@@ -392,7 +392,10 @@ def prep_facts(account: AccountData, budget: dict[str, Any] | None, currency: st
     status, the technical counterpart, and budget and alert status (``budget``: the account's
     row of ``account_budgets``, None without one)."""
     health, case = account.health, account.case
-    warnings = [glossary.value("warning", w) for w in health["early_warnings"] or []]
+    warnings = [
+        glossary.value("warning", w) if i == 0 else glossary.value("warning", w).lower()
+        for i, w in enumerate(health["early_warnings"] or [])
+    ]
     action = account.action
     last, prior = action["consumption_last_quarter"], action["consumption_prior_quarter"]
     quarter = f"- **Last complete quarter:** {money(last, currency)} consumed" + (
@@ -484,7 +487,9 @@ def prep_talking_points(
     live = health["workflows_live"] or 0
     if health["band"] == "not_live":
         points["adoption"] = "Agree the first production workflow and a date for it."
-    elif live <= 1:
+    elif live == 0:
+        points["adoption"] = "No workflow is recorded as live: ask which ones carry the usage."
+    elif live == 1:
         points["adoption"] = "One workflow carries all the usage: propose the second one."
     renewal = account.action["days_to_renewal"]
     if health["commit_amount"] and renewal is not None and 0 <= renewal <= RENEWAL_TALK_DAYS:
