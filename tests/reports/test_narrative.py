@@ -507,3 +507,13 @@ def test_prep_early_warnings_are_in_lower_case_after_the_first(run: report_data.
     account = dataclasses.replace(account, health={**account.health, "early_warnings": warned})
     text = narrative.prep_facts(account, None).text
     assert "**Early warnings:** Days without usage, renewal risk." in text
+
+
+def test_ttfbe_claim_without_a_claimable_cohort_names_only_the_recent_ones() -> None:
+    cohorts = _cohorts([8.0, 7.0, 3.0], [True, True, False], [2, 1, 1])
+    text = narrative.ttfbe_claim(cohorts, 5, 14).text
+    assert text.startswith("Too few cohorts are large and mature enough")
+    assert "January" not in text and "February" not in text
+    assert text.endswith(
+        "The March 2026 cohort (1 live account) is too recent (accounts that started in it have not all had 14 days): nothing is claimed on it."
+    )

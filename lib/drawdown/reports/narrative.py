@@ -1052,10 +1052,14 @@ def ttfbe_claim(cohorts: pl.DataFrame, min_group: int, target_days: int) -> Md:
 
 
 def _trailing_unclaimable(cohorts: pl.DataFrame) -> list[dict[str, Any]]:
-    """The cohorts after the latest claimable one (every cohort when none is), oldest first."""
+    """The cohorts after the latest claimable one, oldest first; when none is claimable (the
+    claim already says too few are), only the latest ones that are too recent."""
     rows = cohorts.rows(named=True)
     claimable = [index for index, row in enumerate(rows) if row["claimable"]]
-    return rows[claimable[-1] + 1 :] if claimable else rows
+    if claimable:
+        return rows[claimable[-1] + 1 :]
+    mature = [index for index, row in enumerate(rows) if row["mature"]]
+    return rows[mature[-1] + 1 :] if mature else rows
 
 
 def _left_out_reason(row: dict[str, Any]) -> str:
@@ -1065,18 +1069,21 @@ def _left_out_reason(row: dict[str, Any]) -> str:
 def _cohorts_left_out(
     rows: list[dict[str, Any]], reason: str, min_group: int, target_days: int
 ) -> str:
-    """ "The April 2026 (7 live accounts) and May 2026 (1 live account) cohorts are too recent
-    (…): nothing is claimed on them." """
-    several = len(rows) > 1
-    months = [f"{row['cohort_month']:%B %Y} ({_live(row)})" for row in rows]
-    listed = ", ".join(months[:-1]) + f" and {months[-1]}" if several else months[0]
-    them = "them" if several else "it"
+    """One sentence on the cohorts left out for one reason, such as: The April 2026 (7 live
+    accounts) and May 2026 (1 live account) cohorts are too recent (…): nothing is claimed on
+    them."""
+    if len(rows) == 1:
+        only = rows[0]
+        subject, them = f"The {only['cohort_month']:%B %Y} cohort ({_live(only)}) is", "it"
+    else:
+        months = [f"{row['cohort_month']:%B %Y} ({_live(row)})" for row in rows]
+        subject = f"The {', '.join(months[:-1])} and {months[-1]} cohorts are"
+        them = "them"
     why = (
         f"too recent (accounts that started in {them} have not all had {target_days} days)"
         if reason == "recent"
         else f"too small (under {min_group} live accounts)"
     )
-    subject = f"The {listed} cohorts are" if several else f"The {listed} cohort is"
     return f"{subject} {why}: nothing is claimed on {them}."
 
 
