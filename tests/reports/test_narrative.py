@@ -517,3 +517,35 @@ def test_ttfbe_claim_without_a_claimable_cohort_names_only_the_recent_ones() -> 
     assert text.endswith(
         "The March 2026 cohort (1 live account) is too recent (accounts that started in it have not all had 14 days): nothing is claimed on it."
     )
+
+
+@pytest.mark.parametrize(
+    ("exhaustion", "point"),
+    [
+        (
+            date(2026, 6, 1),
+            "- Say it before the bill does: at this pace the commit runs out on 01 Jun 2026, "
+            "before the term ends.",
+        ),
+        (
+            date(2026, 4, 2),
+            "- Say it before the bill does: the commit ran out on 02 Apr 2026; usage since then is "
+            "billed as overage until the term ends.",
+        ),
+    ],
+)
+def test_prep_overage_point_tells_a_commit_that_ran_out_in_the_past_tense(
+    run: report_data.RunData, exhaustion: date, point: str
+) -> None:
+    account = report_data.account_data(run, "A1")  # no case; as of 30 Apr 2026
+    health = {
+        **account.health,
+        "exhaustion_date": exhaustion,
+        "exhausts_before_term_end": True,
+        "commit_amount": 100_000.0,
+    }
+    account = dataclasses.replace(account, health=health, case=None)
+    comparison, quarter = report_data.quarter_comparison(account)
+    quarter = report_data.quarter_with_unit_cost(quarter)
+    text = narrative.prep_talking_points(account, quarter, comparison, Guidelines()).text
+    assert point in text.splitlines()

@@ -546,12 +546,18 @@ def _overage_point(account: AccountData, currency: str) -> str | None:
             f"{pct(case['pct_over'], signed=True)} over its limit, "
             f"{money(case['overage_amount'], currency)} past the line."
         )
-    if health["commit_amount"] and health["exhausts_before_term_end"] and health["exhaustion_date"]:
+    exhaustion = health["exhaustion_date"]
+    if not (health["commit_amount"] and health["exhausts_before_term_end"] and exhaustion):
+        return None
+    if exhaustion <= account.as_of:
         return (
-            f"Say it before the bill does: at this pace the commit runs out on "
-            f"{health['exhaustion_date']:%d %b %Y}, before the term ends."
+            f"Say it before the bill does: the commit ran out on {exhaustion:%d %b %Y}; usage "
+            "since then is billed as overage until the term ends."
         )
-    return None
+    return (
+        f"Say it before the bill does: at this pace the commit runs out on "
+        f"{exhaustion:%d %b %Y}, before the term ends."
+    )
 
 
 def _avoids_surprise_bills(guidelines: Guidelines) -> bool:
