@@ -103,7 +103,7 @@ def test_prep_next_action_without_an_owner_names_the_missing_role(
     run: report_data.RunData,
 ) -> None:
     text = narrative.prep_next_action(report_data.account_data(run, "A4")).text
-    assert "owner no CSM named" in text
+    assert "**, no CSM named to own it." in text and "owner no" not in text
 
 
 def test_prep_facts_state_the_case_warnings_and_budget(run: report_data.RunData) -> None:

@@ -374,7 +374,11 @@ def prep_next_action(account: AccountData) -> Md:
     as a date."""
     action, health = account.action, account.health
     role = glossary.value("owner_role", action["owner_role"])
-    owner = f"{escape(action['owner'])} ({role})" if action["owner"] else f"no {role} named"
+    owner = (
+        f"owner {escape(action['owner'])} ({role})"
+        if action["owner"]
+        else f"no {role} named to own it"
+    )
     renewal = action["days_to_renewal"]
     renews = (
         f"**Renewal in {renewal} days** (the term ends on {health['term_end']:%d %b %Y})."
@@ -382,7 +386,7 @@ def prep_next_action(account: AccountData) -> Md:
         else "**No renewal date** (pay-as-you-go)."
     )
     return Md(
-        f"**Next action: {glossary.value('next_action', action['next_action'])}**, owner "
+        f"**Next action: {glossary.value('next_action', action['next_action'])}**, "
         f"{owner}. {escape(action['reason'])}\n\n{renews}"
     )
 
