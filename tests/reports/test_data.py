@@ -491,3 +491,16 @@ def test_renewing_as_is_under_the_commit_pays_no_overage(run: report_data.RunDat
     # renewal_scenarios of A3: right-size to 7300 (cheapest), renew as is at its 30000 commit
     options = report_data.renewal_options(run.get("renewal_scenarios"), "A3")
     assert options["option"].to_list() == ["Right-size the commit to the forecast", "Renew as is"]
+
+
+def test_absent_tables_are_the_optional_tables_the_source_did_not_hold() -> None:
+    quality = {
+        "tables": {
+            "accounts": {"origin": "book/accounts.csv"},
+            "workflows": {"origin": None},
+            "outcomes": {"origin": "book/outcomes.csv"},
+            "activities": {"origin": None},
+        }
+    }
+    assert report_data.absent_tables(quality) == ("workflows", "activities")
+    assert report_data.absent_tables({"tables": {}}) == ()

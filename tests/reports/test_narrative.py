@@ -549,3 +549,19 @@ def test_prep_overage_point_tells_a_commit_that_ran_out_in_the_past_tense(
     quarter = report_data.quarter_with_unit_cost(quarter)
     text = narrative.prep_talking_points(account, quarter, comparison, Guidelines()).text
     assert point in text.splitlines()
+
+
+def test_absent_tables_are_named_with_what_reads_them() -> None:
+    assert narrative.absent_tables_line(()) is None
+    assert narrative.absent_tables_line(("workflows", "budgets")).text == (
+        "The source has no workflows or budgets table: workflows live and the two-workflow "
+        "stage read 0 for every account, and no account has a budget or alert."
+    )
+
+
+def test_the_clinic_says_why_no_account_has_two_workflows() -> None:
+    assert narrative.no_workflows_note(("outcomes",), 60) is None
+    assert html.unescape(narrative.no_workflows_note(("workflows",), 60).text) == (
+        "*The source has no workflows table: no account can show a workflow live, so every live "
+        "account more than 60 days in counts as stuck without two workflows.*"
+    )

@@ -26,6 +26,7 @@ from drawdown.artifacts import (
     artifact_exists,
     scan_artifact,
 )
+from drawdown.inputs.contract import OPTIONAL_TABLES
 from drawdown.metrics import periods
 from drawdown.metrics.retention import current_window, prior_window
 from drawdown.metrics.scenarios import PAY_OVERAGE
@@ -1108,6 +1109,17 @@ def ttfbe_cohort_table(
     return trend.with_columns(
         mature.alias("mature"),
         (mature & (pl.col("live_accounts") >= min_group)).alias("claimable"),
+    )
+
+
+def absent_tables(quality: dict[str, Any]) -> tuple[str, ...]:
+    """The optional tables (docs/data-contract.md) the source did not hold: ``origin`` null in
+    data_quality.json, in the contract's order."""
+    tables = quality.get("tables", {}) or {}
+    return tuple(
+        table
+        for table in OPTIONAL_TABLES
+        if table in tables and (tables[table] or {}).get("origin") is None
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
@@ -1156,7 +1157,38 @@ def track_record(record: dict[str, Any] | None) -> Md:
     )
 
 
+ABSENT_TABLE_EFFECTS = {
+    "workflows": "workflows live and the two-workflow stage read 0 for every account",
+    "outcomes": "no cost per outcome can be shown",
+    "activities": "no case has a status and the reset's activity items count none",
+    "budgets": "no account has a budget or alert",
+}
+"""What reads each optional table, said when the source lacks it."""
+
+
+def absent_tables_line(absent: Sequence[str]) -> Md | None:
+    """The optional tables the source lacks (``report_data.absent_tables``) and what is empty
+    for it; None when it holds them all."""
+    if not absent:
+        return None
+    names = list(absent)
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    effects = [ABSENT_TABLE_EFFECTS[table] for table in names]
+    said = effects[0] if len(effects) == 1 else f"{', '.join(effects[:-1])}, and {effects[-1]}"
+    return Md(f"The source has no {listed} table: {said}.")
+
+
 # --- the usage clinic ---
+
+
+def no_workflows_note(absent: Sequence[str], ladder_day: int) -> Md | None:
+    """Why no account has two workflows live, when the source has no workflows table."""
+    if "workflows" not in absent:
+        return None
+    return note(
+        "The source has no workflows table: no account can show a workflow live, so every live "
+        f"account more than {ladder_day} days in counts as stuck without two workflows."
+    )
 
 
 def funnel_line(funnel: pl.DataFrame, target_days: int) -> Md:
