@@ -50,8 +50,9 @@ class Md:
 
 
 def joined(*parts: Md | None) -> Md:
-    """Several Markdown blocks as one cell output (a heading kept with what follows it)."""
-    return Md("\n\n".join(part.text for part in parts if part is not None))
+    """Several Markdown blocks as one cell output (a heading kept with its first paragraph, so a
+    page never ends on a heading alone); None and empty parts are left out."""
+    return Md("\n\n".join(part.text for part in parts if part is not None and part.text))
 
 
 def escape(value: Any) -> str:
@@ -594,12 +595,6 @@ def unowned_steps(cases: pl.DataFrame, rows: int = LIST_ROWS) -> Md | None:
     return Md(
         "**Unowned steps.** These cases have a step with no name against it:\n\n" + "\n".join(lines)
     )
-
-
-def join(*parts: Md | None) -> Md:
-    """Several pieces of Markdown as one cell output (a heading kept with its first paragraph,
-    so a page never ends on a heading alone); None and empty parts are left out."""
-    return Md("\n\n".join(part.text for part in parts if part is not None and part.text))
 
 
 def customer_line(account: AccountData) -> str:
