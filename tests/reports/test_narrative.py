@@ -565,3 +565,40 @@ def test_the_clinic_says_why_no_account_has_two_workflows() -> None:
         "*The source has no workflows table: no account can show a workflow live, so every live "
         "account more than 60 days in counts as stuck without two workflows.*"
     )
+
+
+@pytest.mark.parametrize(
+    ("accounts", "under", "names", "sentence"),
+    [
+        (
+            1,
+            0,
+            (),
+            "**1 account renews in the next 90 days** ($960,000 committed); it is not under its commit.",
+        ),
+        (
+            1,
+            1,
+            ("Acme",),
+            "**1 account renews in the next 90 days** ($960,000 committed); it is under its commit (Acme).",
+        ),
+        (
+            3,
+            0,
+            (),
+            "**3 accounts renew in the next 90 days** ($960,000 committed); none of them under its commit.",
+        ),
+        (
+            3,
+            2,
+            ("Acme", "Bolt"),
+            "**3 accounts renew in the next 90 days** ($960,000 committed); 2 of them under their commit (Acme, Bolt).",
+        ),
+    ],
+)
+def test_story_renewals_agree_in_number(
+    accounts: int, under: int, names: tuple[str, ...], sentence: str
+) -> None:
+    churn = report_data.Churn(0, 0.0, periods.Period(date(2025, 8, 18), date(2025, 11, 15)), ())
+    renewals = report_data.Renewals(90, accounts, 960_000.0, under, names)
+    assert narrative.story(None, churn, renewals).text.endswith(sentence)

@@ -848,6 +848,22 @@ def retention_note(gap: RetentionGap | None) -> str | None:
     return None if gap is None else f"GRR and NRR are not comparable: {retention_caveat(gap)}."
 
 
+def _renewals_under(renewals: Renewals) -> str:
+    """How many of the renewing accounts are under their commit, named."""
+    names = (
+        f" ({', '.join(escape(name) for name in renewals.names_under)})"
+        if renewals.names_under
+        else ""
+    )
+    if renewals.accounts == 1:
+        return (
+            f"; it is under its commit{names}" if renewals.under else "; it is not under its commit"
+        )
+    if not renewals.under:
+        return "; none of them under its commit"
+    return f"; {renewals.under:,} of them under their commit{names}"
+
+
 BAND_WORDS = {
     "healthy": "healthy",
     "under": "under",
@@ -891,19 +907,10 @@ def story(
     else:
         sentences.append("No account that spent a year ago has stopped spending.")
     if renewals.accounts:
-        under = (
-            f"; {renewals.under:,} of them under their commit"
-            + (
-                f" ({', '.join(escape(name) for name in renewals.names_under)})"
-                if renewals.names_under
-                else ""
-            )
-            if renewals.under
-            else "; none of them under its commit"
-        )
         sentences.append(
-            f"**{renewals.accounts:,} account{'s' if renewals.accounts != 1 else ''} renew in the "
-            f"next {renewals.days} days** ({money(renewals.commit, currency)} committed){under}."
+            f"**{renewals.accounts:,} account{' renews' if renewals.accounts == 1 else 's renew'} "
+            f"in the next {renewals.days} days** ({money(renewals.commit, currency)} committed)"
+            f"{_renewals_under(renewals)}."
         )
     else:
         sentences.append(f"No account renews in the next {renewals.days} days.")
