@@ -138,3 +138,8 @@ def test_the_changes_table_shows_values_in_the_workbooks_words_and_dates_as_date
     for shown in ("Went live", "Band change", "12 Nov 2026", "Pay-as-you-go", "Not live"):
         assert f">{shown}<" in html, shown
     assert "2026-11-12" not in html and "paygo" not in html
+
+
+def test_warned_accounts_table_without_accounts_says_none(run: report_data.RunData) -> None:
+    warned = report_data.warned_accounts(run["account_health"], run["account_actions"])
+    assert "None at this date." in tables.warned_accounts_table(warned.clear()).as_raw_html()

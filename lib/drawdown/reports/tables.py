@@ -374,7 +374,8 @@ def warned_accounts_table(
     title: str | None = None,
 ) -> GT:
     """One row per account with an early warning: its warnings in words, band, annual value and
-    next action when present (``report_data.with_actions``); the first ``rows`` when given."""
+    next action when present (``report_data.with_actions``); the first ``rows`` when given;
+    "None at this date." when there is none."""
     shown = accounts if rows is None else accounts.head(rows)
     optional = [column for column in ("action",) if column in shown.columns]
     data = _band_labels(
@@ -402,7 +403,7 @@ def warned_accounts_table(
         .fmt_currency("account_value", currency=currency, decimals=0)
         .sub_missing(missing_text=MISSING)
     )
-    table = _color_bands(table, data)
+    table = _empty_note(_color_bands(table, data), data.height)
     return _capped(
         table, data.height, accounts.height, "annual value", f"{WORKBOOK} (sheet Accounts)"
     )
