@@ -602,3 +602,30 @@ def test_story_renewals_agree_in_number(
     churn = report_data.Churn(0, 0.0, periods.Period(date(2025, 8, 18), date(2025, 11, 15)), ())
     renewals = report_data.Renewals(90, accounts, 960_000.0, under, names)
     assert narrative.story(None, churn, renewals).text.endswith(sentence)
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (-0.16, "down 16% on"),
+        (0.12, "up 12% on"),
+        (0.004, "unchanged on"),
+        (-0.004, "unchanged on"),
+    ],
+)
+def test_unit_cost_change_reads_unchanged_when_it_rounds_to_zero(
+    run: report_data.RunData, change: float, words: str
+) -> None:
+    account = report_data.account_data(run, "A1")
+    comparison, quarter = report_data.quarter_comparison(account)
+    quarter = report_data.quarter_with_unit_cost(quarter).with_columns(
+        pl.when(pl.col("measure") == "Cost per outcome")
+        .then(pl.lit(change))
+        .otherwise(pl.col("change"))
+        .alias("change")
+    )
+    previous = comparison.previous.label
+    summary = narrative.review_summary(account, quarter, comparison, "USD").text
+    points = narrative.prep_talking_points(account, quarter, comparison, Guidelines()).text
+    assert f"({words} {previous})" in summary and f"({words} {previous})" in points
+    assert "+0%" not in summary + points and " 0% on" not in summary + points

@@ -77,6 +77,14 @@ def pct(value: float | None, *, signed: bool = False) -> str:
     return f"{value:+.0%}" if signed else f"{value:.0%}"
 
 
+def change_on(change: float, before: str) -> str:
+    """A relative change against a named period: ``down 16% on May–Jul 2026``, ``up 12% on …``,
+    or ``unchanged on …`` when it rounds to 0%."""
+    if round(abs(change) * 100) == 0:
+        return f"unchanged on {before}"
+    return f"{'down' if change < 0 else 'up'} {pct(abs(change))} on {before}"
+
+
 def header(title: str, brand: Brand, as_of: date, subtitle: str | None = None) -> Md:
     """The report's title block: the vendor's logo (inlined when a local file) and name, the title
     and the as-of date."""
@@ -162,7 +170,7 @@ def review_summary(
         if unit["current"] is not None:
             sentence += f" at {unit_money(unit['current'], currency)} each"
         if unit["change"] is not None:
-            sentence += f" ({pct(unit['change'], signed=True)} per outcome on {previous})"
+            sentence += f" ({change_on(unit['change'], previous)})"
         sentences.append(sentence + ".")
     elif health["first_billable_date"] is not None:
         spent = by["Consumption"]["current"]
@@ -480,10 +488,9 @@ def prep_talking_points(
     if outcomes["current"]:
         text = f"Open with results: {outcomes['current']:,.0f} outcomes in {current}"
         if unit["change"] is not None and unit["current"] is not None:
-            cheaper = "down" if unit["change"] < 0 else "up"
             text += (
                 f", each costing {unit_money(unit['current'], currency)} "
-                f"({cheaper} {pct(abs(unit['change']))} on {previous})"
+                f"({change_on(unit['change'], previous)})"
             )
         points["outcomes"] = text + "."
     points["usage"] = "Usage: " + commit_sentence(account, currency)
