@@ -629,3 +629,14 @@ def test_unit_cost_change_reads_unchanged_when_it_rounds_to_zero(
     points = narrative.prep_talking_points(account, quarter, comparison, Guidelines()).text
     assert f"({words} {previous})" in summary and f"({words} {previous})" in points
     assert "+0%" not in summary + points and " 0% on" not in summary + points
+
+
+def test_prep_facts_say_a_quarter_that_rounds_to_no_change_is_unchanged(
+    run: report_data.RunData,
+) -> None:
+    account = report_data.account_data(run, "A1")
+    steady = dataclasses.replace(account, action={**account.action, "consumption_change": 0.003})
+    text = narrative.prep_facts(steady, None).text
+    assert "consumed (unchanged on the quarter before)." in text
+    grown = dataclasses.replace(account, action={**account.action, "consumption_change": 0.25})
+    assert "consumed (up 25% on the quarter before)." in narrative.prep_facts(grown, None).text

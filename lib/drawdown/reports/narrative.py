@@ -413,7 +413,7 @@ def prep_facts(account: AccountData, budget: dict[str, Any] | None, currency: st
     action = account.action
     last, prior = action["consumption_last_quarter"], action["consumption_prior_quarter"]
     quarter = f"- **Last complete quarter:** {money(last, currency)} consumed" + (
-        f" ({pct(action['consumption_change'], signed=True)} on the quarter before)."
+        f" ({change_on(action['consumption_change'], 'the quarter before')})."
         if action["consumption_change"] is not None
         else f" ({money(prior, currency)} the quarter before)."
     )
