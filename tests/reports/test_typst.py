@@ -111,3 +111,43 @@ def test_a_column_under_a_spanner_is_measured_in_its_own_column() -> None:
     widths = _widths(typst.gt_table(table.as_raw_html()))
     first_pt = widths[3] / sum(widths) * typst.TEXT_WIDTH_PT
     assert first_pt >= (12 * typst.CHAR_EM + typst.PAD_EM) * 7 * 0.99
+
+
+def test_a_short_column_has_its_header_on_one_line_when_the_width_allows() -> None:
+    # the renewal options: one long label column and three amounts; the page has room for
+    # "More than the cheapest" (22 characters) on one line, so it does not wrap in three
+    frame = pl.DataFrame(
+        {
+            "option": ["Expand the commit to the forecast", "Renew as is, paying overage"],
+            "commit": ["$780,390", "$460,000"],
+            "cost": ["$780,390", "$791,161"],
+            "over": ["$0", "$10,770"],
+        }
+    )
+    table = GT(frame).cols_label(
+        option="", commit="Commit", cost="Cost next term", over="More than the cheapest"
+    )
+    made = typst.gt_table(table.as_raw_html())
+    widths = _widths(made)
+    size = float(typst._type_size(4).removesuffix("pt"))
+    over_pt = widths[3] / sum(widths) * typst.TEXT_WIDTH_PT
+    assert over_pt >= (22 * typst.CHAR_EM + typst.PAD_EM) * size * 0.99
+    option_pt = widths[0] / sum(widths) * typst.TEXT_WIDTH_PT
+    assert option_pt >= (33 * typst.CHAR_EM + typst.PAD_EM) * size * 0.99  # and the label fits
+
+
+def test_a_column_of_short_values_stays_narrow_under_a_long_header_word() -> None:
+    # "Conversations" (13 characters) over counts: a short column, as wide as that word, not a
+    # share of the page taken from the columns of text beside it
+    frame = pl.DataFrame(
+        {
+            "segment": ["Enterprise", "Mid-Market"],
+            "note": ["a long note of many small words, then more of them, and more again"] * 2,
+            "conversations": [4, 2],
+        }
+    )
+    table = GT(frame).cols_label(conversations="Conversations")
+    widths = _widths(typst.gt_table(table.as_raw_html()))
+    size = float(typst._type_size(3).removesuffix("pt"))
+    conversations_pt = widths[2] / sum(widths) * typst.TEXT_WIDTH_PT
+    assert conversations_pt <= (13 * typst.CHAR_EM + typst.PAD_EM) * size * 1.01

@@ -234,25 +234,29 @@ class _Table:
         return f"table.cell({', '.join(args)})[{body}],"
 
     def _widths(self) -> list[str]:
-        """Each column's width: a short column (at most ``SHORT`` characters) its text's width,
-        a sparkline column the sparkline's, and the longer columns a share of the rest in
+        """Each column's width: a short column (cells of at most ``SHORT`` characters) its
+        text's width, its header's longest word included, a sparkline column the sparkline's, and the longer columns a share of the rest in
         proportion to their text (capped, so that one long note wraps instead of starving the
-        others), never narrower than its longest word (``_fitted_widths``)."""
+        others), never narrower than its longest word (``_fitted_widths``). When the width
+        allows, a short column is first widened to hold its header on one line."""
         longest, words, spark = [0] * self.columns, [0] * self.columns, [False] * self.columns
+        heading = [0] * self.columns
         for header, rows in ((True, self.head), (False, self.body)):
             for row in _placed(rows):
                 for column, cell in row:
                     if cell.colspan == 1 and column < self.columns:
                         text = cell.node.plain().strip()
                         words[column] = max([words[column], *(len(w) for w in text.split())])
-                        if not header:
+                        if header:
+                            heading[column] = max(heading[column], len(text))
+                        else:
                             longest[column] = max(longest[column], len(text))
                             spark[column] = spark[column] or bool(cell.node.find_all("svg"))
         fixed = [
             SPARK_EM if spark[i] else max(longest[i], words[i]) * CHAR_EM + PAD_EM
             for i in range(self.columns)
         ]
-        short = [spark[i] or max(longest[i], words[i]) <= SHORT for i in range(self.columns)]
+        short = [spark[i] or longest[i] <= SHORT for i in range(self.columns)]
         if all(short):  # as wide as the text, as great_tables' own `width: 100%`
             return [f"{em * 10:.0f}fr" for em in fixed]
         size = float(_type_size(self.columns).removesuffix("pt"))
@@ -260,6 +264,13 @@ class _Table:
         shares = [
             0 if short[i] else min(max(longest[i], words[i], 4), LONG) for i in range(self.columns)
         ]
+        one_line = [
+            max(fixed[i], min(heading[i], LONG) * CHAR_EM + PAD_EM) if short[i] else least[i]
+            for i in range(self.columns)
+        ]
+        wanted = [em * size for em in one_line]
+        if sum(wanted) + sum(share * size * CHAR_EM for share in shares) <= TEXT_WIDTH_PT:
+            least = one_line
         return _fitted_widths([em * size for em in least], shares)
 
     def _aligns(self) -> list[str]:
