@@ -151,3 +151,13 @@ def test_a_column_of_short_values_stays_narrow_under_a_long_header_word() -> Non
     size = float(typst._type_size(3).removesuffix("pt"))
     conversations_pt = widths[2] / sum(widths) * typst.TEXT_WIDTH_PT
     assert conversations_pt <= (13 * typst.CHAR_EM + typst.PAD_EM) * size * 1.01
+
+
+def test_a_table_of_short_columns_gives_each_header_its_line_when_the_width_allows() -> None:
+    frame = pl.DataFrame({"segment": ["SMB"], "accounts": [79], "ttfbe": [5], "grr": ["86%"]})
+    table = GT(frame).cols_label(accounts="Accounts", ttfbe="Median TTFBE (days)", grr="GRR")
+    widths = _widths(typst.gt_table(table.as_raw_html()))
+    size = float(typst._type_size(4).removesuffix("pt"))
+    ttfbe_pt = widths[2] / sum(widths) * typst.TEXT_WIDTH_PT
+    assert ttfbe_pt >= (19 * typst.CHAR_EM + typst.PAD_EM) * size * 0.99
+    assert widths[2] > widths[1] > widths[3]  # each header's own length, in proportion

@@ -257,8 +257,6 @@ class _Table:
             for i in range(self.columns)
         ]
         short = [spark[i] or longest[i] <= SHORT for i in range(self.columns)]
-        if all(short):  # as wide as the text, as great_tables' own `width: 100%`
-            return [f"{em * 10:.0f}fr" for em in fixed]
         size = float(_type_size(self.columns).removesuffix("pt"))
         least = [fixed[i] if short[i] else words[i] * CHAR_EM + PAD_EM for i in range(self.columns)]
         shares = [
@@ -268,9 +266,10 @@ class _Table:
             max(fixed[i], min(heading[i], LONG) * CHAR_EM + PAD_EM) if short[i] else least[i]
             for i in range(self.columns)
         ]
-        wanted = [em * size for em in one_line]
-        if sum(wanted) + sum(share * size * CHAR_EM for share in shares) <= TEXT_WIDTH_PT:
+        if (sum(one_line) + sum(shares) * CHAR_EM) * size <= TEXT_WIDTH_PT:
             least = one_line
+        if all(short):  # as wide as the text, as great_tables' own `width: 100%`
+            return [f"{em * 10:.0f}fr" for em in least]
         return _fitted_widths([em * size for em in least], shares)
 
     def _aligns(self) -> list[str]:
