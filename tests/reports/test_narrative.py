@@ -640,3 +640,18 @@ def test_prep_facts_say_a_quarter_that_rounds_to_no_change_is_unchanged(
     assert "consumed (unchanged on the quarter before)." in text
     grown = dataclasses.replace(account, action={**account.action, "consumption_change": 0.25})
     assert "consumed (up 25% on the quarter before)." in narrative.prep_facts(grown, None).text
+
+
+def test_prep_facts_give_the_amount_before_a_more_than_tenfold_rise(
+    run: report_data.RunData,
+) -> None:
+    # a term that began at the end of the quarter before: 20 then 49,272, "up 243338%"
+    account = report_data.account_data(run, "A1")
+    action = {
+        **account.action,
+        "consumption_last_quarter": 49_272.0,
+        "consumption_prior_quarter": 20.25,
+        "consumption_change": 2432.19,
+    }
+    text = narrative.prep_facts(dataclasses.replace(account, action=action), None).text
+    assert "$49,272 consumed ($20 the quarter before)." in text and "%" not in text.split("\n")[0]

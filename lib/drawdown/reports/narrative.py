@@ -401,6 +401,11 @@ def prep_next_action(account: AccountData) -> Md:
     )
 
 
+TENFOLD = 9.0
+"""A change above this (+900%: more than tenfold, as from the few days of a term begun at the end
+of the quarter before) is told as the amount before, not as a percentage nobody can read."""
+
+
 def prep_facts(account: AccountData, budget: dict[str, Any] | None, currency: str = "USD") -> Md:
     """The prep sheet's facts as a short list: band and burn, early warnings, the case and its
     status, the technical counterpart, and budget and alert status (``budget``: the account's
@@ -412,9 +417,10 @@ def prep_facts(account: AccountData, budget: dict[str, Any] | None, currency: st
     ]
     action = account.action
     last, prior = action["consumption_last_quarter"], action["consumption_prior_quarter"]
+    change = action["consumption_change"]
     quarter = f"- **Last complete quarter:** {money(last, currency)} consumed" + (
-        f" ({change_on(action['consumption_change'], 'the quarter before')})."
-        if action["consumption_change"] is not None
+        f" ({change_on(change, 'the quarter before')})."
+        if change is not None and change <= TENFOLD
         else f" ({money(prior, currency)} the quarter before)."
     )
     lines = [
