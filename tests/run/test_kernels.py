@@ -70,8 +70,19 @@ def test_steps_wait_for_what_they_need(pool: KernelPool, tmp_path: Path) -> None
 
 
 def _kernel_processes() -> set[int]:
-    children = psutil.Process().children(recursive=True)
-    return {child.pid for child in children if "ipykernel" in " ".join(child.cmdline())}
+    return {
+        child.pid
+        for child in psutil.Process().children(recursive=True)
+        if "ipykernel" in " ".join(_command_line(child))
+    }
+
+
+def _command_line(process: psutil.Process) -> list[str]:
+    """A child's command line; none for one that has exited (a zombie not yet reaped, or gone)."""
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
 
 
 def test_a_lazy_pool_starts_its_kernels_when_asked(tmp_path: Path) -> None:
