@@ -129,6 +129,11 @@ def book_state(figures: pl.DataFrame) -> Md | None:
     return None
 
 
+def listed(items: Sequence[str], last: str = " and ") -> str:
+    """Items in a sentence: joined by commas, the last one by ``last`` ("A, B and C")."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])}{last}{items[-1]}"
+
+
 def names_ending(names: list[str]) -> str:
     """Names that end a sentence, escaped and joined, with the sentence's full stop unless the
     last name brings its own ("Quarry Payments Inc.")."""
@@ -411,10 +416,8 @@ def prep_facts(account: AccountData, budget: dict[str, Any] | None, currency: st
     status, the technical counterpart, and budget and alert status (``budget``: the account's
     row of ``account_budgets``, None without one)."""
     health, case = account.health, account.case
-    warnings = [
-        glossary.value("warning", w) if i == 0 else glossary.value("warning", w).lower()
-        for i, w in enumerate(health["early_warnings"] or [])
-    ]
+    words = [glossary.value("warning", w) for w in health["early_warnings"] or []]
+    warnings = words[:1] + [word.lower() for word in words[1:]]
     action = account.action
     last, prior = action["consumption_last_quarter"], action["consumption_prior_quarter"]
     change = action["consumption_change"]
@@ -1103,7 +1106,7 @@ def _cohorts_left_out(
         subject, them = f"The {only['cohort_month']:%B %Y} cohort ({_live(only)}) is", "it"
     else:
         months = [f"{row['cohort_month']:%B %Y} ({_live(row)})" for row in rows]
-        subject = f"The {', '.join(months[:-1])} and {months[-1]} cohorts are"
+        subject = f"The {listed(months)} cohorts are"
         them = "them"
     why = (
         f"too recent (accounts that started in {them} have not all had {target_days} days)"
@@ -1186,11 +1189,8 @@ def absent_tables_line(absent: Sequence[str]) -> Md | None:
     for it; None when it holds them all."""
     if not absent:
         return None
-    names = list(absent)
-    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
-    effects = [ABSENT_TABLE_EFFECTS[table] for table in names]
-    said = effects[0] if len(effects) == 1 else f"{', '.join(effects[:-1])}, and {effects[-1]}"
-    return Md(f"The source has no {listed} table: {said}.")
+    effects = [ABSENT_TABLE_EFFECTS[table] for table in absent]
+    return Md(f"The source has no {listed(absent, ' or ')} table: {listed(effects, ', and ')}.")
 
 
 # --- the usage clinic ---

@@ -235,10 +235,11 @@ class _Table:
 
     def _widths(self) -> list[str]:
         """Each column's width: a short column (cells of at most ``SHORT`` characters) its
-        text's width, its header's longest word included, a sparkline column the sparkline's, and the longer columns a share of the rest in
-        proportion to their text (capped, so that one long note wraps instead of starving the
-        others), never narrower than its longest word (``_fitted_widths``). When the width
-        allows, a short column is first widened to hold its header on one line."""
+        text's width, its header's longest word included; a sparkline column the sparkline's;
+        and the longer columns a share of the rest in proportion to their text (capped, so that
+        one long note wraps instead of starving the others), never narrower than its longest
+        word (``_fitted_widths``). When the width allows, each short column first holds its
+        header on one line."""
         longest, words, spark = [0] * self.columns, [0] * self.columns, [False] * self.columns
         heading = [0] * self.columns
         for header, rows in ((True, self.head), (False, self.body)):
