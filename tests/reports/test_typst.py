@@ -161,3 +161,11 @@ def test_a_table_of_short_columns_gives_each_header_its_line_when_the_width_allo
     ttfbe_pt = widths[2] / sum(widths) * typst.TEXT_WIDTH_PT
     assert ttfbe_pt >= (19 * typst.CHAR_EM + typst.PAD_EM) * size * 0.99
     assert widths[2] > widths[1] > widths[3]  # each header's own length, in proportion
+
+
+def test_a_source_note_follows_the_table_instead_of_being_its_last_row() -> None:
+    # As a row of the table, a note that fell onto the next page took the repeated header with
+    # it: a page of the executive review began with the column labels over no rows, then the note.
+    made = typst.gt_table(_table())
+    table, after = made.rsplit("\n)\n", 1)
+    assert '#"A note"' not in table and '#"A note"' in after

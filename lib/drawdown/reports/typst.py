@@ -197,13 +197,14 @@ class _Table:
             if index:
                 lines.append("  table.hline(stroke: 0.4pt + luma(211)),")
             lines.append("  " + " ".join(self._cell(cell, header=False) for cell in row))
-        lines.append(f"  table.hline(stroke: 1pt + {rule}),")
+        lines += [f"  table.hline(stroke: 1pt + {rule}),", ")"]
+        # after the table, not a row of it: a note on the next page would repeat the header
         for note in self.notes:
             lines.append(
-                f"  table.cell(colspan: {self.columns}, align: left)"
-                f"[#text(size: 0.9em, fill: luma(90))[{_inline(note)}]],"
+                f"#block(above: 0.4em, inset: (x: 3pt))"
+                f"[#text(size: 0.9em, fill: luma(90))[{_inline(note)}]]"
             )
-        lines += [")", "]"]
+        lines.append("]")
         return "\n".join(lines)
 
     def _cell(self, cell: _Cell, *, header: bool) -> str:
