@@ -88,6 +88,19 @@ def test_each_series_has_its_own_colour_whatever_the_brand(
     assert set(category) == {primary.lower(), *charts.SERIES_COLORS}
 
 
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def test_no_series_colour_looks_like_the_default_brand_colour() -> None:
+    # "#34495e" (SMB in the sample books) drew like "All" (#1f4e79) in the adoption funnel's bars:
+    # 34 apart in RGB; the other series colours are 140-180 apart
+    brand = _rgb(Brand().primary_color)
+    for colour in charts.SERIES_COLORS:
+        distance = sum((a - b) ** 2 for a, b in zip(_rgb(colour), brand, strict=True)) ** 0.5
+        assert distance > 100, colour
+
+
 def test_every_themed_chart_is_valid_vega_lite(run: report_data.RunData) -> None:
     """``svg`` skips the schema check for speed; this is where every builder meets it."""
     for chart in _every_chart(run):

@@ -300,7 +300,11 @@ def test_track_record_states_the_pooled_back_test(tmp_path) -> None:
     text = narrative.track_record(report_data.forecast_record(run)).text
     # pooled row: 9 accounts, 80% inside the band, 6.0% against 11.0% for the run-rate line
     assert "9 account forecasts" in text and "80% of accounts" in text
-    assert "6.0% against 11.0%" in text and "05 Feb, 05 Mar, 02 Apr" in text  # A − 84, − 56, − 28
+    assert (
+        "6.0% against 11.0%" in text and "05 Feb, 05 Mar and 02 Apr" in text
+    )  # A − 84, − 56, − 28
+    # it sits under the section of that name: no bold lead repeating the heading
+    assert text.startswith("Over the forecasts made on")
 
 
 def test_reset_rows_say_why_a_pending_item_cannot_be_measured() -> None:

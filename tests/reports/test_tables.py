@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from html import escape
 
 import polars as pl
@@ -143,3 +144,31 @@ def test_the_changes_table_shows_values_in_the_workbooks_words_and_dates_as_date
 def test_warned_accounts_table_without_accounts_says_none(run: report_data.RunData) -> None:
     warned = report_data.warned_accounts(run["account_health"], run["account_actions"])
     assert "None at this date." in tables.warned_accounts_table(warned.clear()).as_raw_html()
+
+
+def test_counts_of_a_thousand_or_more_carry_a_thousands_separator(
+    run: report_data.RunData,
+) -> None:
+    # a 2,000-account book's segment table read "Accounts 1086" and its clinic funnel "1900"
+    rows = report_data.segment_rows(run["segment_summary"]).with_columns(
+        pl.lit(1086).alias("accounts"), pl.lit(1250).alias("cases_conversation")
+    )
+    funnel = report_data.funnel_days(run["account_health"]).with_columns(
+        pl.lit(1900).alias("accounts")
+    )
+    cohorts = pl.DataFrame(
+        {
+            "cohort_month": [date(2026, 6, 1)],
+            "accounts": [1200],
+            "live_accounts": [1100],
+            "median_ttfbe_days": [8.0],
+            "claimable": [True],
+            "mature": [True],
+        }
+    )
+    for html, counts in (
+        (tables.segment_table(rows).as_raw_html(), ("1,086", "1,250")),
+        (tables.funnel_days_table(funnel).as_raw_html(), ("1,900",)),
+        (tables.ttfbe_cohorts_table(cohorts).as_raw_html(), ("1,200", "1,100")),
+    ):
+        assert all(f">{count}<" in html for count in counts), counts

@@ -35,10 +35,10 @@ PATTERN_COLORS = {
 }
 """Meter months: red means past the line, deeper the longer it lasts (the band colours keep their
 meaning: orange is only ever the under band)."""
-SERIES_COLORS = ["#8e9aaf", "#5dade2", "#34495e", "#a569bd", "#48c9b0"]
+SERIES_COLORS = ["#8e9aaf", "#5dade2", "#a569bd", "#48c9b0", "#c71585"]
 """Colours of series that carry no band or pattern meaning, after the brand colour: none is a
-band colour, so a colour means one thing in a report, and none is the default brand colour
-(``#1f4e79``), so the first two series never draw alike. They do not depend on the brand: a report
+band colour, so a colour means one thing in a report, and none looks like the default brand
+colour (``#1f4e79``), so no series draws like the first. They do not depend on the brand: a report
 executes with a neutral brand whose colour is replaced afterwards (``reports.brand``)."""
 FONT = "Liberation Sans, DejaVu Sans, Arial, Helvetica, sans-serif"
 WIDTH = 640

@@ -1155,19 +1155,20 @@ def coverage_text(coverage: dict[str, dict[str, float]], currency: str = "USD") 
 
 
 def track_record(record: dict[str, Any] | None) -> Md:
-    """The forecast track record in one sentence (``report_data.forecast_record``): how often
+    """The forecast track record in one sentence, for the section of that name
+    (``report_data.forecast_record``): how often
     the actual 28 days fell inside the forecast's 10–90% band, and the median error of the
     forecast against the straight run-rate line."""
     if record is None:
         return note("No forecast track record is available in this run.")
     made = record.get("made") or []
     when = (
-        f"the forecasts made on {', '.join(f'{day:%d %b}' for day in made)}"
+        f"the forecasts made on {listed([f'{day:%d %b}' for day in made])}"
         if made
         else "the back-tested forecasts"
     )
     return Md(
-        f"**Forecast track record:** over {when} ({record['accounts']:,} account forecasts of the "
+        f"Over {when} ({record['accounts']:,} account forecasts of the "
         f"next {record['horizon_days']} days), the actual consumption fell inside the forecast's "
         f"10–90% band for {pct(record['coverage_p10_p90'])} of accounts (80% is the aim); the "
         f"median forecast missed by {record['mdape_p50']:.1%} against "

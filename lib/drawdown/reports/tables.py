@@ -203,6 +203,7 @@ def segment_table(segments: pl.DataFrame, *, currency: str = "USD", note: str | 
             currency=currency,
             decimals=0,
         )
+        .fmt_integer(["accounts", "cases_conversation"])
         .fmt_percent([*shares, "grr", "nrr"], decimals=0)
         .fmt_number("median_ttfbe_days", decimals=0)
         .tab_style(
@@ -491,6 +492,7 @@ def ttfbe_cohorts_table(cohorts: pl.DataFrame) -> GT:
             median_ttfbe_days="Median days to first billable event",
             compared="Compared",
         )
+        .fmt_integer(["accounts", "live_accounts"])
         .fmt_number("median_ttfbe_days", decimals=0)
     )
 
@@ -505,9 +507,9 @@ def funnel_days_table(funnel: pl.DataFrame) -> GT:
             share="Share of contract starts",
             median_days="Median days from contract start",
         )
+        .fmt_integer("accounts")
         .fmt_percent("share", decimals=0)
         .fmt_number("median_days", decimals=0)
-        .sub_missing(columns="median_days", missing_text="a state, not a dated step")
     )
 
 
