@@ -169,6 +169,16 @@ def test_digest_leads_with_what_changed():
     )
 
 
+def test_digest_totals_without_new_or_resolved_cases_repeat_no_zeros():
+    # "136 open cases (+0 new, −0 resolved)" under a line that already said "new cases 0 …
+    # resolved 0"; and one case read "1 open cases … 1 cases lack"
+    quiet = CHANGES.filter(pl.col("change") == "band_change")
+    one = CASES.head(2).filter(pl.col("account_id") == "A2")
+    lines = alert_digest(one, ACTIONS, quiet, AS_OF, "USD").splitlines()
+    assert "1 open case carries USD 1,234 past the line; 0 ready for a first conversation." in lines
+    assert any(line.startswith("Unowned steps: 1 case lacks a CSM or an AE") for line in lines)
+
+
 def test_digest_cases_carry_their_next_action_and_owner():
     digest = alert_digest(CASES, ACTIONS, CHANGES, AS_OF, "USD")
     assert "next: Open the conversation (Ana, CSM)" in digest

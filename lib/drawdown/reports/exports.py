@@ -130,7 +130,8 @@ def alert_digest(
     if unowned.height:
         names = ", ".join(chat_text(name) for name in unowned.sort("rank")["account_name"].head(5))
         more = f" and {unowned.height - 5} more" if unowned.height > 5 else ""
-        lines.append(f"Unowned steps: {unowned.height} cases lack a CSM or an AE ({names}{more}).")
+        cases_lack = "1 case lacks" if unowned.height == 1 else f"{unowned.height} cases lack"
+        lines.append(f"Unowned steps: {cases_lack} a CSM or an AE ({names}{more}).")
         lines.append("")
     lines.append(f"Full review: [executive review]({report_link})")
     return "\n".join(lines) + "\n"
@@ -145,11 +146,14 @@ def _changes_line(changes: pl.DataFrame) -> str:
 def _totals_line(cases: pl.DataFrame, changes: pl.DataFrame | None, currency: str) -> str:
     value = float(cases["overage_amount"].sum()) if cases.height else 0.0
     ready = cases.filter(pl.col("triage") == "conversation").height
-    counts = change_counts(changes)
-    net = f" (+{counts['new_case']} new, −{counts['resolved']} resolved)" if counts else ""
+    counts = change_counts(changes) or {}
+    new, resolved = counts.get("new_case", 0), counts.get("resolved", 0)
+    net = f" (+{new} new, −{resolved} resolved)" if new or resolved else ""
+    open_cases = "1 open case" if cases.height == 1 else f"{cases.height:,} open cases"
+    carry = "carries" if cases.height == 1 else "carry"
     return (
-        f"{cases.height} open cases{net} carry {currency} {value:,.0f} past the line; "
-        f"{ready} ready for a first conversation."
+        f"{open_cases}{net} {carry} {currency} {value:,.0f} past the line; "
+        f"{ready:,} ready for a first conversation."
     )
 
 
