@@ -487,6 +487,20 @@ def test_no_segment_is_claimed_on_when_the_year_earlier_window_is_partial(
     assert report_data.segment_moved_most(_spend_from(run, date(2025, 4, 22)), 1) is None
 
 
+@pytest.mark.parametrize(("enterprise", "mid_market"), [(1.0, 1.0), (0.844, 0.842), (0.95, 0.946)])
+def test_no_segment_has_the_lowest_retention_when_the_lowest_ties_as_shown(
+    run: report_data.RunData, enterprise: float, mid_market: float
+) -> None:
+    # a 40-account book read "SMB has the lowest gross retention: 100% against 100% for the whole
+    # book": every segment kept all its revenue; equal to the whole percent, none is the lowest
+    grr = {"Enterprise": enterprise, "Mid-Market": mid_market}
+    summary = run["segment_summary"].with_columns(
+        pl.col("segment").replace_strict(grr, default=pl.col("grr")).alias("grr")
+    )
+    tied = replace(run, tables={**run.tables, "segment_summary": summary})
+    assert report_data.segment_moved_most(tied, 1) is None
+
+
 def test_renewing_as_is_under_the_commit_pays_no_overage(run: report_data.RunData) -> None:
     # renewal_scenarios of A3: right-size to 7300 (cheapest), renew as is at its 30000 commit
     options = report_data.renewal_options(run.get("renewal_scenarios"), "A3")

@@ -953,8 +953,9 @@ class SegmentMove:
 
 def segment_moved_most(run: RunData, min_group: int) -> SegmentMove | None:
     """The segment with the lowest GRR among segments of at least ``min_group`` accounts (a
-    smaller segment is not claimed on); None when no segment qualifies or only one exists, and
-    when the year-earlier window is only partly in the data (``retention_gap``)."""
+    smaller segment is not claimed on); None when no segment qualifies or only one exists, when
+    the lowest ties with the next one to the whole percent the reports show, and when the
+    year-earlier window is only partly in the data (``retention_gap``)."""
     if retention_gap(run) is not None:
         return None
     summary = run["segment_summary"]
@@ -963,7 +964,9 @@ def segment_moved_most(run: RunData, min_group: int) -> SegmentMove | None:
     )
     if segments.height < 2:
         return None
-    low = segments.sort(["grr", "segment"]).row(0, named=True)
+    low, next_lowest = segments.sort(["grr", "segment"]).head(2).iter_rows(named=True)
+    if f"{low['grr']:.0%}" == f"{next_lowest['grr']:.0%}":
+        return None
     every = _portfolio_row(summary, None)
     before = (
         segment_rows(run.previous_month["segment_summary"]).filter(
