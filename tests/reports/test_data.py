@@ -268,10 +268,20 @@ def test_forecast_cone_stops_at_the_term_end(run: report_data.RunData) -> None:
 def test_spend_by_month_keeps_the_first_month_and_marks_the_month_so_far(
     run: report_data.RunData,
 ) -> None:
-    months = report_data.spend_by_month(report_data.account_data(run, "A2"))
+    account = report_data.account_data(run, "A2")
+    months = report_data.spend_by_month(replace(account, as_of=date(2026, 4, 20)))
     assert months["period"].to_list()[-1] == "so far"
     assert set(months["period"].to_list()[:-1]) == {"complete"}
     assert (months["amount"] > 0).all()
+
+
+def test_spend_by_month_as_of_a_month_end_draws_that_month_complete(
+    run: report_data.RunData,
+) -> None:
+    # as of 31 Oct the review said "October 2026, to its last day: $9,241" beside a chart
+    # whose October bar read "Month so far"
+    month_end = report_data.spend_by_month(report_data.account_data(run, "A2"))  # 30 Apr
+    assert set(month_end["period"].to_list()) == {"complete"}
 
 
 def test_unknown_account_is_named(run: report_data.RunData) -> None:

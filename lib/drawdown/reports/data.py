@@ -631,9 +631,11 @@ def forecast_cone(account: AccountData, forecast: pl.DataFrame | None) -> pl.Dat
 
 def spend_by_month(account: AccountData, months: int = 12) -> pl.DataFrame:
     """The account's spend in each of the last ``months`` calendar months with spend, as_of's
-    month included as month-to-date (``period`` ``so far``, never compared); months before the
-    first spend are left out. Columns: month, amount, period (``complete`` or ``so far``)."""
+    month included as month-to-date (``period`` ``so far``, never compared; ``complete`` when
+    as_of is its last day); months before the first spend are left out. Columns: month,
+    amount, period (``complete`` or ``so far``)."""
     this_month = account.as_of.replace(day=1)
+    partial = periods.days_left_in_month(account.as_of) > 0
     first = periods.shift_months(this_month, -(months - 1))
     first_spend = account.months.filter(pl.col("amount") > 0)["month"].min()
     shown = account.months.filter(
@@ -643,7 +645,7 @@ def spend_by_month(account: AccountData, months: int = 12) -> pl.DataFrame:
     return shown.select(
         "month",
         "amount",
-        pl.when(pl.col("month") == this_month)
+        pl.when(pl.lit(partial) & (pl.col("month") == this_month))
         .then(pl.lit("so far"))
         .otherwise(pl.lit("complete"))
         .alias("period"),
