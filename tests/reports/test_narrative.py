@@ -594,6 +594,12 @@ def test_the_clinic_says_why_no_account_has_two_workflows() -> None:
         ),
         (
             3,
+            1,
+            ("Acme",),
+            "**3 accounts renew in the next 90 days** ($960,000 committed); 1 of them under its commit (Acme).",
+        ),
+        (
+            3,
             2,
             ("Acme", "Bolt"),
             "**3 accounts renew in the next 90 days** ($960,000 committed); 2 of them under their commit (Acme, Bolt).",

@@ -877,7 +877,8 @@ def _renewals_under(renewals: Renewals) -> str:
         )
     if not renewals.under:
         return "; none of them under its commit"
-    return f"; {renewals.under:,} of them under their commit{names}"
+    their = "its" if renewals.under == 1 else "their"
+    return f"; {renewals.under:,} of them under {their} commit{names}"
 
 
 BAND_WORDS = {
