@@ -66,6 +66,17 @@ def _prep_points(run: report_data.RunData, account_id: str, guidelines: Guidelin
     return narrative.prep_talking_points(account, quarter, comparison, guidelines).text
 
 
+@pytest.mark.parametrize(
+    ("account_id", "point"),
+    [("A4", "- Usage: on pay-as-you-go terms"), ("A5", "- Usage: no billable usage yet")],
+)
+def test_prep_usage_point_goes_on_in_lower_case(
+    run: report_data.RunData, account_id: str, point: str
+) -> None:
+    # "Usage: On pay-as-you-go terms, …": the review's sentence pasted after a label
+    assert point in _prep_points(run, account_id, Guidelines())
+
+
 def test_prep_talking_points_lead_with_outcomes_of_named_complete_quarters(
     run: report_data.RunData,
 ) -> None:

@@ -502,7 +502,8 @@ def prep_talking_points(
                 f"({change_on(unit['change'], previous)})"
             )
         points["outcomes"] = text + "."
-    points["usage"] = "Usage: " + commit_sentence(account, currency)
+    usage = commit_sentence(account, currency)
+    points["usage"] = f"Usage: {usage[:1].lower()}{usage[1:]}"
     overage = _overage_point(account, currency)
     if overage:
         points["overage"] = overage
