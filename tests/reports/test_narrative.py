@@ -91,7 +91,12 @@ def test_prep_talking_points_raise_the_overage_first_when_the_guidelines_avoid_s
     text = html.unescape(_prep_points(run, "A2", Guidelines(lead_with="usage")))
     lines = text.splitlines()
     assert lines[0].startswith("- Usage: 117% of the $60,000 commit")
-    assert lines[1].startswith("- Raise the overage now, not on the invoice: api_calls is +50%")
+    # a sentence says "is 50% over", not "is +50% over" (the sign belongs in a table)
+    assert lines[1].startswith(
+        "- Raise the overage now, not on the invoice: api_calls is 50% over its limit,"
+    )
+    case = report_data.account_data(run, "A2").case
+    assert html.unescape(narrative.case_line(case)).startswith("api_calls 50% over its limit (")
 
 
 def test_prep_talking_points_apply_the_tone_and_never_echo_the_guidelines(

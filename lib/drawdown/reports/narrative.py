@@ -452,7 +452,7 @@ def case_line(case: dict[str, Any], currency: str = "USD") -> str:
         glossary.value("status", case["status"]) if case["status"] else "no conversation recorded"
     )
     return (
-        f"{escape(case['meter'])} {pct(case['pct_over'], signed=True)} over its limit "
+        f"{escape(case['meter'])} {pct(case['pct_over'])} over its limit "
         f"({glossary.value('pattern', case['pattern']).lower()}), "
         f"{money(case['overage_amount'], currency)} past the line; triage "
         f"{glossary.value('triage', case['triage']).lower()}; status: {status.lower()}."
@@ -566,7 +566,7 @@ def _overage_point(account: AccountData, currency: str) -> str | None:
     if case:
         return (
             f"Raise the overage now, not on the invoice: {escape(case['meter'])} is "
-            f"{pct(case['pct_over'], signed=True)} over its limit, "
+            f"{pct(case['pct_over'])} over its limit, "
             f"{money(case['overage_amount'], currency)} past the line."
         )
     exhaustion = health["exhaustion_date"]
