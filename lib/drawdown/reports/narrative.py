@@ -1158,9 +1158,8 @@ def coverage_text(coverage: dict[str, dict[str, float]], currency: str = "USD") 
 
 def track_record(record: dict[str, Any] | None) -> Md:
     """The forecast track record in one sentence, for the section of that name
-    (``report_data.forecast_record``): how often
-    the actual 28 days fell inside the forecast's 10–90% band, and the median error of the
-    forecast against the straight run-rate line."""
+    (``report_data.forecast_record``): how often the actual 28 days fell inside the forecast's
+    10–90% band, and the median error of the forecast against the straight run-rate line."""
     if record is None:
         return note("No forecast track record is available in this run.")
     made = record.get("made") or []
