@@ -90,7 +90,7 @@ from drawdown.metrics.scenarios import renewal_scenarios
 from drawdown.metrics.segments import segment_summary
 from drawdown.metrics.series import account_months, by_account_day, daily_spend
 from drawdown.params import Params
-from drawdown.run.steps import write_book
+from drawdown.run.steps import read_book, write_book
 
 SHARD = "_shard"
 """The column holding a row's shard number while routing."""
@@ -811,8 +811,8 @@ def _validate_worker(routed: RoutedBook, shard: int, params: Params) -> ShardChe
 def _parts_worker(routed: RoutedBook, shard: int, params: Params) -> None:
     """One shard's ``shard_parts``, written to ``shards/<k>/parts``."""
     book_folder = routed.folder / "shards" / str(shard) / "book"
-    book = Book(**{table: pl.scan_parquet(book_folder / f"{table}.parquet") for table in TABLES})
-    parts = shard_parts(book, pl.scan_parquet(book_folder / "_rated.parquet"), params)
+    rated = book_folder / "_rated.parquet"
+    parts = shard_parts(read_book(book_folder, rated), pl.scan_parquet(rated), params)
     for name, frame in parts.items():
         path = _part_path(routed.folder, shard, name)
         path.parent.mkdir(parents=True, exist_ok=True)
