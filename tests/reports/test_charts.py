@@ -127,6 +127,17 @@ def test_money_axis_labels_carry_the_currency(currency: str, expected: list[str]
     assert set(expected) <= set(labels) and "0k" not in labels
 
 
+def test_a_day_line_with_no_spend_draws_zero_at_the_foot_of_its_axis() -> None:
+    # an account that spent nothing drew its flat line halfway up a panel whose only label,
+    # "$0", sat in the middle of the axis; the axis now always holds 0 to 1 at least
+    days = pl.date_range(date(2026, 9, 1), date(2026, 9, 30), eager=True)
+    zeros = pl.DataFrame({"usage_date": days, "amount": [0.0] * days.len()})
+    lines = zeros.with_columns(pl.lit("Zephyr").alias("account_name"))
+    for chart in (charts.account_daily_chart(zeros), charts.daily_usage_chart(lines)):
+        labels = _tick_labels(chart)
+        assert "$0" in labels and "$1" in labels
+
+
 def test_month_axis_never_draws_overlapping_labels() -> None:
     # 36 months on a 200-pixel axis: labels that would collide are dropped
     months = pl.date_range(date(2024, 1, 1), date(2026, 12, 1), "1mo", eager=True)

@@ -116,6 +116,12 @@ def money_label(currency: str = "USD", field: str = "datum.value") -> str:
     return f"({scaled}) + ' {_vega_text(currency)}'"
 
 
+def spend_scale() -> alt.Scale:
+    """A daily-spend scale that always holds 0 to 1: a line of zeros lies on the axis's foot
+    (alone, its domain would be the single value 0, drawn halfway up)."""
+    return alt.Scale(domain={"unionWith": [0, 1]})
+
+
 def percent_axis(**options: Any) -> alt.Axis:
     """A percent axis (``0%``, ``25%``) whose overlapping labels are dropped."""
     return alt.Axis(format=".0%", labelOverlap=True, **options)
@@ -309,7 +315,12 @@ def account_daily_chart(daily: pl.DataFrame, *, currency: str = "USD") -> alt.Ch
                 title=None,
                 axis=month_axis(months=_months(daily["usage_date"]), format="%d %b"),
             ),
-            y=alt.Y("amount:Q", title=f"Spend a day ({currency})", axis=money_axis(currency)),
+            y=alt.Y(
+                "amount:Q",
+                title=f"Spend a day ({currency})",
+                axis=money_axis(currency),
+                scale=spend_scale(),
+            ),
             tooltip=[alt.Tooltip("usage_date"), alt.Tooltip("amount:Q", format=",.0f")],
         )
         .properties(width=WIDTH, height=150)
@@ -371,7 +382,12 @@ def daily_usage_chart(
         .mark_line(strokeWidth=1.2)
         .encode(
             x=alt.X("usage_date:T", title=None, axis=month_axis(format="%b %d", tickCount=4)),
-            y=alt.Y("amount:Q", title=f"Daily spend ({currency})", axis=money_axis(currency)),
+            y=alt.Y(
+                "amount:Q",
+                title=f"Daily spend ({currency})",
+                axis=money_axis(currency),
+                scale=spend_scale(),
+            ),
         )
         .properties(width=(WIDTH - 60) // columns, height=90)
         .facet(facet=alt.Facet("account_name:N", title=None, sort=None), columns=columns)
