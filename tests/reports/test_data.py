@@ -511,6 +511,15 @@ def test_no_segment_has_the_lowest_retention_when_the_lowest_ties_as_shown(
     assert report_data.segment_moved_most(tied, 1) is None
 
 
+def test_churn_knows_when_no_account_spent_in_the_year_earlier_window(
+    run: report_data.RunData,
+) -> None:
+    # as of 30 Apr 2026 the year-earlier window is 31 Jan - 30 Apr 2025; the spend starts later
+    churn = report_data.churned(_spend_from(run, date(2025, 6, 1)))
+    assert (churn.accounts, churn.cohort, churn.first_spend) == (0, 0, date(2025, 6, 1))
+    assert report_data.churned(_spend_from(run, date(2025, 2, 1))).cohort == 1
+
+
 def test_renewing_as_is_under_the_commit_pays_no_overage(run: report_data.RunData) -> None:
     # renewal_scenarios of A3: right-size to 7300 (cheapest), renew as is at its 30000 commit
     options = report_data.renewal_options(run.get("renewal_scenarios"), "A3")

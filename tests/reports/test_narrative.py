@@ -631,6 +631,28 @@ def test_story_renewals_agree_in_number(
 
 
 @pytest.mark.parametrize(
+    ("cohort", "first_spend", "sentence"),
+    [
+        (
+            0,
+            date(2024, 11, 30),
+            "The spend starts on 30 Nov 2024, after the year-earlier window (18 Aug–15 Nov 2023): "
+            "churn cannot be counted yet.",
+        ),
+        (0, date(2022, 1, 1), "No account spent in 18 Aug–15 Nov 2023, so none can have churned."),
+        (4, date(2022, 1, 1), "No account that spent a year ago has stopped spending."),
+    ],
+)
+def test_story_says_why_no_account_churned(cohort: int, first_spend: date, sentence: str) -> None:
+    # as of 15 Mar 2025 on a book whose spend starts on 30 Nov 2024, the story said "No account
+    # that spent a year ago has stopped spending": no account could have
+    prior = periods.Period(date(2023, 8, 18), date(2023, 11, 15))
+    churn = report_data.Churn(0, 0.0, prior, (), cohort, first_spend)
+    renewals = report_data.Renewals(90, 0, 0.0, 0, ())
+    assert sentence in narrative.story(None, churn, renewals).text
+
+
+@pytest.mark.parametrize(
     ("change", "words"),
     [
         (-0.16, "down 16% on"),

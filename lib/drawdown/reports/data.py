@@ -1022,17 +1022,24 @@ class Churn:
     lost: float
     prior: periods.Period
     names: tuple[str, ...]
+    cohort: int | None = None
+    """Accounts that spent in the year-earlier window (None: not counted)."""
+    first_spend: date | None = None
+    """The book's first day of spend."""
 
 
 def churned(run: RunData) -> Churn:
     """The retention cohort's accounts with no spend over [A − 89, A] (churned), from
-    ``daily_spend``: the revenue they brought over [A − 454, A − 365]."""
+    ``daily_spend``: the revenue they brought over [A − 454, A − 365]; and how many spent in
+    that window at all, and since when the book has spend (a book younger than the window has
+    no one who could churn)."""
     prior, current = prior_window(run.as_of), current_window(run.as_of)
     daily = run["daily_spend"]
     revenue = daily.group_by("account_id").agg(
         pl.col("amount").filter(prior.holds()).sum().alias("rev_prior"),
         pl.col("amount").filter(current.holds()).sum().alias("rev_current"),
     )
+    spent = daily.filter(pl.col("amount") > 0)["usage_date"].min()
     lost = revenue.filter(pl.col("rev_prior") > 0, pl.col("rev_current") <= 0)
     names = lost.join(
         run["account_health"].select("account_id", "account_name"), on="account_id", how="left"
@@ -1042,6 +1049,8 @@ def churned(run: RunData) -> Churn:
         lost=float(lost["rev_prior"].sum()),
         prior=prior,
         names=tuple(names.sort("rev_prior", descending=True)["account_name"].head(3).to_list()),
+        cohort=revenue.filter(pl.col("rev_prior") > 0).height,
+        first_spend=spent if isinstance(spent, date) else None,
     )
 
 

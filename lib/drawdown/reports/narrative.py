@@ -923,7 +923,7 @@ def story(
             f"{churn.prior.label} and nothing in the last 90 days."
         )
     else:
-        sentences.append("No account that spent a year ago has stopped spending.")
+        sentences.append(_no_churn(churn))
     if renewals.accounts:
         sentences.append(
             f"**{renewals.accounts:,} account{' renews' if renewals.accounts == 1 else 's renew'} "
@@ -933,6 +933,21 @@ def story(
     else:
         sentences.append(f"No account renews in the next {renewals.days} days.")
     return Md(" ".join(sentences))
+
+
+def _no_churn(churn: Churn) -> str:
+    """Why no account churned: none stopped, none spent in the year-earlier window, or the book's
+    spend starts after it."""
+    if churn.cohort != 0:
+        return "No account that spent a year ago has stopped spending."
+    if churn.first_spend is None:
+        return "The book has no spend yet: churn cannot be counted."
+    if churn.first_spend > churn.prior.last:
+        return (
+            f"The spend starts on {churn.first_spend:%d %b %Y}, after the year-earlier window "
+            f"({churn.prior.label}): churn cannot be counted yet."
+        )
+    return f"No account spent in {churn.prior.label}, so none can have churned."
 
 
 def healthy_line(healthy: pl.DataFrame, currency: str = "USD") -> Md:
