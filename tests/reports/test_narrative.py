@@ -308,6 +308,24 @@ def _figures_with(run: report_data.RunData, **current: float) -> pl.DataFrame:
     return figures
 
 
+def test_headline_value_past_the_line_unchanged_reads_unchanged(
+    run: report_data.RunData,
+) -> None:
+    # a book with no case a month ago and none now read "+$0 on a month earlier ($0)"
+    figures = report_data.headline_figures(run)
+    before = figures.filter(pl.col("measure") == "overage_amount")["previous"].item()
+    rows = narrative.headline_rows(
+        report_data.monthly_consumption(run["daily_spend"], run.as_of),
+        _figures_with(run, overage_amount=before),
+        {"healthy": 5},
+        None,
+    )
+    against = dict(zip(rows["figure"], rows["against"], strict=True))
+    assert against["Value past the line (overconsumption)"].startswith(
+        "unchanged on a month earlier ("
+    )
+
+
 def test_track_record_states_the_pooled_back_test(tmp_path) -> None:
     from _report_run import write_run
     from drawdown.reports import data as report_data

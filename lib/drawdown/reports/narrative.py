@@ -809,10 +809,12 @@ def headline_rows(
     if overage["previous"] is None or overage["current"] is None:
         overage_against = "no figure a month earlier"
     else:
-        delta = overage["current"] - overage["previous"]
+        change = overage["current"] - overage["previous"]
+        shown = short_money(abs(change), currency)
+        sign = "+" if change > 0 else "-"
+        moved = "unchanged" if shown == short_money(0, currency) else f"{sign}{shown}"
         overage_against = (
-            f"{'+' if delta >= 0 else ''}{short_money(delta, currency)} on a month earlier "
-            f"({short_money(overage['previous'], currency)})"
+            f"{moved} on a month earlier ({short_money(overage['previous'], currency)})"
         )
     bands = " · ".join(
         f"{count:,} {BAND_WORDS[band]}" for band, count in bands_now.items() if count
