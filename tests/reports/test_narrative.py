@@ -326,6 +326,24 @@ def test_headline_value_past_the_line_unchanged_reads_unchanged(
     )
 
 
+def test_headline_retention_without_a_year_earlier_says_why_there_is_no_figure(
+    run: report_data.RunData,
+) -> None:
+    # a book younger than a year showed GRR "—" beside "no figure a month earlier"
+    figures = report_data.headline_figures(run).with_columns(
+        pl.when(pl.col("measure").is_in(["grr", "nrr"]))
+        .then(None)
+        .otherwise(pl.col("current"))
+        .alias("current")
+    )
+    rows = narrative.headline_rows(
+        report_data.monthly_consumption(run["daily_spend"], run.as_of), figures, {}, None
+    )
+    against = dict(zip(rows["figure"], rows["against"], strict=True))
+    assert against["Gross revenue retention (GRR)"] == "no account spent in the year-earlier window"
+    assert against["Net revenue retention (NRR)"] == "no account spent in the year-earlier window"
+
+
 def test_track_record_states_the_pooled_back_test(tmp_path) -> None:
     from _report_run import write_run
     from drawdown.reports import data as report_data

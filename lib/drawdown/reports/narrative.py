@@ -797,7 +797,9 @@ def headline_rows(
         if retention_gap is not None:
             return f"not comparable: {retention_caveat(retention_gap)}"
         now, before = value[measure]["current"], value[measure]["previous"]
-        if now is None or before is None:
+        if now is None:  # null only without prior revenue (docs/metrics.md#retention)
+            return "no account spent in the year-earlier window"
+        if before is None:
             return "no figure a month earlier"
         change = round((now - before) * 100)
         unit = "point" if abs(change) == 1 else "points"
