@@ -119,3 +119,18 @@ def test_shift_months_crosses_year_ends() -> None:
 )
 def test_last_complete_month(as_of: date, month: date) -> None:
     assert periods.last_complete_month(as_of) == month
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "label"),
+    [
+        # days across a year end name both years: "17 Dec–15 Mar 2024" read as one winter
+        (date(2023, 12, 17), date(2024, 3, 15), "17 Dec 2023–15 Mar 2024"),
+        (date(2025, 8, 18), date(2025, 11, 15), "18 Aug–15 Nov 2025"),
+        (date(2026, 11, 1), date(2026, 11, 15), "1–15 Nov 2026"),
+        # the same month a year apart is not one month
+        (date(2024, 11, 20), date(2025, 11, 15), "20 Nov 2024–15 Nov 2025"),
+    ],
+)
+def test_a_period_of_days_names_each_year_it_spans(first: date, last: date, label: str) -> None:
+    assert periods.Period(first, last).label == label

@@ -50,12 +50,18 @@ class Period:
     def label(self) -> str:
         """``Oct 2026`` (one whole month), ``Aug–Oct 2026`` (months of one year),
         ``Nov 2025–Jan 2026`` (across a year end), ``1–15 Nov 2026`` (part of a month),
-        ``1 Dec 2026`` (one day)."""
+        ``18 Aug–15 Nov 2025`` and ``17 Dec 2023–15 Mar 2024`` (days), ``1 Dec 2026`` (one
+        day)."""
         first, last = self.first, self.last
         if first == last:
             return f"{first.day} {first:%b %Y}"
         if first.day != 1 or last != month_end(last.replace(day=1)):
-            start = f"{first.day}" if first.month == last.month else f"{first.day} {first:%b}"
+            if first.year != last.year:
+                start = f"{first.day} {first:%b %Y}"
+            elif first.month != last.month:
+                start = f"{first.day} {first:%b}"
+            else:
+                start = f"{first.day}"
             return f"{start}{DASH}{last.day} {last:%b %Y}"
         if (first.year, first.month) == (last.year, last.month):
             return f"{first:%b %Y}"
