@@ -90,7 +90,7 @@ def test_the_base_book_is_valid() -> None:
     assert all(entry.rows_rejected == 0 for entry in validated.quality.tables.values())
 
 
-def test_changed_books_reconcile_and_most_reach_the_check() -> None:
+def test_changed_books_reconcile_and_many_reach_the_check() -> None:
     reached: list[bool] = []
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -110,7 +110,10 @@ def test_changed_books_reconcile_and_most_reach_the_check() -> None:
                 _nothing_lost(validated)
 
     one_book()
-    assert sum(reached) >= len(reached) / 2, f"{sum(reached)} of {len(reached)} reached"
+    # the changes are drawn to reach reconciliation often, not always: over 15 unseeded runs,
+    # 29 to 53 of the 60 books did (a bar at half failed CI once at 29); a third still fails a
+    # generator that mostly makes input errors
+    assert sum(reached) >= len(reached) / 3, f"{sum(reached)} of {len(reached)} reached"
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
