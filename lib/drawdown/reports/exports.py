@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from drawdown.reports import glossary
+from drawdown.reports import glossary, sheet_rows
 from drawdown.reports.data import change_counts, counts_text, previous_as_of, with_actions
 from drawdown.reports.inert import chat_text, spreadsheet_cells
 
@@ -279,8 +279,10 @@ WORKBOOK_CREATED = datetime(2000, 1, 1, tzinfo=UTC)
 def write_workbook(sheets: dict[str, pl.DataFrame], path: Path, currency: str) -> Path:
     """Write ``sheets`` (name -> frame with artifact column names) to one .xlsx: headers in
     words, money in the currency, shares as percent, dates as dates, the header row frozen, and
-    every text cell a string (XlsxWriter never turns one into a formula or a link)."""
+    every text cell a string (never a formula or a link). XlsxWriter writes each sheet with one
+    probe row, which ``sheet_rows.fill`` then replaces by all the sheet's rows."""
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    shown: list[pl.DataFrame] = []
     with xlsxwriter.Workbook(path, options) as workbook:
         # a fixed creation time: two runs of the same book write the same bytes
         workbook.set_properties({"created": WORKBOOK_CREATED})
@@ -292,7 +294,8 @@ def write_workbook(sheets: dict[str, pl.DataFrame], path: Path, currency: str) -
                 for column in frame.columns
                 if (kind := glossary.kind(column)) in _FORMATS or kind == "money"
             }
-            in_words(frame).write_excel(
+            shown.append(in_words(frame))
+            sheet_rows.probe(shown[-1]).write_excel(
                 workbook,
                 worksheet=name,
                 column_formats=formats,  # type: ignore[arg-type]
@@ -306,6 +309,7 @@ def write_workbook(sheets: dict[str, pl.DataFrame], path: Path, currency: str) -
                 table_style="Table Style Light 1",
                 hide_gridlines=True,
             )
+    sheet_rows.fill(path, shown)
     return path
 
 
