@@ -238,7 +238,8 @@ def _report(
 
     The exports are written first, in a process of their own (``_in_own_process``), while the
     CSM books are written and the report notebooks execute (in the kernels) and render: the
-    workbook is seconds of CPU at 5,000 accounts and tens at 50,000, which no report waits for."""
+    workbook is about a second of CPU at 5,000 accounts and 6 at 50,000, which no report waits
+    for."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="exports") as background:
         exported = background.submit(_timed_exports, stage, params, reports_cache, progress)
         reports = _reports(stage, params, request, pool, progress, reports_cache)
@@ -326,9 +327,9 @@ def _exports(stage: Path, params: Params, reports_cache: cache.ReportCache) -> N
 
 def _in_own_process(work: Callable[..., T], *args: Any) -> T:
     """``work(*args)`` in a fresh interpreter; its exception, if any, is raised here. The exports'
-    workbook is pure Python (XlsxWriter writes cell by cell: about 30 s at 50,000 accounts);
-    on a thread of this process it would hold the interpreter lock that the kernels' clients and
-    the HTML renderer wait for. Spawned, not forked: Polars' threads do not survive a fork."""
+    workbook is about 6 CPU s at 50,000 accounts (its rows by Polars, ``reports.sheet_rows``,
+    the rest XlsxWriter's and zlib's); on a thread of this process its Python would hold the
+    interpreter lock that the kernels' clients and the HTML renderer wait for. Spawned, not forked: Polars' threads do not survive a fork."""
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         return pool.submit(work, *args).result()
 
