@@ -329,7 +329,8 @@ def _in_own_process(work: Callable[..., T], *args: Any) -> T:
     """``work(*args)`` in a fresh interpreter; its exception, if any, is raised here. The exports'
     workbook is about 6 CPU s at 50,000 accounts (its rows by Polars, ``reports.sheet_rows``,
     the rest XlsxWriter's and zlib's); on a thread of this process its Python would hold the
-    interpreter lock that the kernels' clients and the HTML renderer wait for. Spawned, not forked: Polars' threads do not survive a fork."""
+    interpreter lock that the kernels' clients and the HTML renderer wait for. Spawned, not
+    forked: Polars' threads do not survive a fork."""
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         return pool.submit(work, *args).result()
 
