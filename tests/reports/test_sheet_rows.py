@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import zipfile
-from datetime import date
+from datetime import date, datetime
 
 import polars as pl
 
@@ -31,6 +31,17 @@ def test_each_kind_of_value_is_written_as_xlsxwriter_writes_it() -> None:
         '<c r="D2" s="5"><v>3</v></c><c r="E2"><v>0.1</v></c></row>'
         '<row r="3"><c r="B3" t="b"><v>0</v></c><c r="C3"><v>46341</v></c></row>'
         '<row r="4"><c r="D4" s="5"><v>-1</v></c></row>'
+    )
+
+
+def test_a_moment_is_a_day_serial_and_any_other_type_is_text() -> None:
+    # no sheet has one today; a new artifact column must not stop the exports
+    frame = pl.DataFrame(
+        {"at": [datetime(1970, 1, 2, 12)], "cat": pl.Series(["x"], dtype=pl.Categorical)}
+    )
+    assert sheet_rows.rows_xml(frame, {}) == (
+        '<row r="2"><c r="A2"><v>25570.5</v></c>'
+        '<c r="B2" t="inlineStr"><is><t xml:space="preserve">x</t></is></c></row>'
     )
 
 

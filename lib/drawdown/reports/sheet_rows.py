@@ -8,8 +8,8 @@ then replaces each probe row by the sheet's rows, built column by column (``rows
 cell style XlsxWriter gave that column, and grows the sheet's dimension and its table to the rows.
 
 Cells are what XlsxWriter writes: numbers as numbers (in full: Polars writes the shortest text
-that reads back as the same float), dates as day serials in the column's date format, booleans
-as booleans, and text as inline strings, escaped for XML, with the control characters XML cannot
+that reads back as the same float), dates and moments as day serials in the column's date format,
+booleans as booleans, and text (any other type as its text) as inline strings, escaped for XML, with the control characters XML cannot
 hold written as ``_xHHHH_`` and longer texts cut at Excel's 32,767 characters. A null, an empty
 text, NaN or an infinity is no cell. Text never becomes a formula: an inline string is text.
 """
@@ -25,6 +25,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 DAY_SERIAL_1970 = 25569
 """Excel's day serial of 1 Jan 1970: a date's serial is its days since 1970 plus this."""
+MICROSECONDS_A_DAY = 86_400_000_000
 MAX_TEXT = 32767
 """Excel's longest cell text."""
 _CONTROL = [chr(code) for code in range(32) if chr(code) not in "\t\n\r"]
@@ -58,25 +59,27 @@ def _cell(name: str, dtype: pl.DataType, letter: str, style: str, row: pl.Expr) 
     """One column's cells: the ``<c>`` of each row's value, or "" where it holds none."""
     column = pl.col(name)
     start = [pl.lit(f'<c r="{letter}'), row, pl.lit(f'"{style}')]
-    if dtype == pl.String:
-        text = column.str.slice(0, MAX_TEXT).str.replace_many(*_XML_TEXT)
-        inline = pl.lit(' t="inlineStr"><is><t xml:space="preserve">')
-        parts, holds = [inline, text, pl.lit("</t></is></c>")], column.str.len_chars() > 0
-    elif dtype == pl.Boolean:
-        parts = [pl.lit(' t="b"><v>'), column.cast(pl.Int8).cast(pl.String), pl.lit("</v></c>")]
-        holds = column.is_not_null()
-    elif dtype == pl.Date:
-        serial = column.cast(pl.Int64) + DAY_SERIAL_1970
-        parts, holds = (
-            [pl.lit("><v>"), serial.cast(pl.String), pl.lit("</v></c>")],
-            column.is_not_null(),
-        )
-    elif dtype.is_numeric():
-        parts = [pl.lit("><v>"), column.cast(pl.String), pl.lit("</v></c>")]
-        holds = column.cast(pl.Float64).is_finite()
+    if dtype.is_numeric() or dtype in (pl.Boolean, pl.Date) or isinstance(dtype, pl.Datetime):
+        kind, value = _number(column, dtype)
+        parts = [pl.lit(f"{kind}><v>"), value.cast(pl.String), pl.lit("</v></c>")]
+        holds = column.cast(pl.Float64).is_finite() if dtype.is_numeric() else column.is_not_null()
     else:
-        raise TypeError(f"the workbook has no cell for column {name!r} of type {dtype}")
+        text = column.cast(pl.String).str.slice(0, MAX_TEXT).str.replace_many(*_XML_TEXT)
+        inline = pl.lit(' t="inlineStr"><is><t xml:space="preserve">')
+        parts, holds = [inline, text, pl.lit("</t></is></c>")], text.str.len_chars() > 0
     return pl.when(holds).then(pl.concat_str([*start, *parts])).otherwise(pl.lit(""))
+
+
+def _number(column: pl.Expr, dtype: pl.DataType) -> tuple[str, pl.Expr]:
+    """A cell's type attribute and its value: a boolean as 1 or 0, a date or a moment as its day
+    serial, a number as itself."""
+    if dtype == pl.Boolean:
+        return ' t="b"', column.cast(pl.Int8)
+    if dtype == pl.Date:
+        return "", column.cast(pl.Int64) + DAY_SERIAL_1970
+    if isinstance(dtype, pl.Datetime):
+        return "", column.dt.epoch("us") / MICROSECONDS_A_DAY + DAY_SERIAL_1970
+    return "", column
 
 
 def fill(path: Path, frames: list[pl.DataFrame]) -> None:
