@@ -9,9 +9,10 @@ cell style XlsxWriter gave that column, and grows the sheet's dimension and its 
 
 Cells are what XlsxWriter writes: numbers as numbers (in full: Polars writes the shortest text
 that reads back as the same float), dates and moments as day serials in the column's date format,
-booleans as booleans, and text (any other type as its text) as inline strings, escaped for XML, with the control characters XML cannot
-hold written as ``_xHHHH_`` and longer texts cut at Excel's 32,767 characters. A null, an empty
-text, NaN or an infinity is no cell. Text never becomes a formula: an inline string is text.
+booleans as booleans, and text (and any other type, as its text) as inline strings: escaped for
+XML, the control characters XML cannot hold written as ``_xHHHH_``, and cut at Excel's 32,767
+characters. A null, an empty text, NaN or an infinity is no cell. Text never becomes a formula:
+an inline string is text.
 """
 
 from __future__ import annotations
