@@ -357,6 +357,12 @@ def test_track_record_states_the_pooled_back_test(tmp_path) -> None:
     )  # A − 84, − 56, − 28
     # it sits under the section of that name: no bold lead repeating the heading
     assert text.startswith("Over the forecasts made on")
+    # which one a reader should trust: a 40-account book's forecast missed by 13.5% against 7.4%
+    assert text.endswith("for the straight run-rate line: the forecast did better.")
+    worse = report_data.forecast_record(run) | {"mdape_p50": 0.135, "mdape_run_rate": 0.074}
+    assert narrative.track_record(worse).text.endswith(": the run-rate line did better.")
+    even = report_data.forecast_record(run) | {"mdape_p50": 0.0741, "mdape_run_rate": 0.0744}
+    assert narrative.track_record(even).text.endswith("for the straight run-rate line.")
 
 
 def test_reset_rows_say_why_a_pending_item_cannot_be_measured() -> None:
@@ -739,3 +745,25 @@ def test_prep_facts_give_the_amount_before_a_more_than_tenfold_rise(
     }
     text = narrative.prep_facts(dataclasses.replace(account, action=action), None).text
     assert "$49,272 consumed ($20 the quarter before)." in text and "%" not in text.split("\n")[0]
+
+
+@pytest.mark.parametrize(
+    ("counts", "sentence"),
+    [
+        (
+            {"not_live": 3, "live": 11, "two_workflows": 0},
+            "**14 accounts are stuck**: 3 not live more than 14 days after their contract "
+            "started, 11 live without two workflows more than 60 days in, and none with two "
+            "workflows for over 28 days whose draw is not yet steady.",
+        ),
+        (
+            {"not_live": 1, "live": 0, "two_workflows": 0},
+            "**1 account is stuck**: 1 not live more than 14 days after their contract started, "
+            "none live without two workflows more than 60 days in, and none with two workflows "
+            "for over 28 days whose draw is not yet steady.",
+        ),
+    ],
+)
+def test_stuck_line_says_none_and_agrees_in_number(counts: dict[str, int], sentence: str) -> None:
+    # a young book's clinic read "… and 0 with two workflows for over 28 days …"
+    assert narrative.stuck_line(counts, 14, 60, 28).text == sentence

@@ -1178,7 +1178,8 @@ def coverage_text(coverage: dict[str, dict[str, float]], currency: str = "USD") 
 def track_record(record: dict[str, Any] | None) -> Md:
     """The forecast track record in one sentence, for the section of that name
     (``report_data.forecast_record``): how often the actual 28 days fell inside the forecast's
-    10–90% band, and the median error of the forecast against the straight run-rate line."""
+    10–90% band, and the median error of the forecast against the straight run-rate line, with
+    the one that did better when they differ as shown (to a tenth of a percent)."""
     if record is None:
         return note("No forecast track record is available in this run.")
     made = record.get("made") or []
@@ -1187,12 +1188,17 @@ def track_record(record: dict[str, Any] | None) -> Md:
         if made
         else "the back-tested forecasts"
     )
+    forecast, run_rate = f"{record['mdape_p50']:.1%}", f"{record['mdape_run_rate']:.1%}"
+    better = ""
+    if forecast != run_rate:
+        closer = record["mdape_p50"] < record["mdape_run_rate"]
+        better = f": the {'forecast' if closer else 'run-rate line'} did better"
     return Md(
         f"Over {when} ({record['accounts']:,} account forecasts of the "
         f"next {record['horizon_days']} days), the actual consumption fell inside the forecast's "
         f"10–90% band for {pct(record['coverage_p10_p90'])} of accounts (80% is the aim); the "
-        f"median forecast missed by {record['mdape_p50']:.1%} against "
-        f"{record['mdape_run_rate']:.1%} for the straight run-rate line."
+        f"median forecast missed by {forecast} against {run_rate} for the straight run-rate "
+        f"line{better}."
     )
 
 
@@ -1253,11 +1259,13 @@ def stuck_line(counts: dict[str, int], target_days: int, ladder_day: int, steady
     total = sum(counts.values())
     if not total:
         return Md("No account is stuck at any stage.")
+    shown = {stage: f"{count:,}" if count else "none" for stage, count in counts.items()}
+    stuck = "1 account is stuck" if total == 1 else f"{total:,} accounts are stuck"
     return Md(
-        f"**{total:,} accounts are stuck**: {counts['not_live']:,} not live more than "
-        f"{target_days} days after their contract started, {counts['live']:,} live without two "
-        f"workflows more than {ladder_day} days in, and {counts['two_workflows']:,} with two "
-        f"workflows for over {steady_days} days whose draw is not yet steady."
+        f"**{stuck}**: {shown['not_live']} not live more than {target_days} days after their "
+        f"contract started, {shown['live']} live without two workflows more than {ladder_day} "
+        f"days in, and {shown['two_workflows']} with two workflows for over {steady_days} days "
+        "whose draw is not yet steady."
     )
 
 
