@@ -48,9 +48,10 @@ def rows_xml(frame: pl.DataFrame, styles: dict[str, str]) -> str:
     """Rows 2 and on of a sheet holding ``frame`` under a header row: one ``<row>`` per row and
     one ``<c>`` per cell that holds a value, with ``styles[column letter]`` (`` s="3"``, say)."""
     row = pl.int_range(2, frame.height + 2).cast(pl.String)
+    letters = [xl_col_to_name(index) for index in range(frame.width)]
     cells = [
-        _cell(name, dtype, xl_col_to_name(index), styles.get(xl_col_to_name(index), ""), row)
-        for index, (name, dtype) in enumerate(frame.schema.items())
+        _cell(name, dtype, letter, styles.get(letter, ""), row)
+        for letter, (name, dtype) in zip(letters, frame.schema.items(), strict=True)
     ]
     xml = pl.concat_str([pl.lit('<row r="'), row, pl.lit('">'), *cells, pl.lit("</row>")])
     return frame.select(xml.str.join("")).item()
