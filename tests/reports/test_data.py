@@ -483,6 +483,24 @@ def test_retention_gap_when_the_spend_starts_inside_the_year_earlier_window(
     assert (gap.first_spend, gap.covered_days) == (date(2025, 4, 22), 9)
 
 
+def test_the_spend_starts_on_its_first_day_with_an_amount_in_every_sentence(
+    run: report_data.RunData,
+) -> None:
+    # a first row without an amount (usage no contract prices) is not spend: the retention caveat
+    # took its day while the churn sentence took the first day with an amount
+    daily = pl.DataFrame(
+        {
+            "account_id": ["A1", "A1", "A1"],
+            "usage_date": [date(2025, 4, 22), date(2025, 4, 25), run.as_of],
+            "amount": [0.0, 100.0, 100.0],
+        }
+    )
+    young = replace(run, tables={**run.tables, "daily_spend": daily})
+    gap = report_data.retention_gap(young)
+    assert gap is not None and gap.first_spend == date(2025, 4, 25)
+    assert report_data.churned(young).first_spend == date(2025, 4, 25)
+
+
 @pytest.mark.parametrize("first", [date(2025, 1, 31), date(2024, 6, 1), date(2025, 5, 1)])
 def test_no_retention_gap_when_the_year_earlier_window_is_whole_or_empty(
     run: report_data.RunData, first: date

@@ -1003,14 +1003,20 @@ class RetentionGap:
 
 
 def retention_gap(run: RunData) -> RetentionGap | None:
-    """The gap when the first day of ``daily_spend`` lies inside the year-earlier window but
-    after its first day (a book exported with 13 months of history, say); None when the window
-    is whole, or holds no spend at all (the ratios are then empty)."""
+    """The gap when the book's first day of spend (``first_spend``) lies inside the year-earlier
+    window but after its first day (a book exported with 13 months of history, say); None when
+    the window is whole, or holds no spend at all (the ratios are then empty)."""
     prior = prior_window(run.as_of)
-    first = run["daily_spend"]["usage_date"].min()
+    first = first_spend(run["daily_spend"])
     if first is None or not prior.first < first <= prior.last:
         return None
     return RetentionGap(prior, first)
+
+
+def first_spend(daily: pl.DataFrame) -> date | None:
+    """The book's first day with spend in ``daily_spend`` (a day with an amount above 0)."""
+    first = daily.filter(pl.col("amount") > 0)["usage_date"].min()
+    return first if isinstance(first, date) else None
 
 
 @dataclass(frozen=True)
@@ -1039,7 +1045,6 @@ def churned(run: RunData) -> Churn:
         pl.col("amount").filter(prior.holds()).sum().alias("rev_prior"),
         pl.col("amount").filter(current.holds()).sum().alias("rev_current"),
     )
-    spent = daily.filter(pl.col("amount") > 0)["usage_date"].min()
     lost = revenue.filter(pl.col("rev_prior") > 0, pl.col("rev_current") <= 0)
     names = lost.join(
         run["account_health"].select("account_id", "account_name"), on="account_id", how="left"
@@ -1050,7 +1055,7 @@ def churned(run: RunData) -> Churn:
         prior=prior,
         names=tuple(names.sort("rev_prior", descending=True)["account_name"].head(3).to_list()),
         cohort=revenue.filter(pl.col("rev_prior") > 0).height,
-        first_spend=spent if isinstance(spent, date) else None,
+        first_spend=first_spend(daily),
     )
 
 
