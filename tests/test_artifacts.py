@@ -76,6 +76,21 @@ def test_a_partitioned_artifact_puts_each_account_in_its_hashed_part(
     assert_frame_equal(scan_artifact(tmp_path, "daily_spend").collect(), daily)
 
 
+def test_a_partitioned_artifact_can_be_read_part_after_part(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the metric stages do not depend on row order: they read the parts one after the other,
+    # without merging them back into account order
+    monkeypatch.setattr(artifacts, "ACCOUNTS_PER_PART", 100)
+    daily = _series(250, 4)
+    Artifacts({"daily_spend": daily}, {}).write(tmp_path)
+    parts = [pl.read_parquet(path) for path in part_files(tmp_path, "daily_spend")]
+    read = scan_artifact(tmp_path, "daily_spend", in_account_order=False).collect()
+    assert_frame_equal(read, pl.concat(parts))
+    assert not read["account_id"].is_sorted()
+    assert_frame_equal(read.sort("account_id", "usage_date"), daily)
+
+
 def test_an_account_is_read_from_its_part_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

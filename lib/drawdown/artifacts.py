@@ -361,15 +361,22 @@ def merged(scans: Sequence[pl.LazyFrame]) -> pl.LazyFrame:
     return scans[0]
 
 
-def scan_artifact(folder: Path, name: str, account_id: str | None = None) -> pl.LazyFrame:
+def scan_artifact(
+    folder: Path, name: str, account_id: str | None = None, in_account_order: bool = True
+) -> pl.LazyFrame:
     """Artifact ``name`` of ``folder`` as one frame; with ``account_id``, that account's rows
     only, read from its part alone when the artifact is partitioned (Parquet statistics skip
-    the other row groups of a single file: artifacts are sorted by account)."""
+    the other row groups of a single file: artifacts are sorted by account).
+
+    A partitioned artifact read whole is merged back into account order, unless not
+    ``in_account_order``: then its parts follow one another, for readers whose results do not
+    depend on row order (merging costs several times the reading)."""
     files = part_files(folder, name) if name in PARTITIONED else []
     if not files:
         scan = pl.scan_parquet(folder / f"{name}.parquet")
     elif account_id is None:
-        scan = merged([pl.scan_parquet(path) for path in files])
+        scans = [pl.scan_parquet(path) for path in files]
+        scan = merged(scans) if in_account_order else pl.concat(scans)
     else:
         part = account_parts(pl.Series([account_id]), len(files)).item()
         scan = pl.scan_parquet(files[part])

@@ -13,16 +13,20 @@ from drawdown.errors import InputError
 from drawdown.inputs.rating import rate_usage
 from drawdown.inputs.validate import load_book
 from drawdown.metrics import (
+    actions_stage,
     compute_artifacts,
     forecast_spend,
+    forecast_stage,
     health_stage,
     overconsumption_stage,
+    portfolio_stage,
     reset_stage,
     resolve_as_of,
     seen_at,
 )
 from drawdown.metrics.backtest import forecast_backtest
 from drawdown.params import Params
+from drawdown.run import steps
 
 BOOK = make_book(
     [contract("c1", date(2024, 1, 1), date(2024, 12, 31), 1200.0)],
@@ -184,3 +188,50 @@ def test_seen_at_leaves_the_exhaustion_null() -> None:
     assert health.null_count().row(0) == (1, 1, 1, 1)
     staged = health_stage(BOOK, Params(as_of=earlier), rated)["account_health"].select(columns)
     assert staged.null_count().row(0) == (0, 0, 0, 0)
+
+
+# the compute notebooks read the partitioned series (daily_spend, account_months, meter_months)
+# with their parts one after the other, not merged back into account order
+# (steps.read_artifacts): every stage that reads them must give the same frames, to the bit,
+# whatever order their rows come in
+def test_the_stages_that_read_the_series_do_not_depend_on_their_row_order(small_book) -> None:
+    params = Params.model_validate({"reset": {"start_date": "2026-09-01"}})
+    validated = load_book(small_book, params)
+    book, rated = validated.book, validated.rated.lazy()
+    health = health_stage(book, params, rated)
+    over = overconsumption_stage(book, params, rated, health["account_health"])
+    ordered = {
+        "account_health": health["account_health"],
+        "overage_cases": over["overage_cases"],
+        "daily_spend": health["daily_spend"],
+        "account_months": health["account_months"],
+        "meter_months": over["meter_months"],
+    }
+    shuffled = ordered | {
+        name: ordered[name].sample(fraction=1.0, shuffle=True, seed=7)
+        for name in ("daily_spend", "account_months", "meter_months")
+    }
+    assert not shuffled["daily_spend"].equals(ordered["daily_spend"])
+
+    def stages(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+        health, cases, daily = (
+            frames[n] for n in ("account_health", "overage_cases", "daily_spend")
+        )
+        months, meters = frames["account_months"], frames["meter_months"]
+        history = steps.history_step(book, params, rated, daily)
+        return (
+            actions_stage(book, params, health, cases, months, daily)
+            | forecast_stage(book, params, rated, health, meters, daily)
+            | portfolio_stage(book, params, health, cases, daily)
+            | reset_stage(book, params, rated, health, cases, daily)
+            | {
+                f"{when}/{name}": frame
+                for when, seen in history.items()
+                for name, frame in seen.items()
+            }
+        )
+
+    expected, got = stages(ordered), stages(shuffled)
+    assert set(got) == set(expected)
+    for name, frame in expected.items():
+        assert got[name].equals(frame), name

@@ -225,9 +225,13 @@ def write_artifacts(
 
 
 def read_artifacts(run_dir: str | Path, *names: str) -> dict[str, pl.DataFrame]:
-    """Read artifacts written by earlier steps."""
+    """Read artifacts written by earlier steps, for the metric stages and the exports.
+
+    A partitioned series (daily_spend, account_months, meter_months) comes part after part,
+    not in account order: no stage's result depends on the order of the rows it reads
+    (``tests/metrics/test_stages.py`` checks each to the bit on shuffled series)."""
     folder = Path(run_dir) / ARTIFACTS
-    scans = [scan_artifact(folder, name) for name in names]
+    scans = [scan_artifact(folder, name, in_account_order=False) for name in names]
     return dict(zip(names, pl.collect_all(scans), strict=True))
 
 
