@@ -56,3 +56,14 @@ def test_a_book_loads_nothing_online(written: dict[str, Path]) -> None:
     for path in written.values():
         page = path.read_text(encoding="utf-8")
         assert "http://" not in page and "https://" not in page
+
+
+def test_each_book_lists_the_cases_of_its_own_accounts(written: dict[str, Path]) -> None:
+    # A1 (Acme Corp, Kim) and A2 (Dana) have a case each; A4 (unassigned) has none
+    def cases(csm: str) -> str:
+        page = written[csm].read_text(encoding="utf-8")
+        return page.split("<h2>Overconsumption cases</h2>")[1].split("<h2>Early warnings</h2>")[0]
+
+    assert "<td>Acme Corp</td>" in cases("Kim") and "<td>&#60;script" not in cases("Kim")
+    assert "<td>&#60;script" in cases("Dana") and "Acme Corp" not in cases("Dana")
+    assert "No account of this book is over its contractual limits" in cases("unassigned")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -40,19 +41,22 @@ def book_filename(csm: str | None) -> str:
 
 
 def csm_book_html(
-    run: RunData, csm: str | None, accounts: pl.DataFrame, brand: Brand, currency: str = "USD"
+    csm: str | None,
+    accounts: pl.DataFrame,
+    cases: pl.DataFrame,
+    as_of: date,
+    brand: Brand,
+    currency: str = "USD",
 ) -> str:
     """The book of ``csm`` (None: accounts with no CSM), whose ``accounts`` are those of
-    ``csm_accounts``, as one HTML page (no script, no CDN)."""
-    ids = accounts["account_id"].implode()
-    cases = run["overage_cases"].filter(pl.col("account_id").is_in(ids))
-    warned = accounts.filter(pl.col("early_warnings").list.len() > 0)
+    ``csm_accounts`` and ``cases`` their overage_cases, as one HTML page (no script, no CDN)."""
+    warned = accounts[(accounts["early_warnings"].list.len() > 0).arg_true()]
     title = "Accounts with no CSM" if csm is None else f"CSM book: {markdown_text(csm)}"
     todo = ", ".join(f"{label.lower()} {count}" for label, count in action_counts(accounts))
     value = float(accounts["account_value"].sum())
     money = lambda amount: _money(amount, currency)  # noqa: E731
     parts = [
-        f"<p><strong>{markdown_text(brand.vendor_name)}</strong> · as of {run.as_of:%d %B %Y}</p>",
+        f"<p><strong>{markdown_text(brand.vendor_name)}</strong> · as of {as_of:%d %B %Y}</p>",
         f"<h1>{title}</h1>",
         f"<p>{_count(accounts.height, 'account')}, {money(value)} of annual value; "
         f"{_count(cases.height, 'overconsumption case')}; "
@@ -108,7 +112,7 @@ def csm_book_html(
         if warned.height
         else "<p><em>No account of this book shows an early warning.</em></p>",
     ]
-    return _page(title, "\n".join(parts), brand, run.as_of)
+    return _page(title, "\n".join(parts), brand, as_of)
 
 
 def write_csm_books(
@@ -121,6 +125,7 @@ def write_csm_books(
     folder.mkdir(parents=True, exist_ok=True)
     health = run["account_health"]
     books = csm_accounts(health, run["account_actions"])
+    cases = book_cases(books, run["overage_cases"])
     owners: list[str | None] = list(csm_names(health))
     if None in books:
         owners.append(None)
@@ -128,15 +133,37 @@ def write_csm_books(
     for csm in owners:
         path = folder / book_filename(csm)
         partial = path.with_name(f".{path.name}.partial")
-        page = csm_book_html(run, csm, books[csm], brand, currency)
+        page = csm_book_html(csm, books[csm], cases[csm], run.as_of, brand, currency)
         partial.write_text(page, encoding="utf-8")
         partial.replace(path)
         written[NO_CSM if csm is None else csm] = path
     return written
 
 
+def book_cases(
+    books: dict[str | None, pl.DataFrame], cases: pl.DataFrame
+) -> dict[str | None, pl.DataFrame]:
+    """The overage_cases of each book of ``books`` (``csm_accounts``), in ``cases``' order;
+    an empty frame for a book without cases."""
+    owners = pl.concat(
+        [
+            accounts.select("account_id", pl.lit(csm, pl.String).alias("_book"))
+            for csm, accounts in books.items()
+        ]
+    )
+    found = cases.join(owners, on="account_id", maintain_order="left").partition_by(
+        "_book", as_dict=True, include_key=False, maintain_order=True
+    )
+    return {csm: found.get((csm,), cases.clear()) for csm in books}
+
+
+@cache
+def _stylesheet() -> str:
+    return CSS.read_text(encoding="utf-8")
+
+
 def _page(title: str, body: str, brand: Brand, as_of: date) -> str:
-    css = CSS.read_text(encoding="utf-8")
+    css = _stylesheet()
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8" />\n'
         f"<title>{title} · {as_of:%d %b %Y}</title>\n<style>{css}{BOOK_CSS}</style>\n"
@@ -150,24 +177,34 @@ def _table(frame: pl.DataFrame, columns: dict[str, tuple[str, Callable[[Any], st
     through ``inert.markdown_text`` (inert in HTML); the band cell carries its colour. A book
     lists every account, so this is plain string work, not great_tables (seconds a table)."""
     head = "".join(f"<th>{label}</th>" for label, _ in columns.values())
-    body = []
-    for row in frame.select(list(columns)).iter_rows(named=True):
-        cells = []
-        for column, (_, show) in columns.items():
-            value = row[column]
-            text = "—" if value is None else markdown_text(show(value))
-            style = (
-                f' style="background:{BAND_COLORS[value]};color:#fff;font-weight:bold"'
-                if column == "band" and value in BAND_COLORS
-                else ""
-            )
-            cells.append(f"<td{style}>{text}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+    cells = [_cells(frame[column], show) for column, (_, show) in columns.items()]
+    body = ("<tr>" + "".join(row) + "</tr>" for row in zip(*cells, strict=True))
     return (
         f'<table class="book"><thead><tr>{head}</tr></thead><tbody>'
         + "\n".join(body)
         + "</tbody></table>"
     )
+
+
+def _cells(values: pl.Series, show: Callable[[Any], str]) -> list[str]:
+    """A column's cells: each value ``show``n and made inert, "—" for none; a band cell
+    carries its colour."""
+    inert: dict[str, str] = {}  # a book repeats its bands, actions and reasons row after row
+    band = values.name == "band"
+    cells = []
+    for value in values.to_list():
+        if value is None:
+            text = "—"
+        else:
+            shown = show(value)
+            text = inert.get(shown) or inert.setdefault(shown, markdown_text(shown))
+        style = (
+            f' style="background:{BAND_COLORS[value]};color:#fff;font-weight:bold"'
+            if band and value in BAND_COLORS
+            else ""
+        )
+        cells.append(f"<td{style}>{text}</td>")
+    return cells
 
 
 def _count(n: int, noun: str) -> str:

@@ -12,6 +12,7 @@ function of collected frames: the notebooks call one function per cell. Recommen
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -786,7 +787,7 @@ def csm_accounts(health: pl.DataFrame, actions: pl.DataFrame) -> dict[str | None
 
 def action_counts(accounts: pl.DataFrame) -> list[tuple[str, int]]:
     """(next action in words, accounts) for each next action present, in ladder order."""
-    counts = dict(accounts.group_by("next_action").len().iter_rows())
+    counts = Counter(accounts["next_action"].to_list())
     return [(label, counts[key]) for key, label in ACTION_LABELS.items() if counts.get(key)]
 
 
