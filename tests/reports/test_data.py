@@ -555,3 +555,38 @@ def test_absent_tables_are_the_optional_tables_the_source_did_not_hold() -> None
     }
     assert report_data.absent_tables(quality) == ("workflows", "activities")
     assert report_data.absent_tables({"tables": {}}) == ()
+
+
+def test_churn_does_not_depend_on_the_order_of_the_daily_spend(run: report_data.RunData) -> None:
+    # the whole-book reports read daily_spend part after part, not in account order: the churn
+    # (its lost revenue to the bit, the names it shows) must come out the same in any row order.
+    # L1 lost the most; L2, L3 and L4 tie (0.1 + 0.2 + 0.3, whose float sum depends on the
+    # order), so the names shown are L1 and then the tied ones by name.
+    prior_day = date(2025, 3, 1)  # in the year-earlier window of 30 Apr 2026
+    amounts = {"L1": [5.0], "L2": [0.1, 0.2, 0.3], "L3": [0.3, 0.2, 0.1], "L4": [0.2, 0.1, 0.3]}
+    daily = pl.DataFrame(
+        [
+            (account, prior_day.replace(day=1 + i), amount)
+            for account, spent in amounts.items()
+            for i, amount in enumerate(spent)
+        ],
+        schema=run["daily_spend"].schema,
+        orient="row",
+    )
+    health = pl.DataFrame({"account_id": list(amounts), "account_name": list(amounts)})
+    churns = {
+        report_data.churned(
+            replace(
+                run,
+                tables={
+                    **run.tables,
+                    "daily_spend": daily.sample(fraction=1.0, shuffle=True, seed=seed),
+                    "account_health": health,
+                },
+            )
+        )
+        for seed in range(20)
+    }
+    assert len(churns) == 1
+    churn = churns.pop()
+    assert churn.names == ("L1", "L2", "L3") and churn.accounts == 4

@@ -22,12 +22,12 @@ def prior_window(as_of: date) -> Period:
     return Period(as_of - timedelta(days=454), as_of - timedelta(days=365))
 
 
-def account_revenue(accounts: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
-    """Per account of the book: segment, rev_current = Σ c over ``current_window`` and
-    rev_prior = Σ c over ``prior_window`` (0 without spend)."""
+def window_revenue(daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Per account with spend since the start of ``prior_window``: rev_current = Σ c over
+    ``current_window`` and rev_prior = Σ c over ``prior_window``."""
     day, amount = pl.col("usage_date"), pl.col("amount")
     current, prior = current_window(as_of), prior_window(as_of)
-    revenue = (
+    return (
         daily.filter(day >= prior.first)
         .group_by("account_id")
         .agg(
@@ -35,9 +35,14 @@ def account_revenue(accounts: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) ->
             exact_sum(pl.when(day <= prior.last).then(amount)).alias("rev_prior"),
         )
     )
+
+
+def account_revenue(accounts: pl.LazyFrame, daily: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Per account of the book: segment, rev_current and rev_prior (``window_revenue``; 0
+    without spend)."""
     return (
         accounts.select("account_id", "segment")
-        .join(revenue, on="account_id", how="left")
+        .join(window_revenue(daily, as_of), on="account_id", how="left")
         .with_columns(pl.col("rev_current", "rev_prior").fill_null(0.0))
     )
 

@@ -27,9 +27,10 @@ from drawdown.artifacts import (
     artifact_exists,
     scan_artifact,
 )
+from drawdown.exact import exact_sum
 from drawdown.inputs.contract import OPTIONAL_TABLES
 from drawdown.metrics import periods
-from drawdown.metrics.retention import current_window, prior_window
+from drawdown.metrics.retention import prior_window, window_revenue
 from drawdown.metrics.scenarios import PAY_OVERAGE
 from drawdown.reports import glossary
 from drawdown.reports.inert import plain_frame, plain_text
@@ -146,9 +147,11 @@ def load_tables(run_dir: Path | str, names: tuple[str, ...], as_of: date | None)
 
 def _read_artifact(folder: Path, name: str, account_id: str | None = None) -> pl.DataFrame:
     """Artifact ``name``; with ``account_id``, that account's rows of a per-account artifact
-    (from its part alone when the artifact is partitioned)."""
+    (from its part alone when the artifact is partitioned). A partitioned series read whole
+    comes part after part, not in account order: what the reports make of a whole series
+    (``churned``, ``first_spend``) does not depend on the order of its rows."""
     by_account = account_id if "account_id" in SCHEMAS[name] else None
-    frame = scan_artifact(folder, name, by_account).collect()
+    frame = scan_artifact(folder, name, by_account, in_account_order=False).collect()
     return plain_frame(frame, keep=("account_id",))
 
 
@@ -1039,22 +1042,21 @@ def churned(run: RunData) -> Churn:
     """The retention cohort's accounts with no spend over [A − 89, A] (churned), from
     ``daily_spend``: the revenue they brought over [A − 454, A − 365]; and how many spent in
     that window at all, and since when the book has spend (a book younger than the window has
-    no one who could churn)."""
-    prior, current = prior_window(run.as_of), current_window(run.as_of)
+    no one who could churn). ``names``: the three that brought the most, ties by name."""
     daily = run["daily_spend"]
-    revenue = daily.group_by("account_id").agg(
-        pl.col("amount").filter(prior.holds()).sum().alias("rev_prior"),
-        pl.col("amount").filter(current.holds()).sum().alias("rev_current"),
-    )
+    revenue = window_revenue(daily.lazy(), run.as_of).collect()
     lost = revenue.filter(pl.col("rev_prior") > 0, pl.col("rev_current") <= 0)
     names = lost.join(
         run["account_health"].select("account_id", "account_name"), on="account_id", how="left"
     ).with_columns(pl.col("account_name").fill_null(pl.col("account_id")))
+    largest = names.sort(
+        ["rev_prior", "account_name", "account_id"], descending=[True, False, False]
+    )
     return Churn(
         accounts=lost.height,
-        lost=float(lost["rev_prior"].sum()),
-        prior=prior,
-        names=tuple(names.sort("rev_prior", descending=True)["account_name"].head(3).to_list()),
+        lost=lost.select(exact_sum(pl.col("rev_prior"))).item(),
+        prior=prior_window(run.as_of),
+        names=tuple(largest["account_name"].head(3).to_list()),
         cohort=revenue.filter(pl.col("rev_prior") > 0).height,
         first_spend=first_spend(daily),
     )
