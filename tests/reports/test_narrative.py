@@ -667,7 +667,7 @@ def test_the_clinic_says_why_no_account_has_two_workflows() -> None:
 def test_story_renewals_agree_in_number(
     accounts: int, under: int, names: tuple[str, ...], sentence: str
 ) -> None:
-    churn = report_data.Churn(0, 0.0, periods.Period(date(2025, 8, 18), date(2025, 11, 15)), ())
+    churn = report_data.Churn(0, 0.0, periods.Period(date(2025, 8, 18), date(2025, 11, 15)))
     renewals = report_data.Renewals(90, accounts, 960_000.0, under, names)
     assert narrative.story(None, churn, renewals).text.endswith(sentence)
 
@@ -689,7 +689,7 @@ def test_story_says_why_no_account_churned(cohort: int, first_spend: date, sente
     # as of 15 Mar 2025 on a book whose spend starts on 30 Nov 2024, the story said "No account
     # that spent a year ago has stopped spending": no account could have
     prior = periods.Period(date(2023, 8, 18), date(2023, 11, 15))
-    churn = report_data.Churn(0, 0.0, prior, (), cohort, first_spend)
+    churn = report_data.Churn(0, 0.0, prior, cohort, first_spend)
     renewals = report_data.Renewals(90, 0, 0.0, 0, ())
     assert sentence in narrative.story(None, churn, renewals).text
 

@@ -1031,7 +1031,6 @@ class Churn:
     accounts: int
     lost: float
     prior: periods.Period
-    names: tuple[str, ...]
     cohort: int | None = None
     """Accounts that spent in the year-earlier window (None: not counted)."""
     first_spend: date | None = None
@@ -1042,21 +1041,14 @@ def churned(run: RunData) -> Churn:
     """The retention cohort's accounts with no spend over [A − 89, A] (churned), from
     ``daily_spend``: the revenue they brought over [A − 454, A − 365]; and how many spent in
     that window at all, and since when the book has spend (a book younger than the window has
-    no one who could churn). ``names``: the three that brought the most, ties by name."""
+    no one who could churn)."""
     daily = run["daily_spend"]
     revenue = window_revenue(daily.lazy(), run.as_of).collect()
     lost = revenue.filter(pl.col("rev_prior") > 0, pl.col("rev_current") <= 0)
-    names = lost.join(
-        run["account_health"].select("account_id", "account_name"), on="account_id", how="left"
-    ).with_columns(pl.col("account_name").fill_null(pl.col("account_id")))
-    largest = names.sort(
-        ["rev_prior", "account_name", "account_id"], descending=[True, False, False]
-    )
     return Churn(
         accounts=lost.height,
         lost=lost.select(exact_sum(pl.col("rev_prior"))).item(),
         prior=prior_window(run.as_of),
-        names=tuple(largest["account_name"].head(3).to_list()),
         cohort=revenue.filter(pl.col("rev_prior") > 0).height,
         first_spend=first_spend(daily),
     )
