@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from _report_run import EVIL_NAME, write_run
@@ -67,3 +68,9 @@ def test_each_book_lists_the_cases_of_its_own_accounts(written: dict[str, Path])
     assert "<td>Acme Corp</td>" in cases("Kim") and "<td>&#60;script" not in cases("Kim")
     assert "<td>&#60;script" in cases("Dana") and "Acme Corp" not in cases("Dana")
     assert "No account of this book is over its contractual limits" in cases("unassigned")
+
+
+def test_a_run_without_active_accounts_has_no_book_to_give_cases_to() -> None:
+    # as of a day before every contract no account is active: no book, and no failure
+    cases = pl.DataFrame({"account_id": ["A1"], "rank": [1]})
+    assert books.book_cases({}, cases) == {}

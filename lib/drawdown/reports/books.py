@@ -145,6 +145,8 @@ def book_cases(
 ) -> dict[str | None, pl.DataFrame]:
     """The overage_cases of each book of ``books`` (``csm_accounts``), in ``cases``' order;
     an empty frame for a book without cases."""
+    if not books:
+        return {}
     owners = pl.concat(
         [
             accounts.select("account_id", pl.lit(csm, pl.String).alias("_book"))
