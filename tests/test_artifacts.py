@@ -57,13 +57,19 @@ def test_part_count_is_one_part_per_6250_accounts() -> None:
     ]  # fmt: skip
 
 
-def test_a_partitioned_artifact_puts_each_account_in_its_hashed_part(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # 250 accounts at 100 a part: ceil(250 / 100) = 3 parts
+@pytest.fixture
+def three_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pl.DataFrame:
+    """daily_spend of 250 accounts, 4 days each, written into ``tmp_path`` at 100 accounts a
+    part: ceil(250 / 100) = 3 parts. Returns the rows written."""
     monkeypatch.setattr(artifacts, "ACCOUNTS_PER_PART", 100)
     daily = _series(250, 4)
     Artifacts({"daily_spend": daily}, {}).write(tmp_path)
+    return daily
+
+
+def test_a_partitioned_artifact_puts_each_account_in_its_hashed_part(
+    tmp_path: Path, three_parts: pl.DataFrame
+) -> None:
     files = part_files(tmp_path, "daily_spend")
     assert [path.name for path in files] == [f"part-0000{k}.parquet" for k in range(3)]
     for part, path in enumerate(files):
@@ -73,36 +79,28 @@ def test_a_partitioned_artifact_puts_each_account_in_its_hashed_part(
         assert account_parts(ids, 3).to_list() == [part] * ids.len()
         assert rows["account_id"].is_sorted()
     # read whole: the parts merged back into the book's order, every row once
-    assert_frame_equal(scan_artifact(tmp_path, "daily_spend").collect(), daily)
+    assert_frame_equal(scan_artifact(tmp_path, "daily_spend").collect(), three_parts)
 
 
 def test_a_partitioned_artifact_can_be_read_part_after_part(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, three_parts: pl.DataFrame
 ) -> None:
     # the metric stages do not depend on row order: they read the parts one after the other,
     # without merging them back into account order
-    monkeypatch.setattr(artifacts, "ACCOUNTS_PER_PART", 100)
-    daily = _series(250, 4)
-    Artifacts({"daily_spend": daily}, {}).write(tmp_path)
     parts = [pl.read_parquet(path) for path in part_files(tmp_path, "daily_spend")]
     read = scan_artifact(tmp_path, "daily_spend", in_account_order=False).collect()
     assert_frame_equal(read, pl.concat(parts))
     assert not read["account_id"].is_sorted()
-    assert_frame_equal(read.sort("account_id", "usage_date"), daily)
+    assert_frame_equal(read.sort("account_id", "usage_date"), three_parts)
 
 
-def test_an_account_is_read_from_its_part_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(artifacts, "ACCOUNTS_PER_PART", 100)
-    daily = _series(250, 4)
-    Artifacts({"daily_spend": daily}, {}).write(tmp_path)
+def test_an_account_is_read_from_its_part_alone(tmp_path: Path, three_parts: pl.DataFrame) -> None:
     part = account_parts(pl.Series(["A0117"]), 3).item()
     for other in part_files(tmp_path, "daily_spend"):
         if other.name != f"part-{part:05d}.parquet":
             other.unlink()  # an account review never opens the other parts
     mine = scan_artifact(tmp_path, "daily_spend", "A0117").collect()
-    assert_frame_equal(mine, daily.filter(pl.col("account_id") == "A0117"))
+    assert_frame_equal(mine, three_parts.filter(pl.col("account_id") == "A0117"))
     assert mine.height == 4
 
 
