@@ -236,6 +236,16 @@ OPTIONAL_ARTIFACTS = ("reset_tracker", "reset_comparison")
 RUN_ARTIFACTS = ("changes",)
 """Artifacts a run computes outside the cached metrics: they depend on the previous run."""
 
+COMPARED_WITH = "drawdown.compared_with"
+"""The changes artifact's file metadata key: ``run`` when its previous_as_of is a previous
+run's, ``book`` when no earlier run was there and the book was recomputed at A − 7 days."""
+
+
+def compared_with_run(changes: Path) -> bool:
+    """Whether the changes artifact at ``changes`` compares with a previous run (not the book
+    recomputed a week earlier); a file written before drawdown recorded it counts as a run."""
+    return pl.read_parquet_metadata(changes).get(COMPARED_WITH, "run") == "run"
+
 
 ROW_GROUP_ROWS = 262_144
 """Rows per Parquet row group of an artifact file (Polars' default size, made explicit). Fixed,
@@ -244,16 +254,24 @@ whole-book, a sharded and a Spark run of the same book): a file written from one
 streamed from the shards' parts (docs/scale.md) then hold the same bytes."""
 
 
-def write_artifact(name: str, frame: pl.DataFrame | pl.LazyFrame, path: Path) -> None:
+def write_artifact(
+    name: str,
+    frame: pl.DataFrame | pl.LazyFrame,
+    path: Path,
+    metadata: dict[str, str] | None = None,
+) -> None:
     """``frame`` conformed to the artifact ``name`` and written to ``path`` (a LazyFrame is
-    streamed, never collected whole); the same frame gives the same bytes either way."""
+    streamed, never collected whole), with ``metadata`` as the file's key-value metadata; the
+    same frame gives the same bytes either way."""
     schema = SCHEMAS[name]
     missing = [column for column in schema if column not in frame.collect_schema()]
     if missing:
         raise ValueError(f"artifact {name} lacks columns {missing}")
     casts = [pl.col(column).cast(dtype) for column, dtype in schema.items()]
     frame = frame.rechunk() if isinstance(frame, pl.DataFrame) else frame
-    frame.lazy().select(casts).sink_parquet(path, statistics=False, row_group_size=ROW_GROUP_ROWS)
+    frame.lazy().select(casts).sink_parquet(
+        path, statistics=False, row_group_size=ROW_GROUP_ROWS, metadata=metadata
+    )
 
 
 # -- partitioned artifacts -----------------------------------------------------------------------

@@ -169,6 +169,15 @@ def test_digest_leads_with_what_changed():
     )
 
 
+def test_digest_of_a_first_run_says_it_compares_with_the_book_a_week_earlier():
+    digest = alert_digest(CASES, ACTIONS, CHANGES, AS_OF, "USD", with_run=False)
+    assert digest.splitlines()[2].startswith(
+        "Since the book a week earlier (as of 2026-11-08; no earlier run to compare with): "
+        "new cases 1,"
+    )
+    assert "previous run" not in digest
+
+
 def test_digest_totals_without_new_or_resolved_cases_repeat_no_zeros():
     # "136 open cases (+0 new, −0 resolved)" under a line that already said "new cases 0 …
     # resolved 0"; and one case read "1 open cases … 1 cases lack"

@@ -196,6 +196,20 @@ def test_changes_summary_counts_every_kind(run: report_data.RunData) -> None:
     )
 
 
+def test_changes_summary_without_an_earlier_run_says_what_it_compares_with(
+    run: report_data.RunData,
+) -> None:
+    # a first run compares with its own book recomputed a week earlier: there was no previous run
+    changes = run["changes"]
+    text = narrative.changes_summary(
+        report_data.change_counts(changes), report_data.previous_as_of(changes), with_run=False
+    ).text
+    assert text.startswith(
+        "**Since the book a week earlier (as of 23 Apr 2026; no earlier run to compare with):** "
+        "new cases 1,"
+    )
+
+
 def _trend(*rows: tuple) -> pl.DataFrame:
     """rows: (cohort_month, live_accounts, median_ttfbe_days)."""
     return pl.DataFrame(

@@ -16,6 +16,7 @@ from drawdown.artifacts import PARTITIONED
 from drawdown.cli import app
 from drawdown.errors import StepFailed
 from drawdown.params import load_params
+from drawdown.reports import data as report_data
 from drawdown.run import pipeline
 from drawdown.run.pipeline import RunRequest
 
@@ -82,6 +83,17 @@ def test_run_writes_every_artifact_export_notebook_and_the_manifest(first_run: P
     assert manifest["inputs"]["usage.csv"]
     # no run before this one: the changes compare with the book as of A - 7 days
     assert manifest["compared_with"] == {"run": None, "as_of": "2026-11-08"}
+
+
+def test_a_first_run_does_not_claim_a_previous_run(first_run: Path):
+    # no run before it: its changes compare with the book recomputed a week earlier, and the
+    # digest and the reports say so instead of "since the previous run"
+    digest = (first_run / "exports" / "alert_digest.md").read_text(encoding="utf-8")
+    assert "Since the book a week earlier (as of 2026-11-08; no earlier run to compare with):" in (
+        digest
+    )
+    assert "previous run" not in digest
+    assert not report_data.load_run(first_run).compared_with_run
 
 
 def test_executed_notebooks_record_the_parameters_they_ran_with(first_run: Path):
@@ -197,6 +209,9 @@ def test_two_runs_a_week_apart_count_new_and_resolved_cases_as_the_set_differenc
     assert set(changes["previous_as_of"]) == {date(2026, 11, 1)}
     manifest = json.loads((after / "manifest.json").read_text())
     assert manifest["compared_with"] == {"run": str(before.resolve()), "as_of": "2026-11-01"}
+    digest = (after / "exports" / "alert_digest.md").read_text(encoding="utf-8")
+    assert "Since the previous run (as of 2026-11-01):" in digest
+    assert report_data.load_run(after).compared_with_run
 
 
 def test_compare_to_names_the_run_to_compare_with(

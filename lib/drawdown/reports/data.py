@@ -25,6 +25,7 @@ from drawdown.artifacts import (
     RUN_ARTIFACTS,
     SCHEMAS,
     artifact_exists,
+    compared_with_run,
     scan_artifact,
 )
 from drawdown.exact import exact_sum
@@ -91,6 +92,9 @@ class RunData:
     data_quality: dict[str, Any]
     previous_month: dict[str, pl.DataFrame] | None
     segment: str | None = None
+    compared_with_run: bool = True
+    """Whether ``changes`` compares with a previous run; False when there was none and the book
+    was recomputed a week earlier."""
 
     def __getitem__(self, name: str) -> pl.DataFrame:
         return self.tables[name]
@@ -128,6 +132,8 @@ def load_run(
         tables=tables,
         data_quality=quality,
         previous_month=_read_optional(folder / "previous_month", PREVIOUS_MONTH, account_id),
+        compared_with_run=not (changes := folder / "changes.parquet").exists()
+        or compared_with_run(changes),
     )
 
 
@@ -363,6 +369,16 @@ def change_counts(changes: pl.DataFrame | None) -> dict[str, int] | None:
 def counts_text(counts: dict[str, int]) -> str:
     """ "new cases 1, escalated 0, resolved 2, …": every kind with its count (``change_counts``)."""
     return ", ".join(f"{label} {counts[kind]}" for kind, label in CHANGE_LABELS.items())
+
+
+def changes_lead(since: str | None, with_run: bool = True) -> str:
+    """What the change counts are counted since: "Since the previous run (as of <since>)", or,
+    for a run with no earlier run (``with_run`` False: docs/metrics.md#changes-since-the-previous-run),
+    "Since the book a week earlier (as of <since>; no earlier run to compare with)".
+    ``since`` is the previous as-of date as the output writes dates."""
+    if not with_run:
+        return f"Since the book a week earlier (as of {since}; no earlier run to compare with)"
+    return f"Since the previous run (as of {since})" if since else "Since the previous run"
 
 
 def previous_as_of(changes: pl.DataFrame | None) -> date | None:

@@ -15,7 +15,13 @@ import polars as pl
 import xlsxwriter
 
 from drawdown.reports import glossary, sheet_rows
-from drawdown.reports.data import change_counts, counts_text, previous_as_of, with_actions
+from drawdown.reports.data import (
+    change_counts,
+    changes_lead,
+    counts_text,
+    previous_as_of,
+    with_actions,
+)
 from drawdown.reports.inert import chat_text, spreadsheet_cells
 
 WORKBOOK = "accounts.xlsx"
@@ -108,13 +114,15 @@ def alert_digest(
     as_of: date,
     currency: str,
     report_link: str = "../reports/executive_review.html",
+    with_run: bool = True,
 ) -> str:
     """A short Markdown digest for chat or email (well under 400 words): what changed since the
-    previous run first (``changes`` counts), then the open cases and their value past the line,
-    the top five cases with their next action and owner, unowned steps, and the report link."""
+    previous run first (``changes`` counts; not ``with_run``: since the book a week earlier),
+    then the open cases and their value past the line, the top five cases with their next
+    action and owner, unowned steps, and the report link."""
     lines = [f"**drawdown overconsumption digest — {as_of.isoformat()}**", ""]
     if changes is not None:
-        lines += [_changes_line(changes), ""]
+        lines += [_changes_line(changes, with_run), ""]
     lines += [_totals_line(cases, changes, currency), ""]
     if cases.height:
         lines.append("Top cases:")
@@ -137,10 +145,10 @@ def alert_digest(
     return "\n".join(lines) + "\n"
 
 
-def _changes_line(changes: pl.DataFrame) -> str:
+def _changes_line(changes: pl.DataFrame, with_run: bool) -> str:
     counts, since = change_counts(changes) or {}, previous_as_of(changes)
-    when = f" (as of {since.isoformat()})" if since else ""
-    return f"Since the previous run{when}: {counts_text(counts)}."
+    lead = changes_lead(since.isoformat() if since else None, with_run)
+    return f"{lead}: {counts_text(counts)}."
 
 
 def _totals_line(cases: pl.DataFrame, changes: pl.DataFrame | None, currency: str) -> str:
@@ -164,13 +172,16 @@ def write_exports(
     as_of: date,
     currency: str,
     folder: Path,
+    with_run: bool = True,
 ) -> list[Path]:
-    """Write ``overconsumption_cases.csv`` and ``alert_digest.md`` into ``folder``."""
+    """Write ``overconsumption_cases.csv`` and ``alert_digest.md`` into ``folder`` (``with_run``:
+    ``alert_digest``'s)."""
     folder.mkdir(parents=True, exist_ok=True)
     csv_path = folder / "overconsumption_cases.csv"
     spreadsheet_cells(crm_cases(cases, actions, as_of, currency)).write_csv(csv_path)
     digest_path = folder / "alert_digest.md"
-    digest_path.write_text(alert_digest(cases, actions, changes, as_of, currency), encoding="utf-8")
+    digest = alert_digest(cases, actions, changes, as_of, currency, with_run=with_run)
+    digest_path.write_text(digest, encoding="utf-8")
     return [csv_path, digest_path]
 
 

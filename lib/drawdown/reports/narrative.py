@@ -32,6 +32,7 @@ from drawdown.reports.data import (
     Renewals,
     RetentionGap,
     SegmentMove,
+    changes_lead,
     counts_text,
     unowned_cases,
 )
@@ -653,13 +654,13 @@ def month_to_date(mtd: dict[str, Any], currency: str = "USD") -> Md:
     )
 
 
-def changes_summary(counts: dict[str, int] | None, since: date | None) -> Md:
-    """What changed since the previous run, in counts (``report_data.change_counts``): the line
-    the clinic and the digest lead with."""
+def changes_summary(counts: dict[str, int] | None, since: date | None, with_run: bool = True) -> Md:
+    """What changed since the previous run (or, not ``with_run``, since the book a week earlier),
+    in counts (``report_data.change_counts``): the line the clinic and the digest lead with."""
     if counts is None:
         return note("No comparison with a previous run is available for this run.")
-    when = f" (as of {since:%d %b %Y})" if since else ""
-    return Md(f"**Since the previous run{when}:** {counts_text(counts)}.")
+    lead = changes_lead(f"{since:%d %b %Y}" if since else None, with_run)
+    return Md(f"**{lead}:** {counts_text(counts)}.")
 
 
 def predictability(variation: float | None) -> Md:

@@ -18,9 +18,12 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from drawdown.artifacts import (
+    COMPARED_WITH,
     artifact_exists,
     book_accounts,
+    compared_with_run,
     scan_artifact,
+    write_artifact,
     write_artifact_to,
     write_json,
     write_rejects,
@@ -288,12 +291,17 @@ def run_as_of(folder: Path) -> date | None:
 def changes_step(run_dir: Path, previous: PreviousRun) -> list[Path]:
     """``artifacts/changes.parquet``: this run's account_health and overage_cases against
     ``previous``'s. Runs after the cached metrics (it depends on the previous run), into a fresh
-    file (never through a link into the cache)."""
+    file (never through a link into the cache). Its metadata says whether ``previous`` is a run
+    or the book recomputed a week earlier (``artifacts.COMPARED_WITH``), which the reports and
+    the digest say."""
     source = previous.folder / ARTIFACTS if previous.folder else run_dir / PREVIOUS_WEEK
     before = {name: pl.read_parquet(source / f"{name}.parquet") for name in CHANGES_READS}
     frames = changes_stage(read_artifacts(run_dir, *CHANGES_READS), before, previous.as_of)
-    (run_dir / ARTIFACTS / "changes.parquet").unlink(missing_ok=True)
-    return write_artifacts(frames, run_dir)
+    path = run_dir / ARTIFACTS / "changes.parquet"
+    path.unlink(missing_ok=True)
+    compared_with = "book" if previous.folder is None else "run"
+    write_artifact("changes", frames["changes"], path, {COMPARED_WITH: compared_with})
+    return [path]
 
 
 def export(run_dir: Path, params: Params) -> list[Path]:
@@ -310,6 +318,8 @@ def export(run_dir: Path, params: Params) -> list[Path]:
     for name in ("changes", "consumption_forecast", "limit_crossing"):
         if (path := run_dir / ARTIFACTS / f"{name}.parquet").exists():
             frames[name] = pl.read_parquet(path)
+    changes_file = run_dir / ARTIFACTS / "changes.parquet"
+    with_run = not changes_file.exists() or compared_with_run(changes_file)
     summary = frames.pop("segment_summary")
     segment = params.scope.segment
     if segment is not None:
@@ -329,6 +339,7 @@ def export(run_dir: Path, params: Params) -> list[Path]:
         params.as_of,
         params.currency,
         run_dir / "exports",
+        with_run,
     )
     sheets = workbook_sheets(
         frames["account_health"],
