@@ -589,3 +589,22 @@ def test_churn_does_not_depend_on_the_order_of_the_daily_spend(run: report_data.
     assert len(churns) == 1
     churn = churns.pop()
     assert (churn.accounts, churn.lost) == (4, 6.8)
+
+
+@pytest.mark.parametrize(
+    ("with_run", "words"),
+    [(True, "since the previous run"), (False, "since 23 Apr 2026")],
+)
+def test_the_reports_name_what_the_changes_compare_with(
+    run: report_data.RunData, with_run: bool, words: str
+) -> None:
+    # a first run compares with its book recomputed a week earlier: no "previous run" to name
+    live = pl.DataFrame(
+        {"account_id": ["A1"], "change": ["went_live"], "from": [None], "to": ["2026-04-25"]},
+        schema_overrides={"from": pl.String},
+    ).with_columns(pl.lit(date(2026, 4, 23)).alias("previous_as_of"))
+    changes = pl.concat([run["changes"], live], how="diagonal_relaxed")
+    first = replace(run, tables={**run.tables, "changes": changes}, compared_with_run=with_run)
+    assert report_data.since_words(first) == words
+    went_live = [item.what for item in report_data.wins(first, 90, n=10) if "live" in item.what]
+    assert went_live == [f"committed by accounts that went live {words}"]

@@ -381,6 +381,16 @@ def changes_lead(since: str | None, with_run: bool = True) -> str:
     return f"Since the previous run (as of {since})" if since else "Since the previous run"
 
 
+def since_words(run: RunData) -> str:
+    """What the run's changes compare with, as the reports say it inside a sentence: "since the
+    previous run", or for a run with no earlier run "since 08 Nov 2026" (the day of the book
+    recomputed a week earlier)."""
+    since = previous_as_of(run.get("changes"))
+    if run.compared_with_run:
+        return "since the previous run"
+    return f"since {since:%d %b %Y}" if since else "since the book a week earlier"
+
+
 def previous_as_of(changes: pl.DataFrame | None) -> date | None:
     """The as-of date of the run the changes compare with (None without changes or rows)."""
     if changes is None or changes.height == 0:
@@ -912,7 +922,7 @@ def wins(run: RunData, renewal_days: int, n: int = 3) -> list[Item]:
     - renewing healthy: accounts renewing within ``renewal_days`` (the run's
       ``health.renewal_window_days``, as for ``renewing`` and the renewal_risk warning) in band
       healthy or over — their annual value;
-    - went live since the previous run (``changes``) — their commit.
+    - went live since the previous run (``changes``; ``since_words``) — their commit.
     """
     health = with_actions(run["account_health"], run["account_actions"])
     actions = run["account_actions"]
@@ -947,7 +957,7 @@ def wins(run: RunData, renewal_days: int, n: int = 3) -> list[Item]:
             pl.col("account_value"),
         ),
         _item(
-            "committed by accounts that went live since the previous run",
+            f"committed by accounts that went live {since_words(run)}",
             health.filter(pl.col("account_id").is_in(live_ids.implode())),
             pl.col("commit_amount").fill_null(0.0),
             "commit_amount",
