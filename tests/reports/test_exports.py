@@ -319,3 +319,13 @@ def test_the_limit_crossings_sheet_holds_every_crossing_the_reports_list(tmp_pat
     assert sheet["crossing_date"].to_list() == [date(2026, 4, 10), date(2026, 4, 28)]
     assert sheet["next_action"].null_count() == 0
     assert "Crosses the limit on" in xml["xl/sharedStrings.xml"]
+
+
+def test_digest_of_a_quiet_first_run_states_no_date_it_does_not_know():
+    # no change at all: the changes have no row to carry the day compared with
+    quiet = CHANGES.clear()
+    digest = alert_digest(CASES, ACTIONS, quiet, AS_OF, "USD", with_run=False)
+    assert digest.splitlines()[2].startswith(
+        "Since the book a week earlier (no earlier run to compare with): new cases 0,"
+    )
+    assert "None" not in digest

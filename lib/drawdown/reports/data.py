@@ -375,9 +375,11 @@ def changes_lead(since: str | None, with_run: bool = True) -> str:
     """What the change counts are counted since: "Since the previous run (as of <since>)", or,
     for a run with no earlier run (``with_run`` False: docs/metrics.md#changes-since-the-previous-run),
     "Since the book a week earlier (as of <since>; no earlier run to compare with)".
-    ``since`` is the previous as-of date as the output writes dates."""
+    ``since`` is the previous as-of date as the output writes dates; None (no change, so no row
+    to carry it) leaves it out."""
     if not with_run:
-        return f"Since the book a week earlier (as of {since}; no earlier run to compare with)"
+        when = f"as of {since}; " if since else ""
+        return f"Since the book a week earlier ({when}no earlier run to compare with)"
     return f"Since the previous run (as of {since})" if since else "Since the previous run"
 
 
