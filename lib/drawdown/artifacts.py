@@ -243,7 +243,10 @@ run's, ``book`` when no earlier run was there and the book was recomputed at A â
 
 def compared_with_run(changes: Path) -> bool:
     """Whether the changes artifact at ``changes`` compares with a previous run (not the book
-    recomputed a week earlier); a file written before drawdown recorded it counts as a run."""
+    recomputed a week earlier); a file written before drawdown recorded it counts as a run, and
+    so does no file (nothing is compared, nothing said of it)."""
+    if not changes.exists():
+        return True
     return pl.read_parquet_metadata(changes).get(COMPARED_WITH, "run") == "run"
 
 

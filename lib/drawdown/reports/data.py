@@ -132,8 +132,7 @@ def load_run(
         tables=tables,
         data_quality=quality,
         previous_month=_read_optional(folder / "previous_month", PREVIOUS_MONTH, account_id),
-        compared_with_run=not (changes := folder / "changes.parquet").exists()
-        or compared_with_run(changes),
+        compared_with_run=compared_with_run(folder / "changes.parquet"),
     )
 
 

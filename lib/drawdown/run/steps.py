@@ -318,8 +318,6 @@ def export(run_dir: Path, params: Params) -> list[Path]:
     for name in ("changes", "consumption_forecast", "limit_crossing"):
         if (path := run_dir / ARTIFACTS / f"{name}.parquet").exists():
             frames[name] = pl.read_parquet(path)
-    changes_file = run_dir / ARTIFACTS / "changes.parquet"
-    with_run = not changes_file.exists() or compared_with_run(changes_file)
     summary = frames.pop("segment_summary")
     segment = params.scope.segment
     if segment is not None:
@@ -339,7 +337,7 @@ def export(run_dir: Path, params: Params) -> list[Path]:
         params.as_of,
         params.currency,
         run_dir / "exports",
-        with_run,
+        compared_with_run(run_dir / ARTIFACTS / "changes.parquet"),
     )
     sheets = workbook_sheets(
         frames["account_health"],
